@@ -1,0 +1,23 @@
+// Type-checking happens once in `tsc --noEmit`; jest only transpiles (isolatedModules), which keeps
+// the suite fast on a 2-core machine.
+/** @type {import('jest').Config} */
+const config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  moduleNameMapper: {
+    '^@shared/(.*)$': '<rootDir>/lambdas/shared/$1',
+    '^@lambdas/(.*)$': '<rootDir>/lambdas/$1',
+    '^@state-machines/(.*)$': '<rootDir>/state-machines/$1',
+    '^@infra/(.*)$': '<rootDir>/infra/$1',
+    '^@local/(.*)$': '<rootDir>/local/$1',
+    '^@cli/(.*)$': '<rootDir>/cli/$1',
+    '^@test/(.*)$': '<rootDir>/test/$1',
+  },
+  setupFiles: ['<rootDir>/local/polyfills.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts'],
+  testTimeout: 30_000,
+};
+
+module.exports = config;

@@ -1,0 +1,77 @@
+/**
+ * One environment schema per step Lambda. The CDK construct types each function's `environment`
+ * from these schemas (a variable the infra forgets is a compile error), and the emulator builds
+ * the same environment for the in-process handlers.
+ */
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
+const roleArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+  message: 'must be an IAM role ARN',
+});
+const parameterPrefix = z
+  .string()
+  .regex(/^\/[a-zA-Z0-9_.\-/]*\/$/, { message: 'must start and end with /' })
+  .default('/ec2/keypair/');
+
+const common = { LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional() };
+
+export const EnvSchemas = {
+  'validate-input': z.object({ ...common }),
+  'select-recovery-point': z.object({ ...common }),
+  'resolve-source': z.object({ ...common }),
+  'plan-restore': z.object({
+    ...common,
+    RESTORE_ROLE_ARN: roleArn,
+    KEY_PAIR_PARAMETER_PREFIX: parameterPrefix,
+  }),
+  'start-restore-job': z.object({ ...common, RESTORE_ROLE_ARN: roleArn }),
+  'poll-restore-job': z.object({
+    ...common,
+    /** Never poll more often than this. */
+    POLL_MIN_SECONDS: seconds(15),
+    /** Never sleep longer than this between polls, however far the job is from done. */
+    POLL_MAX_SECONDS: seconds(600),
+  }),
+  'wait-instance': z.object({
+    ...common,
+    INSTANCE_POLL_SECONDS: seconds(10),
+    INSTANCE_TIMEOUT_SECONDS: seconds(900),
+  }),
+  'tag-resources': z.object({ ...common }),
+  'reattach-instance-profile': z.object({
+    ...common,
+    PROFILE_POLL_SECONDS: seconds(5),
+    PROFILE_TIMEOUT_SECONDS: seconds(300),
+  }),
+  'ensure-public-address': z.object({ ...common }),
+  'check-ssh': z.object({
+    ...common,
+    KEY_PAIR_PARAMETER_PREFIX: parameterPrefix,
+    SSH_CONNECT_TIMEOUT_SECONDS: seconds(10),
+    SSH_RETRY_SECONDS: seconds(15),
+  }),
+  cleanup: z.object({ ...common }),
+  'handle-failure': z.object({ ...common }),
+  report: z.object({
+    ...common,
+    NOTIFICATION_TOPIC_ARN: z
+      .string()
+      .regex(/^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: 'must be an SNS topic ARN' })
+      .optional(),
+  }),
+} as const;
+
+export type FunctionId = keyof typeof EnvSchemas;
+export const FUNCTION_IDS = Object.keys(EnvSchemas) as FunctionId[];
+
+/** What a function's environment must contain (before defaults), for the CDK construct. */
+export type FunctionEnvironment<F extends FunctionId> = { [K in keyof z.input<(typeof EnvSchemas)[F]>]: string };
+export type FunctionEnv<F extends FunctionId> = z.output<(typeof EnvSchemas)[F]>;
+
+export function parseEnv<F extends FunctionId>(id: F, raw: Record<string, string | undefined>): FunctionEnv<F> {
+  const result = EnvSchemas[id].safeParse(raw);
+  if (result.success) return result.data as FunctionEnv<F>;
+  const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new Error(`Lambda ${id} is misconfigured: ${problems}`);
+}

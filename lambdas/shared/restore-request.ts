@@ -1,0 +1,165 @@
+/**
+ * The `restore-instance` input contract (contracts §1) as one zod schema. The workflow's
+ * validate-input step, the CLI and the API all validate with this schema, so a request that one
+ * accepts the others accept too. Defaults are filled in here and nowhere else.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from './errors';
+
+export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const INSTANCE_ARN = /^arn:aws(?:-[a-z]+)*:ec2:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):instance\/(i-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/;
+/** An EC2 recovery point is the AMI that AWS Backup made; its ARN has an empty account field. */
+export const EC2_RECOVERY_POINT_ARN = /^arn:aws(?:-[a-z]+)*:ec2:([a-z]{2}(?:-[a-z]+)+-\d)::image\/(ami-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/;
+export const BACKUP_VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const SSM_PARAMETER_NAME = /^\/?[a-zA-Z0-9_.\-/]{1,1011}$/;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+/** Tag keys the workflow writes itself; a request may not set or overwrite them. */
+export const RESERVED_TAG_PREFIXES = ['aws:', 'ec2-restore:'] as const;
+
+const pattern = (re: RegExp, example: string) =>
+  z.string().max(2048).regex(re, { message: `must look like ${example}` });
+
+export const SshOptionsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    username: pattern(LINUX_USER, 'ec2-user (a Linux user name)').default('ec2-user'),
+    port: z.int().min(1).max(65535).default(22),
+    target: z.enum(['auto', 'public', 'private']).default('auto'),
+    timeoutSeconds: z.int().min(30).max(3600).default(600),
+    privateKeyParameter: pattern(SSM_PARAMETER_NAME, '/ec2/keypair/key-0123456789abcdef0')
+      .nullable()
+      .default(null),
+  })
+  .prefault({});
+
+export const OverridesSchema = z
+  .strictObject({
+    subnetId: pattern(SUBNET_ID, 'subnet-0123456789abcdef0').optional(),
+    securityGroupIds: z
+      .array(pattern(SECURITY_GROUP_ID, 'sg-0123456789abcdef0'))
+      .min(1)
+      .max(16)
+      .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat a security group' })
+      .optional(),
+    instanceType: pattern(INSTANCE_TYPE, 't3.small').max(32).optional(),
+    requireImdsV2: z.boolean().optional(),
+  })
+  .prefault({});
+
+const TagsSchema = z
+  .record(pattern(TAG_KEY, 'a tag key of 1-128 letters, digits, spaces or _.:/=+-@'), pattern(TAG_VALUE, 'a tag value of up to 256 letters, digits, spaces or _.:/=+-@'))
+  .refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 extra tags' })
+  .refine(
+    (tags) => Object.keys(tags).every((k) => !RESERVED_TAG_PREFIXES.some((p) => k.toLowerCase().startsWith(p))),
+    { message: `tag keys may not start with ${RESERVED_TAG_PREFIXES.join(' or ')}` },
+  )
+  .default({});
+
+export const RestoreRequestSchema = z
+  .strictObject({
+    instanceId: pattern(INSTANCE_ID, 'i-0123456789abcdef0').optional(),
+    resourceArn: pattern(INSTANCE_ARN, 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0').optional(),
+    recoveryPointArn: pattern(EC2_RECOVERY_POINT_ARN, 'arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0').optional(),
+    restorePointBefore: z.iso
+      .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-20T00:00:00Z' })
+      .optional(),
+    backupVaultName: pattern(BACKUP_VAULT_NAME, 'EC2 (2-50 letters, digits, - or _)').optional(),
+    overrides: OverridesSchema,
+    instanceProfile: z.enum(['reattach', 'passrole', 'none']).default('reattach'),
+    publicIp: z.enum(['auto', 'always', 'never']).default('auto'),
+    ssh: SshOptionsSchema,
+    mode: z.enum(['recovery', 'test']).default('recovery'),
+    dryRun: z.boolean().default(false),
+    /** How long the restore job may take before the workflow gives up (RestoreTimeoutError). */
+    restoreTimeoutMinutes: z.int().min(5).max(24 * 60).default(240),
+    tags: TagsSchema,
+  })
+  .superRefine((req, ctx) => {
+    if (!req.instanceId && !req.resourceArn && !req.recoveryPointArn) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instanceId'],
+        message: 'is required: give instanceId, resourceArn or recoveryPointArn',
+      });
+    }
+    const arnInstance = req.resourceArn?.match(INSTANCE_ARN)?.[3];
+    if (req.instanceId && arnInstance && arnInstance !== req.instanceId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resourceArn'],
+        message: `names ${arnInstance}, which is not instanceId ${req.instanceId}`,
+      });
+    }
+    if (req.recoveryPointArn && req.restorePointBefore) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restorePointBefore'],
+        message: 'cannot be combined with recoveryPointArn (which already names the point)',
+      });
+    }
+  });
+
+export type RestoreRequestInput = z.input<typeof RestoreRequestSchema>;
+export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
+
+const MAX_SHOWN_VALUE = 60;
+
+/** A short, log-safe rendering of a rejected value: hostile or huge input is never echoed whole. */
+function showValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE)}… (${text.length} chars)` : text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { field: string; text: string } {
+  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(input)';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (issue.path.length ? `${field}.${k}` : k));
+    return { field: keys[0] ?? field, text: `unknown field(s) ${keys.join(', ')}` };
+  }
+  if (issue.code === 'invalid_type') {
+    const got = valueAt(raw, issue.path);
+    const kind = got === undefined ? 'nothing' : Array.isArray(got) ? 'an array' : got === null ? 'null' : typeof got;
+    return { field, text: `${field}: expected ${issue.expected}, got ${kind}` };
+  }
+  if (issue.code === 'invalid_value') {
+    const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+    return { field, text: `${field}: must be one of ${allowed} (got ${showValue(valueAt(raw, issue.path))})` };
+  }
+  const got = valueAt(raw, issue.path);
+  const suffix = got === undefined || issue.code === 'custom' ? '' : ` (got ${showValue(got)})`;
+  return { field, text: `${field}: ${issue.message}${suffix}` };
+}
+
+/** Validate and normalise a request, or throw an InvalidInputError naming every bad field. */
+export function parseRestoreRequest(raw: unknown): RestoreRequest {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidInputError(`The input must be a JSON object (got ${showValue(raw)}).`, ['(input)']);
+  }
+  const result = RestoreRequestSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const described = result.error.issues.map((issue) => describeIssue(issue, raw));
+  const fields = [...new Set(described.map((d) => d.field))];
+  throw new InvalidInputError(
+    `Invalid restore request: ${described.map((d) => d.text).join('; ')}.`,
+    fields,
+  );
+}

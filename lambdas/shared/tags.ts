@@ -1,0 +1,16 @@
+/**
+ * Tags the workflow writes on what it creates. They are how a re-run finds its own resources
+ * (idempotency) and how cleanup proves a resource is its own before deleting it.
+ */
+export const TagKeys = {
+  Execution: 'ec2-restore:execution',
+  SourceInstance: 'ec2-restore:source-instance',
+  Mode: 'ec2-restore:mode',
+  RecoveryPoint: 'ec2-restore:recovery-point',
+  FailedStep: 'ec2-restore:failed-step',
+} as const;
+
+/** EC2 tag values are at most 256 characters. */
+export function tagValue(value: string): string {
+  return value.length <= 256 ? value : value.slice(0, 256);
+}
