@@ -1,0 +1,216 @@
+/**
+ * The `restore-instance` workflow: one execution restores one EC2 instance from AWS Backup and
+ * proves it works.
+ *
+ *   InitialiseState        keep the raw input and the execution's identity in one document
+ *   ValidateInput          schema-check, fill defaults (InvalidInputError, no AWS call)
+ *   SelectRecoveryPoint    latest COMPLETED / latest at-or-before / explicit ARN (NoRecoveryPointError)
+ *   ResolveSource          profile, key pair, subnet, SGs: from the live instance, or, in a
+ *                          disaster, from the chosen point's restore metadata — which is why
+ *                          selection runs first
+ *   PlanRestore            sanitised metadata + overrides + pre-flight checks (PreflightError)
+ *   IsDryRun               dryRun → Report (PLANNED) and stop: nothing was created
+ *   StartRestoreJob        idempotency token derived from the execution
+ *   WaitForRestoreJob ⇄ PollRestoreJob ⇄ IsRestoreJobDone
+ *                          the Lambda computes the next wait from the job's own estimate, so a
+ *                          20-minute job costs a handful of transitions yet is noticed quickly
+ *   WaitForInstance ⇄ WaitBeforeInstanceCheck          until running
+ *   TagResources           execution, source, mode, recovery point (+ request tags)
+ *   ReattachInstanceProfile ⇄ WaitForProfileAssociation until the original profile is associated
+ *   EnsurePublicAddress    Elastic IP only when needed (policy auto/always/never), found by tag on re-run
+ *   CheckSsh ⇄ WaitBeforeSshRetry                      real handshake with the original key
+ *   IsTestMode → CleanUp   test mode: terminate the instance and release the address
+ *   Report → Done          contract output (and the Backup validation result in test mode)
+ *
+ * Every Task retries throttling/transient errors with jittered backoff and catches everything
+ * else: the Catch records the failed step and goes to HandleFailure, which names the contract
+ * error, cleans up in test mode or tags the instance with the failed step in recovery mode, and
+ * FailExecution ends the execution with that error and an actionable cause.
+ *
+ * Cleanup runs before Report (not after, as a reporting step might suggest) so that a failure to
+ * report can never leave a test-mode instance behind, and so the report includes the cleanup.
+ */
+
+import type { FunctionId } from '@shared/env';
+import { ErrorNames } from '@shared/errors';
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { recordFailureStateName, States, TaskFunctions, type TaskStateName } from './state-names';
+
+export interface RetryPolicy {
+  /** @default 2 */
+  readonly intervalSeconds?: number;
+  /** @default 6 */
+  readonly maxAttempts?: number;
+  /** @default 2 */
+  readonly backoffRate?: number;
+  /** @default 60 */
+  readonly maxDelaySeconds?: number;
+}
+
+export interface RestoreInstanceWorkflowProps {
+  /** The step Lambdas, one per function id. */
+  readonly functions: Readonly<Record<FunctionId, IFunction>>;
+  /** Backoff for throttling and transient errors on every Task. */
+  readonly retry?: RetryPolicy;
+  /**
+   * Per-Task timeout; a step that hangs fails with States.Timeout and goes through HandleFailure.
+   * @default 5 minutes
+   */
+  readonly taskTimeout?: Duration;
+  /**
+   * Backstop for the whole execution. Every step has its own, shorter deadline (restore job,
+   * boot, profile, SSH), which is what normally ends a stuck restore, with cleanup.
+   * @default 26 hours (the longest restoreTimeoutMinutes plus boot, profile and SSH deadlines)
+   */
+  readonly timeout?: Duration;
+}
+
+/** Errors a Task retries before its Catch sees them. */
+export const RETRYABLE_ERRORS = [
+  ErrorNames.TransientAws,
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+export class RestoreInstanceWorkflow extends Construct {
+  readonly startState: sfn.IChainable;
+  readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: RestoreInstanceWorkflowProps) {
+    super(scope, id);
+    this.timeout = props.timeout ?? Duration.hours(26);
+    const retry = {
+      intervalSeconds: props.retry?.intervalSeconds ?? 2,
+      maxAttempts: props.retry?.maxAttempts ?? 6,
+      backoffRate: props.retry?.backoffRate ?? 2,
+      maxDelaySeconds: props.retry?.maxDelaySeconds ?? 60,
+    };
+    const taskTimeout = props.taskTimeout ?? Duration.minutes(5);
+
+    // Failure path: HandleFailure never throws for an ordinary failure; if it crashes anyway, the
+    // execution still ends with a contract error that says where to look.
+    const failExecution = new sfn.Fail(this, States.FailExecution, {
+      errorPath: '$.failure.error',
+      causePath: '$.failure.cause',
+    });
+    const failWithCleanupError = new sfn.Fail(this, States.FailWithCleanupError, {
+      error: ErrorNames.Cleanup,
+      cause:
+        'The failure handler itself failed, so the original error and any cleanup are unknown. Read this execution ' +
+        'history, then remove instances and Elastic IPs tagged ec2-restore:execution=<this execution ARN>.',
+    });
+    const handleFailure = this.task(States.HandleFailure, props.functions, retry, taskTimeout, '$.failure');
+    handleFailure.addCatch(failWithCleanupError, { errors: ['States.ALL'], resultPath: '$.handlerError' });
+    handleFailure.next(failExecution);
+
+    const step = (name: TaskStateName, resultPath: string): tasks.LambdaInvoke => {
+      const task = this.task(name, props.functions, retry, taskTimeout, resultPath);
+      const record = new sfn.Pass(this, recordFailureStateName(name), {
+        result: sfn.Result.fromString(name),
+        resultPath: '$.failedStep',
+      });
+      record.next(handleFailure);
+      task.addCatch(record, { errors: ['States.ALL'], resultPath: '$.error' });
+      return task;
+    };
+    const waitFor = (name: string, secondsPath: string) =>
+      new sfn.Wait(this, name, { time: sfn.WaitTime.secondsPath(secondsPath) });
+
+    const initialise = new sfn.Pass(this, States.InitialiseState, {
+      parameters: {
+        'input.$': '$',
+        execution: {
+          'id.$': '$$.Execution.Id',
+          'name.$': '$$.Execution.Name',
+          'startTime.$': '$$.Execution.StartTime',
+        },
+      },
+    });
+
+    const report = step(States.Report, '$.output');
+    const done = new sfn.Succeed(this, States.Done, { outputPath: '$.output' });
+    report.next(done);
+
+    const cleanUp = step(States.CleanUp, '$.cleanup').next(report);
+    const isTestMode = new sfn.Choice(this, States.IsTestMode)
+      .when(sfn.Condition.stringEquals('$.request.mode', 'test'), cleanUp)
+      .otherwise(report);
+
+    const checkSsh = step(States.CheckSsh, '$.ssh');
+    const isSshDone = new sfn.Choice(this, States.IsSshDone)
+      .when(sfn.Condition.booleanEquals('$.ssh.done', true), isTestMode)
+      .otherwise(waitFor(States.WaitBeforeSshRetry, '$.ssh.nextWaitSeconds').next(checkSsh));
+    checkSsh.next(isSshDone);
+
+    const ensurePublicAddress = step(States.EnsurePublicAddress, '$.address').next(checkSsh);
+
+    const reattachProfile = step(States.ReattachInstanceProfile, '$.profile');
+    const isProfileAttached = new sfn.Choice(this, States.IsProfileAttached)
+      .when(sfn.Condition.booleanEquals('$.profile.done', true), ensurePublicAddress)
+      .otherwise(
+        waitFor(States.WaitForProfileAssociation, '$.profile.nextWaitSeconds').next(reattachProfile),
+      );
+    reattachProfile.next(isProfileAttached);
+
+    const tagResources = step(States.TagResources, '$.tagging').next(reattachProfile);
+
+    const waitForInstance = step(States.WaitForInstance, '$.instance');
+    const isInstanceRunning = new sfn.Choice(this, States.IsInstanceRunning)
+      .when(sfn.Condition.booleanEquals('$.instance.ready', true), tagResources)
+      .otherwise(waitFor(States.WaitBeforeInstanceCheck, '$.instance.nextWaitSeconds').next(waitForInstance));
+    waitForInstance.next(isInstanceRunning);
+
+    const waitForRestoreJob = waitFor(States.WaitForRestoreJob, '$.restoreJob.nextWaitSeconds');
+    const pollRestoreJob = step(States.PollRestoreJob, '$.restoreJob');
+    const isRestoreJobDone = new sfn.Choice(this, States.IsRestoreJobDone)
+      .when(sfn.Condition.booleanEquals('$.restoreJob.done', true), waitForInstance)
+      .otherwise(waitForRestoreJob);
+    waitForRestoreJob.next(pollRestoreJob).next(isRestoreJobDone);
+
+    const startRestoreJob = step(States.StartRestoreJob, '$.restoreJob').next(waitForRestoreJob);
+    const isDryRun = new sfn.Choice(this, States.IsDryRun)
+      .when(sfn.Condition.booleanEquals('$.request.dryRun', true), report)
+      .otherwise(startRestoreJob);
+
+    this.startState = initialise
+      .next(step(States.ValidateInput, '$.request'))
+      .next(step(States.SelectRecoveryPoint, '$.selection'))
+      .next(step(States.ResolveSource, '$.source'))
+      .next(step(States.PlanRestore, '$.plan'))
+      .next(isDryRun);
+  }
+
+  private task(
+    name: TaskStateName,
+    functions: Readonly<Record<FunctionId, IFunction>>,
+    retry: Required<RetryPolicy>,
+    timeout: Duration,
+    resultPath: string,
+  ): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this, name, {
+      lambdaFunction: functions[TaskFunctions[name]],
+      // The function ARN as the Resource: the Lambda's own error name becomes the state's Error
+      // (e.g. PreflightError), and the result is the function's return value.
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(timeout),
+    });
+    task.addRetry({
+      errors: [...RETRYABLE_ERRORS],
+      interval: Duration.seconds(retry.intervalSeconds),
+      maxAttempts: retry.maxAttempts,
+      backoffRate: retry.backoffRate,
+      maxDelay: Duration.seconds(retry.maxDelaySeconds),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+}

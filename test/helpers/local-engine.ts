@@ -1,0 +1,68 @@
+/**
+ * Runs rendered ASL in aws-local-stepfunctions with every Task replaced by a local function, and
+ * records the states it visits. For testing the state machine's routing without AWS or Lambdas.
+ */
+
+import type { Asl } from '@state-machines/render';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+export type TaskStub = (input: unknown) => unknown;
+
+export interface LocalRun {
+  readonly visited: string[];
+  readonly output: unknown;
+  readonly error: { Error: string; Cause: string } | null;
+}
+
+export async function runLocally(
+  asl: Asl,
+  input: unknown,
+  stubs: Record<string, TaskStub>,
+  executionName = 'test-execution',
+): Promise<LocalRun> {
+  const machine = new StateMachine(structuredClone(asl) as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const waits = Object.fromEntries(
+    Object.entries(asl.States)
+      .filter(([, s]) => s.Type === 'Wait')
+      .map(([name]) => [name, 0]),
+  );
+  const retries = Object.fromEntries(
+    Object.entries(asl.States)
+      .filter(([, s]) => Array.isArray(s.Retry))
+      .map(([name]) => [name, 0]),
+  );
+  const missing = (name: string) => () => {
+    throw new Error(`no stub for Task ${name}`);
+  };
+  const handlers = Object.fromEntries(
+    Object.entries(asl.States)
+      .filter(([, s]) => s.Type === 'Task')
+      .map(([name]) => [name, async (i: unknown) => (stubs[name] ?? missing(name))(i)]),
+  );
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      waitTimeOverrides: waits,
+      retryIntervalOverrides: retries,
+    },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:us-east-1:000000000000:execution:restore-instance:${executionName}`,
+        Name: executionName,
+      },
+    } as never,
+  });
+  const visited: string[] = [];
+  let error: LocalRun['error'] = null;
+  const logs = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') visited.push(event.state.name);
+      if (event.type === 'ExecutionFailed') error = { Error: event.Error, Cause: String(event.Cause) };
+    }
+  })();
+  const output = await execution.result.catch(() => null);
+  await logs;
+  return { visited, output, error };
+}

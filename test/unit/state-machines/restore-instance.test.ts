@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorNames, PreflightError, SshAuthenticationError } from '@shared/errors';
+import { renderRestoreInstanceAsl } from '@state-machines/render';
+import { States, TaskFunctions } from '@state-machines/restore-instance/state-names';
+import { runLocally, type TaskStub } from '@test/helpers/local-engine';
+import aslValidator from 'asl-validator';
+
+const asl = renderRestoreInstanceAsl();
+const committedPath = join(__dirname, '../../../state-machines/restore-instance/restore-instance.asl.json');
+
+/** Happy-path stubs: each Task returns the slice the real step would, with loops taking two turns. */
+function happyStubs(mode: 'recovery' | 'test' = 'recovery', dryRun = false): Record<string, TaskStub> {
+  const turns = (first: object, last: object): TaskStub => {
+    let calls = 0;
+    return () => (++calls === 1 ? first : last);
+  };
+  return {
+    [States.ValidateInput]: () => ({ mode, dryRun }),
+    [States.SelectRecoveryPoint]: () => ({ recoveryPoint: { arn: 'rp' } }),
+    [States.ResolveSource]: () => ({ instanceId: 'i-source' }),
+    [States.PlanRestore]: () => ({ metadata: {} }),
+    [States.StartRestoreJob]: () => ({ id: 'job', done: false, nextWaitSeconds: 600 }),
+    [States.PollRestoreJob]: turns({ done: false, nextWaitSeconds: 60 }, { done: true, nextWaitSeconds: 0 }),
+    [States.WaitForInstance]: turns(
+      { ready: false, nextWaitSeconds: 10 },
+      { ready: true, nextWaitSeconds: 0 },
+    ),
+    [States.TagResources]: () => ({ taggedResourceIds: ['i-new'] }),
+    [States.ReattachInstanceProfile]: turns(
+      { done: false, nextWaitSeconds: 5 },
+      { done: true, nextWaitSeconds: 0 },
+    ),
+    [States.EnsurePublicAddress]: () => ({ action: 'allocated' }),
+    [States.CheckSsh]: turns({ done: false, nextWaitSeconds: 15 }, { done: true, nextWaitSeconds: 0 }),
+    [States.CleanUp]: () => ({ instanceTerminated: true, elasticIpReleased: true }),
+    [States.Report]: () => ({ status: mode === 'test' ? 'VALIDATED_AND_CLEANED_UP' : 'RESTORED' }),
+    [States.HandleFailure]: () => {
+      throw new Error('HandleFailure must not run on the happy path');
+    },
+  };
+}
+
+function throwing(error: Error): TaskStub {
+  return () => {
+    throw error;
+  };
+}
+
+describe('restore-instance state machine', () => {
+  it('renders ASL that asl-validator accepts', () => {
+    const result = aslValidator(structuredClone(asl));
+
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('matches the committed restore-instance.asl.json (run `npm run render-asl` after changing the construct)', () => {
+    const committed = JSON.parse(readFileSync(committedPath, 'utf8'));
+
+    expect(committed).toEqual(asl);
+  });
+
+  it('gives every Task jittered retries for transient errors and a Catch that records the failed step', () => {
+    const taskNames = Object.keys(asl.States).filter((name) => asl.States[name]?.Type === 'Task');
+
+    expect(taskNames.sort()).toEqual(Object.keys(TaskFunctions).sort());
+    for (const name of taskNames) {
+      const state = asl.States[name] as {
+        Retry: { ErrorEquals: string[]; JitterStrategy: string }[];
+        Catch: { ErrorEquals: string[]; Next: string }[];
+      };
+      expect(state.Retry[0]?.ErrorEquals).toContain(ErrorNames.TransientAws);
+      expect(state.Retry[0]?.JitterStrategy).toBe('FULL');
+      expect(state.Catch[0]?.ErrorEquals).toEqual(['States.ALL']);
+      const expectedNext =
+        name === States.HandleFailure ? States.FailWithCleanupError : `Record${name}Failure`;
+      expect(state.Catch[0]?.Next).toBe(expectedNext);
+    }
+  });
+
+  it('has a backstop timeout longer than the longest restore deadline', () => {
+    expect(asl.TimeoutSeconds).toBeGreaterThan(24 * 3600);
+  });
+
+  it('runs the happy path through every step, looping on the waits, and outputs the report', async () => {
+    const run = await runLocally(asl, { instanceId: 'i-0123456789abcdef0' }, happyStubs());
+
+    expect(run.error).toBeNull();
+    expect(run.output).toEqual({ status: 'RESTORED' });
+    expect(run.visited).toEqual([
+      'InitialiseState',
+      'ValidateInput',
+      'SelectRecoveryPoint',
+      'ResolveSource',
+      'PlanRestore',
+      'IsDryRun',
+      'StartRestoreJob',
+      'WaitForRestoreJob',
+      'PollRestoreJob',
+      'IsRestoreJobDone',
+      'WaitForRestoreJob',
+      'PollRestoreJob',
+      'IsRestoreJobDone',
+      'WaitForInstance',
+      'IsInstanceRunning',
+      'WaitBeforeInstanceCheck',
+      'WaitForInstance',
+      'IsInstanceRunning',
+      'TagResources',
+      'ReattachInstanceProfile',
+      'IsProfileAttached',
+      'WaitForProfileAssociation',
+      'ReattachInstanceProfile',
+      'IsProfileAttached',
+      'EnsurePublicAddress',
+      'CheckSsh',
+      'IsSshDone',
+      'WaitBeforeSshRetry',
+      'CheckSsh',
+      'IsSshDone',
+      'IsTestMode',
+      'Report',
+      'Done',
+    ]);
+  });
+
+  it('cleans up before reporting in test mode', async () => {
+    const run = await runLocally(asl, {}, happyStubs('test'));
+
+    expect(run.output).toEqual({ status: 'VALIDATED_AND_CLEANED_UP' });
+    expect(run.visited.slice(-4)).toEqual(['IsTestMode', 'CleanUp', 'Report', 'Done']);
+  });
+
+  it('stops after planning on a dry run without starting a restore job', async () => {
+    const run = await runLocally(asl, {}, happyStubs('recovery', true));
+
+    expect(run.visited).toEqual([
+      'InitialiseState',
+      'ValidateInput',
+      'SelectRecoveryPoint',
+      'ResolveSource',
+      'PlanRestore',
+      'IsDryRun',
+      'Report',
+      'Done',
+    ]);
+  });
+
+  it('routes a step failure through HandleFailure and fails with the error and cause it returns', async () => {
+    let failureInput: { failedStep?: string; error?: { Error: string } } = {};
+    const stubs = {
+      ...happyStubs(),
+      [States.PlanRestore]: throwing(new PreflightError(['subnet subnet-0aaaaaaaaaaaaaaaa does not exist'])),
+      [States.HandleFailure]: (input: unknown) => {
+        failureInput = input as typeof failureInput;
+        return {
+          error: 'PreflightError',
+          cause: 'PlanRestore failed: subnet subnet-0aaaaaaaaaaaaaaaa does not exist',
+        };
+      },
+    };
+
+    const run = await runLocally(asl, {}, stubs);
+
+    expect(run.visited.slice(-4)).toEqual([
+      'PlanRestore',
+      'RecordPlanRestoreFailure',
+      'HandleFailure',
+      'FailExecution',
+    ]);
+    expect(failureInput.failedStep).toBe('PlanRestore');
+    expect(failureInput.error?.Error).toBe('PreflightError');
+    expect(run.error).toEqual({
+      Error: 'PreflightError',
+      Cause: 'PlanRestore failed: subnet subnet-0aaaaaaaaaaaaaaaa does not exist',
+    });
+  });
+
+  it('fails with CleanupError when the failure handler itself crashes', async () => {
+    const stubs = {
+      ...happyStubs('test'),
+      [States.CheckSsh]: throwing(new SshAuthenticationError('key rejected')),
+      [States.HandleFailure]: throwing(new TypeError('bug')),
+    };
+
+    const run = await runLocally(asl, {}, stubs);
+
+    expect(run.visited.slice(-3)).toEqual(['RecordCheckSshFailure', 'HandleFailure', 'FailWithCleanupError']);
+    expect(run.error?.Error).toBe(ErrorNames.Cleanup);
+  });
+
+  it('retries a transient AWS error and carries on', async () => {
+    let calls = 0;
+    const stubs = {
+      ...happyStubs(),
+      [States.SelectRecoveryPoint]: () => {
+        calls += 1;
+        if (calls < 3) {
+          const error = new Error('Rate exceeded');
+          error.name = ErrorNames.TransientAws;
+          throw error;
+        }
+        return { recoveryPoint: { arn: 'rp' } };
+      },
+    };
+
+    const run = await runLocally(asl, {}, stubs);
+
+    expect(calls).toBe(3);
+    expect(run.output).toEqual({ status: 'RESTORED' });
+  });
+});
