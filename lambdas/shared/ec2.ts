@@ -7,7 +7,9 @@ import { INSTANCE_ARN } from './restore-request';
 export async function findInstance(ec2: EC2Client, instanceId: string): Promise<Instance | null> {
   try {
     const result = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    return result.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId) ?? null;
+    return (
+      result.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId) ?? null
+    );
   } catch (error) {
     if (awsErrorCode(error) === 'InvalidInstanceID.NotFound') return null;
     throw error;
@@ -19,7 +21,9 @@ export function tagOf(tags: readonly Tag[] | undefined, key: string): string | n
 }
 
 /** `arn:aws:ec2:<region>:<account>:instance/i-…` → its parts, or null when it is not one. */
-export function parseInstanceArn(arn: string): { region: string; accountId: string; instanceId: string } | null {
+export function parseInstanceArn(
+  arn: string,
+): { region: string; accountId: string; instanceId: string } | null {
   const match = INSTANCE_ARN.exec(arn);
   if (!match?.[1] || !match[2] || !match[3]) return null;
   return { region: match[1], accountId: match[2], instanceId: match[3] };

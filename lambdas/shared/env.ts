@@ -66,10 +66,15 @@ export type FunctionId = keyof typeof EnvSchemas;
 export const FUNCTION_IDS = Object.keys(EnvSchemas) as FunctionId[];
 
 /** What a function's environment must contain (before defaults), for the CDK construct. */
-export type FunctionEnvironment<F extends FunctionId> = { [K in keyof z.input<(typeof EnvSchemas)[F]>]: string };
+export type FunctionEnvironment<F extends FunctionId> = {
+  [K in keyof z.input<(typeof EnvSchemas)[F]>]: string;
+};
 export type FunctionEnv<F extends FunctionId> = z.output<(typeof EnvSchemas)[F]>;
 
-export function parseEnv<F extends FunctionId>(id: F, raw: Record<string, string | undefined>): FunctionEnv<F> {
+export function parseEnv<F extends FunctionId>(
+  id: F,
+  raw: Record<string, string | undefined>,
+): FunctionEnv<F> {
   const result = EnvSchemas[id].safeParse(raw);
   if (result.success) return result.data as FunctionEnv<F>;
   const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { type AwsClients, createAwsClients } from './clients';
-import { awsErrorCode, errorMessage, isTransientAwsError, TransientAwsError, WorkflowError } from './errors';
 import { type FunctionEnv, type FunctionId, parseEnv } from './env';
+import { awsErrorCode, errorMessage, isTransientAwsError, TransientAwsError, WorkflowError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { type Clock, systemClock } from './time';
 import type { WorkflowState } from './workflow-state';
@@ -61,7 +61,9 @@ export function createHandler<F extends FunctionId, R>(
     deps ??= init();
     const parsed = EventSchema.safeParse(event);
     if (!parsed.success) {
-      throw new TypeError(`${definition.id} received an event that is not the workflow state: ${parsed.error.message}`);
+      throw new TypeError(
+        `${definition.id} received an event that is not the workflow state: ${parsed.error.message}`,
+      );
     }
     const state = parsed.data as unknown as WorkflowState;
     deps.logger.appendKeys({ executionArn: state.execution.id });
@@ -78,7 +80,9 @@ export function createHandler<F extends FunctionId, R>(
 function translateError(error: unknown): Error {
   if (error instanceof WorkflowError) return error;
   if (isTransientAwsError(error)) {
-    return new TransientAwsError(`${awsErrorCode(error) ?? 'AWS error'}: ${errorMessage(error)}`, { cause: error });
+    return new TransientAwsError(`${awsErrorCode(error) ?? 'AWS error'}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   if (error instanceof Error) return error;
   return new Error(String(error));

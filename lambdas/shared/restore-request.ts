@@ -9,9 +9,11 @@ import { InvalidInputError } from './errors';
 export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-export const INSTANCE_ARN = /^arn:aws(?:-[a-z]+)*:ec2:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):instance\/(i-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/;
+export const INSTANCE_ARN =
+  /^arn:aws(?:-[a-z]+)*:ec2:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):instance\/(i-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/;
 /** An EC2 recovery point is the AMI that AWS Backup made; its ARN has an empty account field. */
-export const EC2_RECOVERY_POINT_ARN = /^arn:aws(?:-[a-z]+)*:ec2:([a-z]{2}(?:-[a-z]+)+-\d)::image\/(ami-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/;
+export const EC2_RECOVERY_POINT_ARN =
+  /^arn:aws(?:-[a-z]+)*:ec2:([a-z]{2}(?:-[a-z]+)+-\d)::image\/(ami-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/;
 export const BACKUP_VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -22,7 +24,10 @@ const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 export const RESERVED_TAG_PREFIXES = ['aws:', 'ec2-restore:'] as const;
 
 const pattern = (re: RegExp, example: string) =>
-  z.string().max(2048).regex(re, { message: `must look like ${example}` });
+  z
+    .string()
+    .max(2048)
+    .regex(re, { message: `must look like ${example}` });
 
 export const SshOptionsSchema = z
   .strictObject({
@@ -52,10 +57,14 @@ export const OverridesSchema = z
   .prefault({});
 
 const TagsSchema = z
-  .record(pattern(TAG_KEY, 'a tag key of 1-128 letters, digits, spaces or _.:/=+-@'), pattern(TAG_VALUE, 'a tag value of up to 256 letters, digits, spaces or _.:/=+-@'))
+  .record(
+    pattern(TAG_KEY, 'a tag key of 1-128 letters, digits, spaces or _.:/=+-@'),
+    pattern(TAG_VALUE, 'a tag value of up to 256 letters, digits, spaces or _.:/=+-@'),
+  )
   .refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 extra tags' })
   .refine(
-    (tags) => Object.keys(tags).every((k) => !RESERVED_TAG_PREFIXES.some((p) => k.toLowerCase().startsWith(p))),
+    (tags) =>
+      Object.keys(tags).every((k) => !RESERVED_TAG_PREFIXES.some((p) => k.toLowerCase().startsWith(p))),
     { message: `tag keys may not start with ${RESERVED_TAG_PREFIXES.join(' or ')}` },
   )
   .default({});
@@ -63,10 +72,19 @@ const TagsSchema = z
 export const RestoreRequestSchema = z
   .strictObject({
     instanceId: pattern(INSTANCE_ID, 'i-0123456789abcdef0').optional(),
-    resourceArn: pattern(INSTANCE_ARN, 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0').optional(),
-    recoveryPointArn: pattern(EC2_RECOVERY_POINT_ARN, 'arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0').optional(),
+    resourceArn: pattern(
+      INSTANCE_ARN,
+      'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0',
+    ).optional(),
+    recoveryPointArn: pattern(
+      EC2_RECOVERY_POINT_ARN,
+      'arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0',
+    ).optional(),
     restorePointBefore: z.iso
-      .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-20T00:00:00Z' })
+      .datetime({
+        offset: true,
+        message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-20T00:00:00Z',
+      })
       .optional(),
     backupVaultName: pattern(BACKUP_VAULT_NAME, 'EC2 (2-50 letters, digits, - or _)').optional(),
     overrides: OverridesSchema,
@@ -76,7 +94,11 @@ export const RestoreRequestSchema = z
     mode: z.enum(['recovery', 'test']).default('recovery'),
     dryRun: z.boolean().default(false),
     /** How long the restore job may take before the workflow gives up (RestoreTimeoutError). */
-    restoreTimeoutMinutes: z.int().min(5).max(24 * 60).default(240),
+    restoreTimeoutMinutes: z
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(240),
     tags: TagsSchema,
   })
   .superRefine((req, ctx) => {
@@ -137,12 +159,16 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { field: string; 
   }
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, issue.path);
-    const kind = got === undefined ? 'nothing' : Array.isArray(got) ? 'an array' : got === null ? 'null' : typeof got;
+    const kind =
+      got === undefined ? 'nothing' : Array.isArray(got) ? 'an array' : got === null ? 'null' : typeof got;
     return { field, text: `${field}: expected ${issue.expected}, got ${kind}` };
   }
   if (issue.code === 'invalid_value') {
     const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
-    return { field, text: `${field}: must be one of ${allowed} (got ${showValue(valueAt(raw, issue.path))})` };
+    return {
+      field,
+      text: `${field}: must be one of ${allowed} (got ${showValue(valueAt(raw, issue.path))})`,
+    };
   }
   const got = valueAt(raw, issue.path);
   const suffix = got === undefined || issue.code === 'custom' ? '' : ` (got ${showValue(got)})`;
@@ -158,8 +184,5 @@ export function parseRestoreRequest(raw: unknown): RestoreRequest {
   if (result.success) return result.data;
   const described = result.error.issues.map((issue) => describeIssue(issue, raw));
   const fields = [...new Set(described.map((d) => d.field))];
-  throw new InvalidInputError(
-    `Invalid restore request: ${described.map((d) => d.text).join('; ')}.`,
-    fields,
-  );
+  throw new InvalidInputError(`Invalid restore request: ${described.map((d) => d.text).join('; ')}.`, fields);
 }

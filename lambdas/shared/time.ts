@@ -3,7 +3,10 @@ export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
 
-export function secondsBetween(fromIso: string | null | undefined, toIso: string | null | undefined): number | null {
+export function secondsBetween(
+  fromIso: string | null | undefined,
+  toIso: string | null | undefined,
+): number | null {
   if (!fromIso || !toIso) return null;
   const ms = Date.parse(toIso) - Date.parse(fromIso);
   return Number.isFinite(ms) ? Math.max(0, Math.round(ms / 1000)) : null;

@@ -186,7 +186,11 @@ export interface RestoreOutput {
   readonly status: 'RESTORED' | 'VALIDATED_AND_CLEANED_UP' | 'PLANNED';
   readonly mode: RestoreRequest['mode'];
   readonly executionArn: string;
-  readonly source: { readonly instanceId: string; readonly instanceProfileArn: string | null; readonly keyName: string | null };
+  readonly source: {
+    readonly instanceId: string;
+    readonly instanceProfileArn: string | null;
+    readonly keyName: string | null;
+  };
   readonly recoveryPoint: {
     readonly arn: string;
     readonly backupVaultName: string;
@@ -201,7 +205,11 @@ export interface RestoreOutput {
     readonly subnetId: string | null;
     readonly instanceProfileArn: string | null;
   } | null;
-  readonly elasticIp: { readonly allocationId: string; readonly publicIp: string; readonly reason: string } | null;
+  readonly elasticIp: {
+    readonly allocationId: string;
+    readonly publicIp: string;
+    readonly reason: string;
+  } | null;
   readonly publicAddress: { readonly action: AddressState['action']; readonly reason: string } | null;
   readonly instanceProfile: { readonly action: ProfileState['action']; readonly arn: string | null } | null;
   readonly ssh: {
@@ -240,13 +248,20 @@ export interface WorkflowState {
 }
 
 /** Narrow a state to one where earlier steps have filled the named slices. */
-export type StateWith<K extends keyof WorkflowState> = WorkflowState & { readonly [P in K]-?: NonNullable<WorkflowState[P]> };
+export type StateWith<K extends keyof WorkflowState> = WorkflowState & {
+  readonly [P in K]-?: NonNullable<WorkflowState[P]>;
+};
 
 /** Fail loudly when a step runs before the steps it depends on (a wiring bug, not user error). */
-export function requireSlices<K extends keyof WorkflowState>(state: WorkflowState, ...keys: K[]): StateWith<K> {
+export function requireSlices<K extends keyof WorkflowState>(
+  state: WorkflowState,
+  ...keys: K[]
+): StateWith<K> {
   const missing = keys.filter((k) => state[k] === undefined || state[k] === null);
   if (missing.length > 0) {
-    throw new TypeError(`Workflow state is missing ${missing.join(', ')}: the state machine ran a step out of order.`);
+    throw new TypeError(
+      `Workflow state is missing ${missing.join(', ')}: the state machine ran a step out of order.`,
+    );
   }
   return state as StateWith<K>;
 }

@@ -37,21 +37,7 @@ export function mockAws() {
 /** A logger that collects what it would print, so tests can assert nothing secret was logged. */
 export function captureLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  const logger = createLogger('test');
-  const sink = (...args: unknown[]) => {
-    lines.push(args.map(String).join(' '));
-  };
-  // Powertools writes through its console instance; replace it with the collector.
-  (logger as unknown as { console: Console }).console = {
-    ...console,
-    info: sink,
-    warn: sink,
-    error: sink,
-    debug: sink,
-    log: sink,
-    trace: sink,
-  } as Console;
-  return { logger, lines };
+  return { logger: createLogger('test', (line) => lines.push(line)), lines };
 }
 
 /** An AWS-shaped SDK error, as the SDK would throw it. */

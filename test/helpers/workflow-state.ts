@@ -38,7 +38,9 @@ export function at(secondsAfterT0: number): Date {
 }
 
 /** The state as the first step sees it. */
-export function initialState(input: RestoreRequestInput | unknown = { instanceId: IDS.sourceInstance }): WorkflowState {
+export function initialState(
+  input: RestoreRequestInput | unknown = { instanceId: IDS.sourceInstance },
+): WorkflowState {
   return {
     input,
     execution: { id: IDS.executionArn, name: 'run-1', startTime: T0 },
@@ -52,10 +54,31 @@ type Slices = Omit<WorkflowState, 'input' | 'execution' | 'request'> & { request
  * the source instance exists with a profile, the subnet does not auto-assign public IPs).
  */
 export function stateAfter(
-  through: 'validate' | 'select' | 'resolve' | 'plan' | 'restore' | 'instance' | 'tag' | 'profile' | 'address' | 'ssh',
+  through:
+    | 'validate'
+    | 'select'
+    | 'resolve'
+    | 'plan'
+    | 'restore'
+    | 'instance'
+    | 'tag'
+    | 'profile'
+    | 'address'
+    | 'ssh',
   overrides: Slices = {},
 ): WorkflowState {
-  const order = ['validate', 'select', 'resolve', 'plan', 'restore', 'instance', 'tag', 'profile', 'address', 'ssh'];
+  const order = [
+    'validate',
+    'select',
+    'resolve',
+    'plan',
+    'restore',
+    'instance',
+    'tag',
+    'profile',
+    'address',
+    'ssh',
+  ];
   const upTo = (step: string) => order.indexOf(step) <= order.indexOf(through);
   const { request: requestInput, ...rest } = overrides;
   const request = parseRestoreRequest(requestInput ?? { instanceId: IDS.sourceInstance });
@@ -78,7 +101,11 @@ export function stateAfter(
         },
         candidates: [
           { arn: IDS.recoveryPointArn, backupVaultName: IDS.vault, creationDate: '2026-11-27T21:00:00.000Z' },
-          { arn: IDS.olderRecoveryPointArn, backupVaultName: IDS.vault, creationDate: '2026-11-26T21:00:00.000Z' },
+          {
+            arn: IDS.olderRecoveryPointArn,
+            backupVaultName: IDS.vault,
+            creationDate: '2026-11-26T21:00:00.000Z',
+          },
         ],
         completedAt: '2026-11-28T10:00:02.000Z',
       },

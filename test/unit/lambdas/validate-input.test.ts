@@ -1,8 +1,8 @@
-import { InvalidInputError } from '@shared/errors';
-import { initialState, IDS } from '@test/helpers/workflow-state';
 import { step } from '@lambdas/validate-input/handler';
-import { createHandler } from '@shared/handler';
 import { validateInput } from '@lambdas/validate-input/validate-input';
+import { InvalidInputError } from '@shared/errors';
+import { createHandler } from '@shared/handler';
+import { IDS, initialState } from '@test/helpers/workflow-state';
 
 function rejection(input: unknown): InvalidInputError {
   try {
@@ -23,7 +23,14 @@ describe('validate-input', () => {
       overrides: {},
       instanceProfile: 'reattach',
       publicIp: 'auto',
-      ssh: { enabled: true, username: 'ec2-user', port: 22, target: 'auto', timeoutSeconds: 600, privateKeyParameter: null },
+      ssh: {
+        enabled: true,
+        username: 'ec2-user',
+        port: 22,
+        target: 'auto',
+        timeoutSeconds: 600,
+        privateKeyParameter: null,
+      },
       mode: 'recovery',
       dryRun: false,
       restoreTimeoutMinutes: 240,
@@ -37,10 +44,22 @@ describe('validate-input', () => {
       instanceId: IDS.sourceInstance,
       restorePointBefore: '2026-11-20T00:00:00Z',
       backupVaultName: 'EC2',
-      overrides: { subnetId: IDS.subnet, securityGroupIds: [IDS.securityGroup], instanceType: 't3.small', requireImdsV2: true },
+      overrides: {
+        subnetId: IDS.subnet,
+        securityGroupIds: [IDS.securityGroup],
+        instanceType: 't3.small',
+        requireImdsV2: true,
+      },
       instanceProfile: 'passrole',
       publicIp: 'never',
-      ssh: { enabled: false, username: 'ubuntu', port: 2222, target: 'private', timeoutSeconds: 120, privateKeyParameter: '/keys/app' },
+      ssh: {
+        enabled: false,
+        username: 'ubuntu',
+        port: 2222,
+        target: 'private',
+        timeoutSeconds: 120,
+        privateKeyParameter: '/keys/app',
+      },
       mode: 'test',
       dryRun: true,
       tags: { Ticket: 'OPS-123' },
@@ -53,13 +72,36 @@ describe('validate-input', () => {
     ['a malformed instance id', { instanceId: 'i-123' }, 'instanceId'],
     ['no instance, resource or recovery point', { mode: 'test' }, 'instanceId'],
     ['an unknown enum value', { instanceId: IDS.sourceInstance, publicIp: 'sometimes' }, 'publicIp'],
-    ['a restorePointBefore that is not ISO-8601', { instanceId: IDS.sourceInstance, restorePointBefore: '20 Nov 2026' }, 'restorePointBefore'],
-    ['a malformed security group id', { instanceId: IDS.sourceInstance, overrides: { securityGroupIds: ['sg-x'] } }, 'overrides.securityGroupIds.0'],
+    [
+      'a restorePointBefore that is not ISO-8601',
+      { instanceId: IDS.sourceInstance, restorePointBefore: '20 Nov 2026' },
+      'restorePointBefore',
+    ],
+    [
+      'a malformed security group id',
+      { instanceId: IDS.sourceInstance, overrides: { securityGroupIds: ['sg-x'] } },
+      'overrides.securityGroupIds.0',
+    ],
     ['a misspelt field', { instanceId: IDS.sourceInstance, dryrun: true }, 'dryrun'],
     ['a port of the wrong type', { instanceId: IDS.sourceInstance, ssh: { port: '22' } }, 'ssh.port'],
-    ['a reserved tag key', { instanceId: IDS.sourceInstance, tags: { 'ec2-restore:execution': 'x' } }, 'tags'],
-    ['a resourceArn naming another instance', { instanceId: IDS.sourceInstance, resourceArn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa' }, 'resourceArn'],
-    ['a recovery point ARN that is not an AMI', { recoveryPointArn: 'arn:aws:backup:us-east-1:123456789012:recovery-point:abc' }, 'recoveryPointArn'],
+    [
+      'a reserved tag key',
+      { instanceId: IDS.sourceInstance, tags: { 'ec2-restore:execution': 'x' } },
+      'tags',
+    ],
+    [
+      'a resourceArn naming another instance',
+      {
+        instanceId: IDS.sourceInstance,
+        resourceArn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa',
+      },
+      'resourceArn',
+    ],
+    [
+      'a recovery point ARN that is not an AMI',
+      { recoveryPointArn: 'arn:aws:backup:us-east-1:123456789012:recovery-point:abc' },
+      'recoveryPointArn',
+    ],
   ])('rejects %s and names the field', (_what, input, field) => {
     const error = rejection(input);
 
@@ -77,6 +119,8 @@ describe('validate-input', () => {
   it('surfaces InvalidInputError through the Lambda handler unchanged', async () => {
     const handler = createHandler(step, { env: {} });
 
-    await expect(handler(initialState({ instanceId: 'nope' }))).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(handler(initialState({ instanceId: 'nope' }))).rejects.toMatchObject({
+      name: 'InvalidInputError',
+    });
   });
 });

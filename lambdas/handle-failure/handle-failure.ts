@@ -1,0 +1,186 @@
+import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { cleanUp } from '@lambdas/cleanup/cleanup';
+import { awsErrorCode, CONTRACT_ERROR_NAMES, type ErrorName, ErrorNames, errorMessage } from '@shared/errors';
+import type { Logger } from '@shared/logger';
+import { TagKeys, tagValue } from '@shared/tags';
+import type { Clock } from '@shared/time';
+import {
+  type CleanupState,
+  type FailureState,
+  requireSlices,
+  type WorkflowState,
+} from '@shared/workflow-state';
+import type { TaskStateName } from '@state-machines/restore-instance/state-names';
+
+export interface HandleFailureDeps {
+  readonly ec2: EC2Client;
+  readonly now: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * The contract error a failure in each Task state becomes when the error itself is not one of the
+ * contract's (an SDK error, States.Timeout, a Lambda crash): the error of the phase that failed.
+ * Keys are the state names of `restore-instance` (the compiler checks them against state-names.ts).
+ */
+export const ERROR_BY_FAILED_STEP = {
+  ValidateInput: ErrorNames.InvalidInput,
+  SelectRecoveryPoint: ErrorNames.NoRecoveryPoint,
+  ResolveSource: ErrorNames.Preflight,
+  PlanRestore: ErrorNames.Preflight,
+  StartRestoreJob: ErrorNames.RestoreJobFailed,
+  PollRestoreJob: ErrorNames.RestoreJobFailed,
+  WaitForInstance: ErrorNames.InstanceNotRunning,
+  // Tagging is the last thing done to make the running instance usable and findable.
+  TagResources: ErrorNames.InstanceNotRunning,
+  ReattachInstanceProfile: ErrorNames.InstanceProfile,
+  EnsurePublicAddress: ErrorNames.PublicAddress,
+  CheckSsh: ErrorNames.SshUnreachable,
+  CleanUp: ErrorNames.Cleanup,
+  // Report runs after cleanup in test mode; the contract has no reporting error, and CleanupError
+  // sends the reader to check for leftovers, the one thing that matters when the end is unknown.
+  Report: ErrorNames.Cleanup,
+} as const satisfies Record<Exclude<TaskStateName, 'HandleFailure'>, ErrorName>;
+
+/** For a failed step this table does not know (a wiring bug): the same reading as for Report. */
+const FALLBACK_ERROR: ErrorName = ErrorNames.Cleanup;
+
+/** Steps that run before the restore job starts: a failure there has created nothing. */
+const BEFORE_RESTORE_JOB = new Set<string>([
+  'ValidateInput',
+  'SelectRecoveryPoint',
+  'ResolveSource',
+  'PlanRestore',
+]);
+
+export const MAX_CAUSE_LENGTH = 2000;
+const MAX_CLEANUP_NOTE_LENGTH = 900;
+
+/**
+ * The failure path's only Task. Names the contract error and writes a cause a person can act on,
+ * then limits the damage: in test mode it removes what the execution created (cleanUp), in
+ * recovery mode it keeps the instance and tags it with the failed step. Returns the failure for the
+ * Fail state and throws only on bugs.
+ *
+ * When the test-mode cleanup fails too, the error stays the original one (the cause of the
+ * failure), `cleanup` is null, and the cause ends with "; cleanup also failed: …" naming what
+ * remains — a CleanupError would hide why the restore failed.
+ */
+export async function handleFailure(state: WorkflowState, deps: HandleFailureDeps): Promise<FailureState> {
+  const { error: caught, failedStep } = requireSlices(state, 'error', 'failedStep');
+  const { error, cause: failureCause } = describeFailure(caught.Error, caught.Cause, failedStep);
+  deps.logger.info('handling failure', { failedStep, originalError: caught.Error, error });
+
+  let cleanup: CleanupState | null = null;
+  let note = '';
+  const request = state.request;
+  if (
+    request?.mode === 'test' &&
+    !request.dryRun &&
+    (state.restoreJob || !BEFORE_RESTORE_JOB.has(failedStep))
+  ) {
+    try {
+      cleanup = await cleanUp(state, deps);
+      const removed = [...cleanup.terminatedInstanceIds, ...cleanup.releasedAllocationIds];
+      if (removed.length > 0) note = `; test mode: removed ${removed.join(', ')}`;
+    } catch (cleanupError) {
+      deps.logger.error('cleanup after the failure failed', {
+        errorName: cleanupError instanceof Error ? cleanupError.name : undefined,
+        errorMessage: errorMessage(cleanupError),
+      });
+      note = `; cleanup also failed: ${errorMessage(cleanupError)}`;
+    }
+  } else if (request?.mode === 'recovery') {
+    const instanceId = state.instance?.instanceId ?? state.restoreJob?.createdInstanceId;
+    if (instanceId) note = await tagFailedInstance(deps, instanceId, failedStep);
+  }
+
+  return {
+    error,
+    cause: joinWithin(failureCause, truncate(note, MAX_CLEANUP_NOTE_LENGTH)),
+    failedStep,
+    cleanup,
+  };
+}
+
+/** The contract error name and a cause that says which step failed and why. */
+export function describeFailure(
+  errorName: string,
+  rawCause: string | undefined,
+  failedStep: string,
+): { error: ErrorName; cause: string } {
+  const { type, message } = extractCause(rawCause);
+  const contractError = CONTRACT_ERROR_NAMES.find((name) => name === errorName);
+  if (contractError) {
+    return { error: contractError, cause: `${failedStep} failed: ${message || `${errorName} (no details)`}` };
+  }
+  const mapped = (ERROR_BY_FAILED_STEP as Readonly<Record<string, ErrorName>>)[failedStep] ?? FALLBACK_ERROR;
+  const original = type && type !== errorName ? `${errorName} (${type})` : errorName;
+  return {
+    error: mapped,
+    cause: `${failedStep} failed: ${original}: ${message || describeBareError(errorName)}`,
+  };
+}
+
+/**
+ * A Lambda failure's Cause is JSON `{"errorType","errorMessage","trace"|"stackTrace"}`: the
+ * message is what a person needs, the trace is noise. Anything else passes through as it is.
+ */
+export function extractCause(rawCause: string | undefined): { type: string | null; message: string } {
+  const text = (rawCause ?? '').trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (
+        parsed !== null &&
+        typeof parsed === 'object' &&
+        'errorMessage' in parsed &&
+        typeof parsed.errorMessage === 'string'
+      ) {
+        const type = 'errorType' in parsed && typeof parsed.errorType === 'string' ? parsed.errorType : null;
+        return { type, message: parsed.errorMessage.trim() };
+      }
+    } catch {
+      // Not JSON after all: the text is the cause.
+    }
+  }
+  return { type: null, message: text };
+}
+
+function describeBareError(errorName: string): string {
+  if (errorName === 'States.Timeout') return 'the step did not finish within its timeout';
+  return 'no details were given';
+}
+
+async function tagFailedInstance(
+  deps: HandleFailureDeps,
+  instanceId: string,
+  failedStep: string,
+): Promise<string> {
+  try {
+    await deps.ec2.send(
+      new CreateTagsCommand({
+        Resources: [instanceId],
+        Tags: [{ Key: TagKeys.FailedStep, Value: tagValue(failedStep) }],
+      }),
+    );
+    return `; the restored instance ${instanceId} was kept and tagged ${TagKeys.FailedStep}=${failedStep}`;
+  } catch (error) {
+    // The tag is a courtesy for whoever inspects the instance; failing to write it changes nothing else.
+    deps.logger.warn('could not tag the restored instance with the failed step', {
+      instanceId,
+      errorName: awsErrorCode(error),
+      errorMessage: errorMessage(error),
+    });
+    return `; the restored instance ${instanceId} was kept`;
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The note (cleanup outcome) always survives; the failure text gives way. */
+function joinWithin(cause: string, note: string): string {
+  return `${truncate(cause, MAX_CAUSE_LENGTH - note.length)}${note}`;
+}

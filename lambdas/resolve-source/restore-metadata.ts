@@ -1,0 +1,85 @@
+/**
+ * Reading the restore metadata that AWS Backup keeps with an EC2 recovery point (aws-facts A.5):
+ * a map of strings in which structured values are JSON text. Used by resolve-source (the facts of
+ * a source instance that is gone) and plan-restore (what StartRestoreJob will send).
+ *
+ * The values come from a backup that may be years old or from another tool's hands, so nothing
+ * here trusts their shape: malformed JSON reads as "absent" instead of a SyntaxError.
+ */
+import { type BackupClient, GetRecoveryPointRestoreMetadataCommand } from '@aws-sdk/client-backup';
+import { awsErrorCode, NoRecoveryPointError } from '@shared/errors';
+import type { RecoveryPointRef } from '@shared/workflow-state';
+
+export type RestoreMetadata = Readonly<Record<string, string>>;
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+export async function getRestoreMetadata(
+  backup: BackupClient,
+  point: RecoveryPointRef,
+): Promise<RestoreMetadata> {
+  try {
+    const result = await backup.send(
+      new GetRecoveryPointRestoreMetadataCommand({
+        BackupVaultName: point.backupVaultName,
+        RecoveryPointArn: point.arn,
+      }),
+    );
+    return result.RestoreMetadata ?? {};
+  } catch (error) {
+    if (awsErrorCode(error) === 'ResourceNotFoundException') {
+      throw new NoRecoveryPointError(
+        `Recovery point ${point.arn} is no longer in vault ${point.backupVaultName} (expired by its lifecycle or ` +
+          'deleted since it was selected); rerun to select another one.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The parsed JSON text, or undefined when there is none or it is not JSON. */
+export function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string' || text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A non-empty string value, else null. */
+export function nonEmpty(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+/**
+ * Security group ids from `["sg-…"]` (RunInstances style) or `[{"GroupId":"sg-…"}]`
+ * (DescribeInstances style); anything else reads as none.
+ */
+export function groupIds(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .map((item: unknown) => (isJsonObject(item) ? item.GroupId : item))
+    .filter((id): id is string => nonEmpty(id) !== null);
+}
+
+/** The parsed `NetworkInterfaces` entries that are objects; null when the key is absent or malformed. */
+export function networkInterfaces(metadata: RestoreMetadata): JsonObject[] | null {
+  const parsed = parseJson(metadata.NetworkInterfaces);
+  return Array.isArray(parsed) ? parsed.filter(isJsonObject) : null;
+}
+
+/** The primary interface (DeviceIndex 0), or the first one when none says so. */
+export function primaryInterface(interfaces: readonly JsonObject[] | null): JsonObject | null {
+  if (!interfaces) return null;
+  return interfaces.find((i) => String(i.DeviceIndex) === '0') ?? interfaces[0] ?? null;
+}
+
+/** Metadata booleans are "true"/"false" text at the top level and real booleans inside JSON. */
+export function isTrue(value: unknown): boolean {
+  return value === true || (typeof value === 'string' && value.toLowerCase() === 'true');
+}

@@ -1,0 +1,16 @@
+import { createHandler, defineStep } from '@shared/handler';
+import { INITIAL_POLL_WAIT_SECONDS, startRestoreJob } from './start-restore-job';
+
+export const step = defineStep({
+  id: 'start-restore-job',
+  run: (state, { clients, env, now, logger }) =>
+    startRestoreJob(state, {
+      backup: clients.backup,
+      now,
+      logger,
+      restoreRoleArn: env.RESTORE_ROLE_ARN,
+      initialWaitSeconds: INITIAL_POLL_WAIT_SECONDS,
+    }),
+});
+
+export const handler = createHandler(step);
