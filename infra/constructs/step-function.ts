@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import type { FunctionEnvironment, FunctionId } from '@shared/env';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface StepFunctionProps<F extends FunctionId> {
+  /** Which step: the code is `lambdas/<step>/handler.ts`. */
+  readonly step: F;
+  /** Typed from the step's env schema: a variable the step needs and infra forgets does not compile. */
+  readonly environment: FunctionEnvironment<F>;
+  /** @default 60 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The one way this project builds a step Lambda: Node 22 on arm64, JSON logs into a log group
+ * with retention, X-Ray tracing, and an esbuild bundle built locally (no Docker).
+ */
+export class StepFunction<F extends FunctionId> extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: StepFunctionProps<F>) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(ROOT, 'lambdas', props.step, 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(60),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      environment: { POWERTOOLS_SERVICE_NAME: 'ec2-restore-orchestrator', ...props.environment },
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      projectRoot: ROOT,
+      bundling: {
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        tsconfig: join(ROOT, 'tsconfig.json'),
+        forceDockerBundling: false,
+      },
+    });
+  }
+}
