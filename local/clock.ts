@@ -10,7 +10,8 @@ export class SimulatedClock {
     readonly speed: number,
     private readonly simulatedStart: number = Date.now(),
   ) {
-    if (!(speed > 0 && Number.isFinite(speed))) throw new RangeError(`clock speed must be a positive number, got ${speed}`);
+    if (!(speed > 0 && Number.isFinite(speed)))
+      throw new RangeError(`clock speed must be a positive number, got ${speed}`);
   }
 
   now = (): Date => new Date(this.nowMs());

@@ -39,7 +39,7 @@ export class FaultInjector {
       }
     }
     const throttle = this.faults.throttle;
-    if (throttle && throttle.services.includes(service) && this.random() < throttle.rate) {
+    if (throttle?.services.includes(service) && this.random() < throttle.rate) {
       this.throttled.set(api, (this.throttled.get(api) ?? 0) + 1);
       const t = THROTTLING_ERRORS[service];
       throw new AwsError(t.code, t.message, t.status);

@@ -7,14 +7,22 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const id = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`), { message: `must look like ${prefix}-0123456789abcdef0` });
+  z.string().regex(new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`), {
+    message: `must look like ${prefix}-0123456789abcdef0`,
+  });
 const isoDate = z.iso.datetime({ offset: true });
 const tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({});
-const cidr24 = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, { message: 'must be a loopback /24 such as 127.10.1.0/24' });
+const cidr24 = z
+  .string()
+  .regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, { message: 'must be a loopback /24 such as 127.10.1.0/24' });
 
 const RestoreJobFaultSchema = z.strictObject({
   /** Simulated minutes from start to the job's end. */
-  durationMinutes: z.number().positive().max(24 * 60).optional(),
+  durationMinutes: z
+    .number()
+    .positive()
+    .max(24 * 60)
+    .optional(),
   /** What the job ends as. */
   outcome: z.enum(['COMPLETED', 'FAILED', 'ABORTED']).optional(),
   statusMessage: z.string().max(2000).optional(),
@@ -25,7 +33,9 @@ export type RestoreJobFault = z.infer<typeof RestoreJobFaultSchema>;
 
 const ApiErrorFaultSchema = z.strictObject({
   /** `<service>:<Operation>`, e.g. `ec2:AssociateAddress`, `backup:StartRestoreJob`. */
-  api: z.string().regex(/^(ec2|backup|ssm|iam|sfn):[A-Za-z]+$/, { message: 'must look like ec2:AssociateAddress' }),
+  api: z
+    .string()
+    .regex(/^(ec2|backup|ssm|iam|sfn):[A-Za-z]+$/, { message: 'must look like ec2:AssociateAddress' }),
   code: z.string().min(1),
   message: z.string().default('Injected fault'),
   status: z.int().min(400).max(599).default(400),
@@ -59,7 +69,9 @@ export const FaultsSchema = z
         /** Fraction of API calls answered with the service's throttling error. */
         rate: z.number().min(0).max(0.95),
         /** Only these services (default: all but Step Functions, whose client is the caller's). */
-        services: z.array(z.enum(['ec2', 'backup', 'ssm', 'iam', 'sfn'])).default(['ec2', 'backup', 'ssm', 'iam']),
+        services: z
+          .array(z.enum(['ec2', 'backup', 'ssm', 'iam', 'sfn']))
+          .default(['ec2', 'backup', 'ssm', 'iam']),
         seed: z.int().default(1),
       })
       .optional(),
@@ -74,7 +86,9 @@ const RecoveryPointSchema = z.strictObject({
   instanceId: id('i'),
   vault: z.string().regex(/^[a-zA-Z0-9\-_]{2,50}$/),
   creationDate: isoDate,
-  status: z.enum(['COMPLETED', 'PARTIAL', 'DELETING', 'EXPIRED', 'AVAILABLE', 'STOPPED', 'CREATING']).default('COMPLETED'),
+  status: z
+    .enum(['COMPLETED', 'PARTIAL', 'DELETING', 'EXPIRED', 'AVAILABLE', 'STOPPED', 'CREATING'])
+    .default('COMPLETED'),
   statusMessage: z.string().optional(),
   /** Restore metadata as AWS returns it (string → string). Default: derived from the instance. */
   restoreMetadata: z.record(z.string(), z.string()).optional(),
@@ -83,8 +97,14 @@ const RecoveryPointSchema = z.strictObject({
 
 export const ScenarioSchema = z.strictObject({
   name: z.string().default('custom'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).default('us-east-1'),
-  accountId: z.string().regex(/^\d{12}$/).default('123456789012'),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .default('us-east-1'),
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .default('123456789012'),
   clock: z
     .strictObject({
       speed: z.number().positive().max(100_000).default(60),
@@ -102,7 +122,10 @@ export const ScenarioSchema = z.strictObject({
         .array(
           z.strictObject({
             name: z.string().regex(/^[\w+=,.@-]{1,64}$/),
-            path: z.string().regex(/^\/([\w+=,.@-]+\/)*$/).default('/'),
+            path: z
+              .string()
+              .regex(/^\/([\w+=,.@-]+\/)*$/)
+              .default('/'),
             /** Roles (names) this role may iam:PassRole. */
             passRoles: z.array(z.string()).default([]),
           }),
@@ -126,7 +149,14 @@ export const ScenarioSchema = z.strictObject({
     )
     .default([]),
   securityGroups: z
-    .array(z.strictObject({ id: id('sg'), name: z.string().min(1), vpcId: id('vpc'), description: z.string().default('') }))
+    .array(
+      z.strictObject({
+        id: id('sg'),
+        name: z.string().min(1),
+        vpcId: id('vpc'),
+        description: z.string().default(''),
+      }),
+    )
     .default([]),
   keyPairs: z
     .array(
@@ -141,7 +171,13 @@ export const ScenarioSchema = z.strictObject({
     )
     .default([]),
   instanceProfiles: z
-    .array(z.strictObject({ name: z.string().regex(/^[\w+=,.@-]{1,128}$/), roleName: z.string(), path: z.string().default('/') }))
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[\w+=,.@-]{1,128}$/),
+        roleName: z.string(),
+        path: z.string().default('/'),
+      }),
+    )
     .default([]),
   instances: z
     .array(
@@ -187,7 +223,9 @@ export class ScenarioError extends Error {
 export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   const result = ScenarioSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    const problems = result.error.issues.map(
+      (i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
+    );
     throw new ScenarioError(`Invalid ${source}:\n- ${problems.join('\n- ')}`);
   }
   const scenario = result.data;
@@ -231,14 +269,16 @@ function crossCheck(s: Scenario): string[] {
     if (!vpcs.has(g.vpcId)) problems.push(`securityGroups.${i}.vpcId: no VPC ${g.vpcId}`);
   });
   s.instanceProfiles.forEach((p, i) => {
-    if (!roles.has(p.roleName)) problems.push(`instanceProfiles.${i}.roleName: no role ${p.roleName} in iam.roles`);
+    if (!roles.has(p.roleName))
+      problems.push(`instanceProfiles.${i}.roleName: no role ${p.roleName} in iam.roles`);
   });
   s.instances.forEach((inst, i) => {
     if (!subnets.has(inst.subnetId)) problems.push(`instances.${i}.subnetId: no subnet ${inst.subnetId}`);
     inst.securityGroupIds.forEach((g, j) => {
       if (!groups.has(g)) problems.push(`instances.${i}.securityGroupIds.${j}: no security group ${g}`);
     });
-    if (inst.keyName && !keys.has(inst.keyName)) problems.push(`instances.${i}.keyName: no key pair ${inst.keyName}`);
+    if (inst.keyName && !keys.has(inst.keyName))
+      problems.push(`instances.${i}.keyName: no key pair ${inst.keyName}`);
     if (inst.instanceProfileName && !profiles.has(inst.instanceProfileName)) {
       problems.push(`instances.${i}.instanceProfileName: no instance profile ${inst.instanceProfileName}`);
     }
@@ -246,10 +286,14 @@ function crossCheck(s: Scenario): string[] {
   s.recoveryPoints.forEach((rp, i) => {
     if (!vaults.has(rp.vault)) problems.push(`recoveryPoints.${i}.vault: no backup vault ${rp.vault}`);
     if (!instances.has(rp.instanceId) && !rp.restoreMetadata) {
-      problems.push(`recoveryPoints.${i}: instance ${rp.instanceId} is not in instances, so restoreMetadata is required`);
+      problems.push(
+        `recoveryPoints.${i}: instance ${rp.instanceId} is not in instances, so restoreMetadata is required`,
+      );
     }
   });
-  if (s.backupPlan && !vaults.has(s.backupPlan.vault)) problems.push(`backupPlan.vault: no backup vault ${s.backupPlan.vault}`);
-  if (!roles.has(s.iam.restoreRoleName)) problems.push(`iam.restoreRoleName: no role ${s.iam.restoreRoleName} in iam.roles`);
+  if (s.backupPlan && !vaults.has(s.backupPlan.vault))
+    problems.push(`backupPlan.vault: no backup vault ${s.backupPlan.vault}`);
+  if (!roles.has(s.iam.restoreRoleName))
+    problems.push(`iam.restoreRoleName: no role ${s.iam.restoreRoleName} in iam.roles`);
   return problems;
 }

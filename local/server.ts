@@ -21,11 +21,17 @@ export interface HttpFrontDoorOptions {
   readonly log?: (line: string) => void;
 }
 
-export function identifyService(req: { headers: IncomingMessage['headers']; body: Buffer; path: string }): ServiceName {
+export function identifyService(req: {
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  path: string;
+}): ServiceName {
   const target = String(req.headers['x-amz-target'] ?? '');
   if (target.startsWith('AWSStepFunctions.')) return 'sfn';
   if (target.startsWith('AmazonSSM.')) return 'ssm';
-  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+  const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(
+    String(req.headers.authorization ?? ''),
+  );
   switch (scope?.[1]) {
     case 'ec2':
       return 'ec2';
@@ -59,7 +65,11 @@ export async function startHttpFrontDoor(
   return { server, endpoint: `http://${host}:${address.port}` };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFrontDoorOptions): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: HttpFrontDoorOptions,
+): Promise<void> {
   const requestId = newRequestId();
   let body: Buffer;
   try {
@@ -92,7 +102,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFr
     const awsError =
       error instanceof AwsError
         ? error
-        : new AwsError('InternalFailure', `emulator error: ${error instanceof Error ? error.message : String(error)}`, 500);
+        : new AwsError(
+            'InternalFailure',
+            `emulator error: ${error instanceof Error ? error.message : String(error)}`,
+            500,
+          );
     options.log?.(`${service}:${operation} ${awsError.status} ${awsError.code}`);
     send(res, adapter.errorResponse(awsError, wire));
   }

@@ -14,7 +14,13 @@ import type { SimulatedClock } from './clock';
 import { newId, newRestoreJobId } from './ids';
 import type { RestoreJobFault, Scenario } from './scenario';
 
-export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+export type InstanceStateName =
+  | 'pending'
+  | 'running'
+  | 'shutting-down'
+  | 'terminated'
+  | 'stopping'
+  | 'stopped';
 export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
   pending: 0,
   running: 16,
@@ -216,7 +222,8 @@ export class World {
 
   private load(s: Scenario): void {
     const created = this.clock.now();
-    for (const vpc of s.vpcs) this.vpcs.set(vpc.id, { id: vpc.id, cidrBlock: `127.${this.octet}.0.0/16`, tags: toTags(vpc.tags) });
+    for (const vpc of s.vpcs)
+      this.vpcs.set(vpc.id, { id: vpc.id, cidrBlock: `127.${this.octet}.0.0/16`, tags: toTags(vpc.tags) });
     s.subnets.forEach((sub, i) => {
       const cidrBlock = sub.cidrBlock ?? `127.${this.octet}.${i + 1}.0/24`;
       this.subnets.set(sub.id, {
@@ -230,9 +237,10 @@ export class World {
     });
     for (const g of s.securityGroups) this.securityGroups.set(g.id, { ...g });
     for (const k of s.keyPairs) {
-      const material = k.privateKey ?? sshUtils.generateKeyPairSync('ed25519').private;
+      const material = k.privateKey ?? generateEd25519Key().private;
       const parsed = sshUtils.parseKey(material);
-      if (parsed instanceof Error) throw new AwsError('InvalidScenario', `keyPairs ${k.name}: ${parsed.message}`);
+      if (parsed instanceof Error)
+        throw new AwsError('InvalidScenario', `keyPairs ${k.name}: ${parsed.message}`);
       const publicBlob = parsed.getPublicSSH();
       const keyPair: KeyPair = {
         id: k.id,
@@ -267,7 +275,11 @@ export class World {
       });
     }
     for (const v of s.backupVaults) {
-      this.vaults.set(v.name, { name: v.name, arn: `arn:aws:backup:${this.region}:${this.accountId}:backup-vault:${v.name}`, creationDate: created });
+      this.vaults.set(v.name, {
+        name: v.name,
+        arn: `arn:aws:backup:${this.region}:${this.accountId}:backup-vault:${v.name}`,
+        creationDate: created,
+      });
     }
     for (const spec of s.instances) {
       const subnet = this.mustGetSubnet(spec.subnetId);
@@ -313,9 +325,13 @@ export class World {
   /** Daily points at hourUtc for the last `days` days, for every instance carrying the selection tag. */
   private runBackupPlan(plan: NonNullable<Scenario['backupPlan']>): void {
     const now = this.clock.now();
-    const latest = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), plan.hourUtc));
+    const latest = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), plan.hourUtc),
+    );
     if (latest.getTime() > now.getTime() - 3_600_000) latest.setUTCDate(latest.getUTCDate() - 1);
-    const selected = [...this.instances.values()].filter((i) => i.tags.get(plan.selectionTag.key) === plan.selectionTag.value);
+    const selected = [...this.instances.values()].filter(
+      (i) => i.tags.get(plan.selectionTag.key) === plan.selectionTag.value,
+    );
     for (const instance of selected) {
       for (let day = plan.days - 1; day >= 0; day--) {
         const created = new Date(latest.getTime() - day * 86_400_000 + Math.floor(Math.random() * 600_000));
@@ -325,7 +341,10 @@ export class World {
           instanceId: instance.id,
           creationDate: created,
           status: day === 0 ? plan.latestStatus : 'COMPLETED',
-          statusMessage: day === 0 && plan.latestStatus === 'PARTIAL' ? 'Backup job completed with errors: some volumes were not snapshotted' : null,
+          statusMessage:
+            day === 0 && plan.latestStatus === 'PARTIAL'
+              ? 'Backup job completed with errors: some volumes were not snapshotted'
+              : null,
           metadata: this.metadataOf(instance),
           tags: new Map([[plan.selectionTag.key, plan.selectionTag.value], ...instance.tags]),
         });
@@ -333,7 +352,9 @@ export class World {
     }
   }
 
-  private addRecoveryPoint(p: Omit<RecoveryPoint, 'arn' | 'resourceArn' | 'completionDate' | 'sizeBytes'>): void {
+  private addRecoveryPoint(
+    p: Omit<RecoveryPoint, 'arn' | 'resourceArn' | 'completionDate' | 'sizeBytes'>,
+  ): void {
     const arn = `arn:aws:ec2:${this.region}::image/${p.imageId}`;
     this.recoveryPoints.set(arn, {
       ...p,
@@ -377,7 +398,11 @@ export class World {
           InterfaceType: 'interface',
         },
       ]),
-      Placement: JSON.stringify({ AvailabilityZone: subnet.availabilityZone, GroupName: '', Tenancy: 'default' }),
+      Placement: JSON.stringify({
+        AvailabilityZone: subnet.availabilityZone,
+        GroupName: '',
+        Tenancy: 'default',
+      }),
       SecurityGroupIds: JSON.stringify(instance.securityGroupIds),
       SubnetId: instance.subnetId,
       VpcId: instance.vpcId,
@@ -413,7 +438,12 @@ export class World {
     const ssh = this.faults.ssh;
     if (ssh.unreachable) return [];
     return [...this.instances.values()]
-      .filter((i) => i.state === 'running' && i.runningSince !== null && now >= i.runningSince + ssh.bootDelaySeconds * 1000)
+      .filter(
+        (i) =>
+          i.state === 'running' &&
+          i.runningSince !== null &&
+          now >= i.runningSince + ssh.bootDelaySeconds * 1000,
+      )
       .map((i) => ({
         instanceId: i.id,
         addresses: [i.privateIp, ...this.publicIpsOf(i)],
@@ -423,7 +453,9 @@ export class World {
   }
 
   publicIpsOf(instance: Instance): string[] {
-    const eips = [...this.addresses.values()].filter((a) => a.instanceId === instance.id).map((a) => a.publicIp);
+    const eips = [...this.addresses.values()]
+      .filter((a) => a.instanceId === instance.id)
+      .map((a) => a.publicIp);
     return eips.length > 0 ? eips : instance.autoPublicIp ? [instance.autoPublicIp] : [];
   }
 
@@ -431,14 +463,19 @@ export class World {
 
   describeInstances(ids: readonly string[], filters: readonly Ec2Filter[]): Instance[] {
     for (const id of ids) {
-      if (!/^i-[0-9a-f]{8,17}$/.test(id)) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
+      if (!/^i-[0-9a-f]{8,17}$/.test(id))
+        throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
     }
     const missing = ids.filter((id) => !this.instances.has(id));
     if (missing.length > 0) {
       const list = missing.map((m) => `'${m}'`).join(', ');
-      throw new AwsError('InvalidInstanceID.NotFound', `The instance ID${missing.length > 1 ? 's' : ''} ${list} ${missing.length > 1 ? 'do' : 'does'} not exist`);
+      throw new AwsError(
+        'InvalidInstanceID.NotFound',
+        `The instance ID${missing.length > 1 ? 's' : ''} ${list} ${missing.length > 1 ? 'do' : 'does'} not exist`,
+      );
     }
-    const selected = ids.length > 0 ? ids.map((id) => mustExist(this.instances.get(id), id)) : [...this.instances.values()];
+    const selected =
+      ids.length > 0 ? ids.map((id) => mustExist(this.instances.get(id), id)) : [...this.instances.values()];
     return selected.filter((i) => matchesFilters(filters, (name) => this.instanceFilterValues(i, name)));
   }
 
@@ -477,7 +514,9 @@ export class World {
     return a ? { arn: a.profileArn, id: a.profileId } : null;
   }
 
-  terminateInstances(ids: readonly string[]): { id: string; previous: InstanceStateName; current: InstanceStateName }[] {
+  terminateInstances(
+    ids: readonly string[],
+  ): { id: string; previous: InstanceStateName; current: InstanceStateName }[] {
     const instances = this.describeInstances(ids, []);
     const protectedOne = instances.find((i) => i.disableApiTermination && i.state !== 'terminated');
     if (protectedOne) {
@@ -492,6 +531,10 @@ export class World {
         i.state = 'shutting-down';
         i.bootAt = this.clock.nowMs() + 10_000;
         i.stateTransitionReason = `User initiated (${this.clock.now().toISOString()})`;
+        i.stateReason = {
+          code: 'Client.UserInitiatedShutdown',
+          message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+        };
         this.releaseInstanceResources(i);
       }
       return { id: i.id, previous, current: i.state };
@@ -501,9 +544,11 @@ export class World {
   /** What AWS does on termination: Elastic IPs disassociate, profile associations end. */
   private releaseInstanceResources(i: Instance): void {
     for (const a of this.addresses.values()) {
-      if (a.instanceId === i.id) Object.assign(a, { associationId: null, instanceId: null, eniId: null, privateIp: null });
+      if (a.instanceId === i.id)
+        Object.assign(a, { associationId: null, instanceId: null, eniId: null, privateIp: null });
     }
-    for (const assoc of this.associations.values()) if (assoc.instanceId === i.id) this.associations.delete(assoc.id);
+    for (const assoc of this.associations.values())
+      if (assoc.instanceId === i.id) this.associations.delete(assoc.id);
     i.autoPublicIp = null;
   }
 
@@ -516,7 +561,12 @@ export class World {
       const target = this.taggable(id);
       if (!target) {
         const kind = id.split('-')[0] ?? 'resource';
-        const code = kind === 'i' ? 'InvalidInstanceID.NotFound' : kind === 'eipalloc' ? 'InvalidAllocationID.NotFound' : 'InvalidID';
+        const code =
+          kind === 'i'
+            ? 'InvalidInstanceID.NotFound'
+            : kind === 'eipalloc'
+              ? 'InvalidAllocationID.NotFound'
+              : 'InvalidID';
         throw new AwsError(code, `The ID '${id}' does not exist`);
       }
       return target;
@@ -539,11 +589,19 @@ export class World {
   describeSubnets(ids: readonly string[], filters: readonly Ec2Filter[]): Subnet[] {
     const missing = ids.find((id) => !this.subnets.has(id));
     if (missing) throw new AwsError('InvalidSubnetID.NotFound', `The subnet ID '${missing}' does not exist`);
-    const list = ids.length > 0 ? ids.map((id) => mustExist(this.subnets.get(id), id)) : [...this.subnets.values()];
+    const list =
+      ids.length > 0 ? ids.map((id) => mustExist(this.subnets.get(id), id)) : [...this.subnets.values()];
     return list.filter((s) =>
-      matchesFilters(filters, (name) =>
-        ({ 'subnet-id': [s.id], 'vpc-id': [s.vpcId], 'availability-zone': [s.availabilityZone], 'map-public-ip-on-launch': [String(s.mapPublicIpOnLaunch)], 'cidr-block': [s.cidrBlock] })[name] ??
-        tagFilterValues(s.tags, name),
+      matchesFilters(
+        filters,
+        (name) =>
+          ({
+            'subnet-id': [s.id],
+            'vpc-id': [s.vpcId],
+            'availability-zone': [s.availabilityZone],
+            'map-public-ip-on-launch': [String(s.mapPublicIpOnLaunch)],
+            'cidr-block': [s.cidrBlock],
+          })[name] ?? tagFilterValues(s.tags, name),
       ),
     );
   }
@@ -555,10 +613,17 @@ export class World {
 
   describeSecurityGroups(ids: readonly string[], filters: readonly Ec2Filter[]): SecurityGroup[] {
     const missing = ids.find((id) => !this.securityGroups.has(id));
-    if (missing) throw new AwsError('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
-    const list = ids.length > 0 ? ids.map((id) => mustExist(this.securityGroups.get(id), id)) : [...this.securityGroups.values()];
+    if (missing)
+      throw new AwsError('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
+    const list =
+      ids.length > 0
+        ? ids.map((id) => mustExist(this.securityGroups.get(id), id))
+        : [...this.securityGroups.values()];
     return list.filter((g) =>
-      matchesFilters(filters, (name) => ({ 'group-id': [g.id], 'group-name': [g.name], 'vpc-id': [g.vpcId] })[name]),
+      matchesFilters(
+        filters,
+        (name) => ({ 'group-id': [g.id], 'group-name': [g.name], 'vpc-id': [g.vpcId] })[name],
+      ),
     );
   }
 
@@ -566,19 +631,32 @@ export class World {
     const missing = ids.find((id) => !this.vpcs.has(id));
     if (missing) throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${missing}' does not exist`);
     const list = ids.length > 0 ? ids.map((id) => mustExist(this.vpcs.get(id), id)) : [...this.vpcs.values()];
-    return list.filter((v) => matchesFilters(filters, (name) => ({ 'vpc-id': [v.id] })[name] ?? tagFilterValues(v.tags, name)));
+    return list.filter((v) =>
+      matchesFilters(filters, (name) => ({ 'vpc-id': [v.id] })[name] ?? tagFilterValues(v.tags, name)),
+    );
   }
 
-  describeKeyPairs(names: readonly string[], ids: readonly string[], filters: readonly Ec2Filter[]): KeyPair[] {
+  describeKeyPairs(
+    names: readonly string[],
+    ids: readonly string[],
+    filters: readonly Ec2Filter[],
+  ): KeyPair[] {
     const all = [...this.keyPairs.values()];
     const missingName = names.find((n) => !this.keyPairs.has(n));
-    if (missingName) throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${missingName}' does not exist`);
+    if (missingName)
+      throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${missingName}' does not exist`);
     const missingId = ids.find((id) => !all.some((k) => k.id === id));
-    if (missingId) throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${missingId}' does not exist`);
+    if (missingId)
+      throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${missingId}' does not exist`);
     return all
-      .filter((k) => (names.length === 0 || names.includes(k.name)) && (ids.length === 0 || ids.includes(k.id)))
+      .filter(
+        (k) => (names.length === 0 || names.includes(k.name)) && (ids.length === 0 || ids.includes(k.id)),
+      )
       .filter((k) =>
-        matchesFilters(filters, (name) => ({ 'key-pair-id': [k.id], 'key-name': [k.name], fingerprint: [k.fingerprint] })[name]),
+        matchesFilters(
+          filters,
+          (name) => ({ 'key-pair-id': [k.id], 'key-name': [k.name], fingerprint: [k.fingerprint] })[name],
+        ),
       );
   }
 
@@ -592,18 +670,36 @@ export class World {
 
   // ---------------------------------------------------------------- EC2: instance profile associations
 
-  describeIamInstanceProfileAssociations(ids: readonly string[], filters: readonly Ec2Filter[]): ProfileAssociation[] {
+  describeIamInstanceProfileAssociations(
+    ids: readonly string[],
+    filters: readonly Ec2Filter[],
+  ): ProfileAssociation[] {
     const missing = ids.find((id) => !this.associations.has(id));
-    if (missing) throw new AwsError('InvalidAssociationID.NotFound', `An association with ID ${missing} does not exist.`);
-    const list = ids.length > 0 ? ids.map((id) => mustExist(this.associations.get(id), id)) : [...this.associations.values()];
-    return list.filter((a) => matchesFilters(filters, (name) => ({ 'instance-id': [a.instanceId], state: [a.state] })[name]));
+    if (missing)
+      throw new AwsError(
+        'InvalidAssociationID.NotFound',
+        `An association with ID ${missing} does not exist.`,
+      );
+    const list =
+      ids.length > 0
+        ? ids.map((id) => mustExist(this.associations.get(id), id))
+        : [...this.associations.values()];
+    return list.filter((a) =>
+      matchesFilters(filters, (name) => ({ 'instance-id': [a.instanceId], state: [a.state] })[name]),
+    );
   }
 
-  associateIamInstanceProfile(instanceId: string, profileRef: { arn?: string; name?: string }): ProfileAssociation {
+  associateIamInstanceProfile(
+    instanceId: string,
+    profileRef: { arn?: string; name?: string },
+  ): ProfileAssociation {
     const instance = mustExist(this.describeInstances([instanceId], [])[0], instanceId);
     const profile = this.resolveProfileRef(profileRef);
     if (instance.state !== 'running' && instance.state !== 'stopped') {
-      throw new AwsError('IncorrectInstanceState', `The instance '${instanceId}' is not in a valid state for this operation.`);
+      throw new AwsError(
+        'IncorrectInstanceState',
+        `The instance '${instanceId}' is not in a valid state for this operation.`,
+      );
     }
     if (this.activeAssociation(instanceId)) {
       throw new AwsError('IncorrectState', `There is an existing association for instance ${instanceId}`);
@@ -611,10 +707,16 @@ export class World {
     return this.addAssociation(instanceId, profile, false);
   }
 
-  replaceIamInstanceProfileAssociation(associationId: string, profileRef: { arn?: string; name?: string }): ProfileAssociation {
+  replaceIamInstanceProfileAssociation(
+    associationId: string,
+    profileRef: { arn?: string; name?: string },
+  ): ProfileAssociation {
     const existing = this.associations.get(associationId);
     if (!existing || existing.state === 'disassociated') {
-      throw new AwsError('InvalidAssociationID.NotFound', `An association with ID ${associationId} does not exist.`);
+      throw new AwsError(
+        'InvalidAssociationID.NotFound',
+        `An association with ID ${associationId} does not exist.`,
+      );
     }
     const profile = this.resolveProfileRef(profileRef);
     this.associations.delete(associationId);
@@ -623,12 +725,20 @@ export class World {
 
   disassociateIamInstanceProfile(associationId: string): ProfileAssociation {
     const existing = this.associations.get(associationId);
-    if (!existing) throw new AwsError('InvalidAssociationID.NotFound', `An association with ID ${associationId} does not exist.`);
+    if (!existing)
+      throw new AwsError(
+        'InvalidAssociationID.NotFound',
+        `An association with ID ${associationId} does not exist.`,
+      );
     this.associations.delete(associationId);
     return { ...existing, state: 'disassociating' };
   }
 
-  private addAssociation(instanceId: string, profile: InstanceProfile, immediate: boolean): ProfileAssociation {
+  private addAssociation(
+    instanceId: string,
+    profile: InstanceProfile,
+    immediate: boolean,
+  ): ProfileAssociation {
     const now = this.clock.nowMs();
     const association: ProfileAssociation = {
       id: newId('iip-assoc'),
@@ -653,13 +763,19 @@ export class World {
     if (ref.arn) {
       const profile = this.profileByArn(ref.arn);
       if (!profile) {
-        throw new AwsError('InvalidParameterValue', `Value (${ref.arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
+        throw new AwsError(
+          'InvalidParameterValue',
+          `Value (${ref.arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
+        );
       }
       return profile;
     }
     const profile = ref.name ? this.instanceProfiles.get(ref.name) : undefined;
     if (!profile) {
-      throw new AwsError('InvalidParameterValue', `Value (${ref.name ?? ''}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${ref.name ?? ''}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+      );
     }
     return profile;
   }
@@ -687,67 +803,108 @@ export class World {
     return address;
   }
 
-  associateAddress(allocationId: string, target: { instanceId?: string; eniId?: string }, allowReassociation: boolean): Address {
+  associateAddress(
+    allocationId: string,
+    target: { instanceId?: string; eniId?: string },
+    allowReassociation: boolean,
+  ): Address {
     const address = this.mustGetAddress(allocationId);
     if (Boolean(target.instanceId) === Boolean(target.eniId)) {
-      throw new AwsError('InvalidParameterCombination', 'Specify either an instance ID or a network interface ID, not both');
+      throw new AwsError(
+        'InvalidParameterCombination',
+        'Specify either an instance ID or a network interface ID, not both',
+      );
     }
     const instance = target.instanceId
       ? mustExist(this.describeInstances([target.instanceId], [])[0], target.instanceId)
       : [...this.instances.values()].find((i) => i.eniId === target.eniId);
-    if (!instance) throw new AwsError('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${target.eniId}' does not exist`);
+    if (!instance)
+      throw new AwsError(
+        'InvalidNetworkInterfaceID.NotFound',
+        `The networkInterface ID '${target.eniId}' does not exist`,
+      );
     if (instance.state !== 'running') {
-      throw new AwsError('IncorrectInstanceState', `The instance '${instance.id}' is not in a valid state for this operation.`);
+      throw new AwsError(
+        'IncorrectInstanceState',
+        `The instance '${instance.id}' is not in a valid state for this operation.`,
+      );
     }
     if (address.instanceId === instance.id && address.associationId) return address;
     if (address.associationId && !allowReassociation) {
-      throw new AwsError('Resource.AlreadyAssociated', `resource ${allocationId} is already associated with associate-id ${address.associationId}`);
+      throw new AwsError(
+        'Resource.AlreadyAssociated',
+        `resource ${allocationId} is already associated with associate-id ${address.associationId}`,
+      );
     }
     // An Elastic IP replaces the instance's auto-assigned public IP (and any other EIP on the ENI).
     for (const other of this.addresses.values()) {
-      if (other.instanceId === instance.id) Object.assign(other, { associationId: null, instanceId: null, eniId: null, privateIp: null });
+      if (other.instanceId === instance.id)
+        Object.assign(other, { associationId: null, instanceId: null, eniId: null, privateIp: null });
     }
     instance.autoPublicIp = null;
-    Object.assign(address, { associationId: newId('eipassoc'), instanceId: instance.id, eniId: instance.eniId, privateIp: instance.privateIp });
+    Object.assign(address, {
+      associationId: newId('eipassoc'),
+      instanceId: instance.id,
+      eniId: instance.eniId,
+      privateIp: instance.privateIp,
+    });
     return address;
   }
 
   disassociateAddress(associationId: string): void {
     const address = [...this.addresses.values()].find((a) => a.associationId === associationId);
-    if (!address) throw new AwsError('InvalidAssociationID.NotFound', `The association ID '${associationId}' does not exist`);
+    if (!address)
+      throw new AwsError(
+        'InvalidAssociationID.NotFound',
+        `The association ID '${associationId}' does not exist`,
+      );
     Object.assign(address, { associationId: null, instanceId: null, eniId: null, privateIp: null });
   }
 
   releaseAddress(allocationId: string): void {
     const address = this.mustGetAddress(allocationId);
-    if (address.associationId) throw new AwsError('InvalidIPAddress.InUse', `Address ${address.publicIp} is in use.`);
+    if (address.associationId)
+      throw new AwsError('InvalidIPAddress.InUse', `Address ${address.publicIp} is in use.`);
     this.addresses.delete(allocationId);
     this.usedIps.delete(address.publicIp);
   }
 
-  describeAddresses(allocationIds: readonly string[], publicIps: readonly string[], filters: readonly Ec2Filter[]): Address[] {
+  describeAddresses(
+    allocationIds: readonly string[],
+    publicIps: readonly string[],
+    filters: readonly Ec2Filter[],
+  ): Address[] {
     const missing = allocationIds.find((id) => !this.addresses.has(id));
-    if (missing) throw new AwsError('InvalidAllocationID.NotFound', `The allocation ID '${missing}' does not exist`);
+    if (missing)
+      throw new AwsError('InvalidAllocationID.NotFound', `The allocation ID '${missing}' does not exist`);
+    const unknownIp = publicIps.find((ip) => ![...this.addresses.values()].some((a) => a.publicIp === ip));
+    if (unknownIp) throw new AwsError('InvalidAddress.NotFound', `Address '${unknownIp}' not found.`);
     return [...this.addresses.values()]
       .filter((a) => allocationIds.length === 0 || allocationIds.includes(a.allocationId))
       .filter((a) => publicIps.length === 0 || publicIps.includes(a.publicIp))
       .filter((a) =>
-        matchesFilters(filters, (name) =>
-          ({
-            'allocation-id': [a.allocationId],
-            'association-id': a.associationId ? [a.associationId] : [],
-            'instance-id': a.instanceId ? [a.instanceId] : [],
-            'network-interface-id': a.eniId ? [a.eniId] : [],
-            'public-ip': [a.publicIp],
-            domain: ['vpc'],
-          })[name] ?? tagFilterValues(a.tags, name),
+        matchesFilters(
+          filters,
+          (name) =>
+            ({
+              'allocation-id': [a.allocationId],
+              'association-id': a.associationId ? [a.associationId] : [],
+              'instance-id': a.instanceId ? [a.instanceId] : [],
+              'network-interface-id': a.eniId ? [a.eniId] : [],
+              'public-ip': [a.publicIp],
+              domain: ['vpc'],
+            })[name] ?? tagFilterValues(a.tags, name),
         ),
       );
   }
 
   private mustGetAddress(allocationId: string): Address {
     const address = this.addresses.get(allocationId);
-    if (!address) throw new AwsError('InvalidAllocationID.NotFound', `The allocation ID '${allocationId}' does not exist`);
+    if (!address)
+      throw new AwsError(
+        'InvalidAllocationID.NotFound',
+        `The allocation ID '${allocationId}' does not exist`,
+      );
     return address;
   }
 
@@ -755,7 +912,11 @@ export class World {
 
   putParameter(name: string, type: Parameter['type'], value: string, overwrite: boolean): number {
     const existing = this.parameters.get(name);
-    if (existing && !overwrite) throw new AwsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    if (existing && !overwrite)
+      throw new AwsError(
+        'ParameterAlreadyExists',
+        'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+      );
     const version = (existing?.version ?? 0) + 1;
     this.parameters.set(name, { name, type, value, version, lastModified: this.clock.now() });
     return version;
@@ -804,7 +965,10 @@ export class World {
     this.mustGetVault(vault);
     const point = this.recoveryPoints.get(arn);
     if (!point || point.vault !== vault) {
-      throw new AwsError('ResourceNotFoundException', `Recovery point ${arn} not found in backup vault ${vault}`);
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `Recovery point ${arn} not found in backup vault ${vault}`,
+      );
     }
     return point;
   }
@@ -824,24 +988,37 @@ export class World {
     copySourceTags: boolean;
   }): RestoreJob {
     const point = this.recoveryPoints.get(req.recoveryPointArn);
-    if (!point) throw new AwsError('ResourceNotFoundException', `Recovery point ${req.recoveryPointArn} not found`);
+    if (!point)
+      throw new AwsError('ResourceNotFoundException', `Recovery point ${req.recoveryPointArn} not found`);
     if (req.resourceType && req.resourceType !== 'EC2') {
-      throw new AwsError('InvalidParameterValueException', `Resource type ${req.resourceType} does not match the recovery point (EC2)`);
+      throw new AwsError(
+        'InvalidParameterValueException',
+        `Resource type ${req.resourceType} does not match the recovery point (EC2)`,
+      );
     }
     if (point.status !== 'COMPLETED' && point.status !== 'AVAILABLE') {
-      throw new AwsError('InvalidRequestException', `Recovery point ${point.arn} is ${point.status} and cannot be restored`);
+      throw new AwsError(
+        'InvalidRequestException',
+        `Recovery point ${point.arn} is ${point.status} and cannot be restored`,
+      );
     }
-    if (!req.iamRoleArn) throw new AwsError('MissingParameterValueException', 'IamRoleArn is required to restore an EC2 instance');
+    if (!req.iamRoleArn)
+      throw new AwsError(
+        'MissingParameterValueException',
+        'IamRoleArn is required to restore an EC2 instance',
+      );
     const now = this.clock.now();
     // Idempotency tokens are honoured for an hour (aws-facts A.7).
     if (req.idempotencyToken) {
       const previous = [...this.restoreJobs.values()].find(
-        (j) => j.idempotencyToken === req.idempotencyToken && now.getTime() - j.createdAt.getTime() < 3_600_000,
+        (j) =>
+          j.idempotencyToken === req.idempotencyToken && now.getTime() - j.createdAt.getTime() < 3_600_000,
       );
       if (previous) return previous;
     }
     for (const [key, value] of Object.entries(req.metadata)) {
-      if (typeof value !== 'string') throw new AwsError('InvalidParameterValueException', `Metadata value for ${key} must be a string`);
+      if (typeof value !== 'string')
+        throw new AwsError('InvalidParameterValueException', `Metadata value for ${key} must be a string`);
     }
     const fault = { ...this.faults.restoreJob, ...this.faults.restoreJobsBySource[point.instanceId] };
     const job: RestoreJob = {
@@ -883,7 +1060,11 @@ export class World {
     const job = this.describeRestoreJob(id);
     // Unconfirmed whether AWS accepts this for jobs no restore testing plan created (aws-facts
     // A.9, H.4); failing is the safe assumption, so the workflow must tolerate it.
-    if (job.status !== 'COMPLETED') throw new AwsError('InvalidRequestException', `Restore job ${id} is ${job.status}; only completed jobs can be validated`);
+    if (job.status !== 'COMPLETED')
+      throw new AwsError(
+        'InvalidRequestException',
+        `Restore job ${id} is ${job.status}; only completed jobs can be validated`,
+      );
     throw new AwsError(
       'InvalidRequestException',
       `Restore job ${id} was not created by a restore testing plan; validation status ${status} cannot be set`,
@@ -900,7 +1081,9 @@ export class World {
     job.completedAt = new Date(job.createdAt.getTime() + job.durationMs);
     if (job.fault.outcome === 'FAILED' || job.fault.outcome === 'ABORTED') {
       job.status = job.fault.outcome;
-      job.statusMessage = job.fault.statusMessage ?? (job.status === 'ABORTED' ? 'Restore job was aborted by a user.' : 'Restore job failed.');
+      job.statusMessage =
+        job.fault.statusMessage ??
+        (job.status === 'ABORTED' ? 'Restore job was aborted by a user.' : 'Restore job failed.');
       return;
     }
     try {
@@ -925,7 +1108,9 @@ export class World {
     if (nic && (m.SubnetId || m.SecurityGroupIds)) {
       // RunInstances rejects both forms together; AWS may reconcile them for restores, which is
       // unconfirmed, so the emulator fails as RunInstances would.
-      throw new Error('Network interfaces and an instance-level subnet ID may not be specified on the same request (InvalidParameterCombination)');
+      throw new Error(
+        'Network interfaces and an instance-level subnet ID may not be specified on the same request (InvalidParameterCombination)',
+      );
     }
     const subnetId = (nic?.SubnetId as string | undefined) ?? m.SubnetId;
     if (!subnetId) throw new Error('No subnet specified and no default VPC exists (VPCIdNotSpecified)');
@@ -935,7 +1120,10 @@ export class World {
     for (const g of groupIds) {
       const group = this.securityGroups.get(g);
       if (!group) throw new Error(`The security group '${g}' does not exist (InvalidGroup.NotFound)`);
-      if (group.vpcId !== subnet.vpcId) throw new Error(`Security group ${g} and subnet ${subnet.id} belong to different networks (InvalidParameter)`);
+      if (group.vpcId !== subnet.vpcId)
+        throw new Error(
+          `Security group ${g} and subnet ${subnet.id} belong to different networks (InvalidParameter)`,
+        );
     }
     const eni = nic?.NetworkInterfaceId as string | undefined;
     if (eni) {
@@ -947,14 +1135,18 @@ export class World {
       );
     }
     const requestedIp = nic?.PrivateIpAddress as string | undefined;
-    if (requestedIp && this.usedIps.has(requestedIp)) throw new Error(`Address ${requestedIp} is in use. (InvalidIPAddress.InUse)`);
+    if (requestedIp && this.usedIps.has(requestedIp))
+      throw new Error(`Address ${requestedIp} is in use. (InvalidIPAddress.InUse)`);
 
     const profile = this.restoreProfile(job, point);
     const keyName = point.metadata.KeyName ?? null;
-    if (keyName && !this.keyPairs.has(keyName)) throw new Error(`The key pair '${keyName}' does not exist (InvalidKeyPair.NotFound)`);
+    if (keyName && !this.keyPairs.has(keyName))
+      throw new Error(`The key pair '${keyName}' does not exist (InvalidKeyPair.NotFound)`);
     const source = this.instances.get(point.instanceId);
     const sourceTags = job.copySourceTags ? Object.fromEntries(point.tags) : {};
-    const wantsPublic = nic ? nic.AssociatePublicIpAddress === true || nic.AssociatePublicIpAddress === 'true' : subnet.mapPublicIpOnLaunch;
+    const wantsPublic = nic
+      ? nic.AssociatePublicIpAddress === true || nic.AssociatePublicIpAddress === 'true'
+      : subnet.mapPublicIpOnLaunch;
     const instance = this.launch({
       id: null,
       imageId: point.imageId,
@@ -968,7 +1160,7 @@ export class World {
       disableApiTermination: m.DisableApiTermination === 'true',
       requireImdsV2: m.RequireIMDSv2 === 'true',
       authorizedKey: this.faults.ssh.rejectKey
-        ? `${sshUtils.generateKeyPairSync('ed25519').public}`
+        ? `${generateEd25519Key().public}`
         : keyName
           ? (this.keyPairs.get(keyName)?.publicKey ?? null)
           : (source?.authorizedKey ?? null),
@@ -985,10 +1177,15 @@ export class World {
     const name = requested === BACKED_UP_PROFILE_SENTINEL ? backedUp : requested;
     if (!name) return null;
     if (name !== backedUp) {
-      throw new Error('AWS Backup does not permit attaching a new instance profile to an EC2 instance. Please restore using the backed up instance profile.');
+      throw new Error(
+        'AWS Backup does not permit attaching a new instance profile to an EC2 instance. Please restore using the backed up instance profile.',
+      );
     }
     const profile = this.instanceProfiles.get(name);
-    if (!profile) throw new Error(`Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    if (!profile)
+      throw new Error(
+        `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+      );
     const restoreRole = [...this.roles.values()].find((r) => r.arn === job.iamRoleArn);
     const instanceRole = this.roles.get(profile.roleName);
     if (!restoreRole || !instanceRole || !restoreRole.passRoles.includes(instanceRole.name)) {
@@ -997,10 +1194,14 @@ export class World {
         explicitDeny: false,
         matchedStatements: { items: [] },
         context: {
-          principal: { arn: `arn:aws:sts::${this.accountId}:assumed-role/${restoreRole?.name ?? 'unknown'}/AWSBackup` },
+          principal: {
+            arn: `arn:aws:sts::${this.accountId}:assumed-role/${restoreRole?.name ?? 'unknown'}/AWSBackup`,
+          },
           action: 'iam:PassRole',
           resource: instanceRole?.arn ?? profile.roleName,
-          conditions: { items: [{ key: 'iam:PassedToService', values: { items: [{ value: 'ec2.amazonaws.com' }] } }] },
+          conditions: {
+            items: [{ key: 'iam:PassedToService', values: { items: [{ value: 'ec2.amazonaws.com' }] } }],
+          },
         },
       });
       // AWS encodes the details (sts:DecodeAuthorizationMessage reveals them); so does the emulator.
@@ -1049,7 +1250,7 @@ export class World {
       eniId: newId('eni'),
       disableApiTermination: spec.disableApiTermination,
       requireImdsV2: spec.requireImdsV2,
-      hostKey: sshUtils.generateKeyPairSync('ed25519').private,
+      hostKey: generateEd25519Key().private,
       authorizedKey: spec.authorizedKey,
     };
     this.instances.set(instance.id, instance);
@@ -1089,16 +1290,23 @@ export class World {
 // ---------------------------------------------------------------- helpers
 
 /** EC2 filter semantics: every filter must match; values within a filter are ORed; `*` and `?` are wildcards. */
-export function matchesFilters(filters: readonly Ec2Filter[], valuesOf: (name: string) => readonly string[] | undefined): boolean {
+export function matchesFilters(
+  filters: readonly Ec2Filter[],
+  valuesOf: (name: string) => readonly string[] | undefined,
+): boolean {
   return filters.every((filter) => {
     const actual = valuesOf(filter.name);
-    if (actual === undefined) throw new AwsError('InvalidParameterValue', `The filter '${filter.name}' is invalid`);
+    if (actual === undefined)
+      throw new AwsError('InvalidParameterValue', `The filter '${filter.name}' is invalid`);
     return filter.values.some((pattern) => actual.some((value) => wildcard(pattern).test(value)));
   });
 }
 
 function wildcard(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -1144,4 +1352,15 @@ let loopbackCounter = 0;
 function pickLoopbackOctet(): number {
   loopbackCounter += 1;
   return 20 + ((process.pid * 7 + loopbackCounter * 31) % 220);
+}
+
+/**
+ * A fresh ed25519 key pair. ssh2's generator now and then (about one key in 200) emits a private
+ * key its own parser rejects; such a key would break the instance's SSH server, so draw again.
+ */
+function generateEd25519Key(): { private: string; public: string } {
+  for (;;) {
+    const pair = sshUtils.generateKeyPairSync('ed25519');
+    if (!(sshUtils.parseKey(pair.private) instanceof Error)) return pair;
+  }
 }

@@ -21,7 +21,12 @@ export interface FrontDoor {
 
 /** SDK v3 client settings for the emulator. */
 export function clientConfig(endpoint: string) {
-  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
+  return {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  };
 }
 
 export async function startFrontDoor(
@@ -29,7 +34,10 @@ export async function startFrontDoor(
   makeAdapters: (world: World) => Partial<Record<ServiceName, ServiceAdapter>>,
 ): Promise<FrontDoor> {
   const parsed = parseScenario(scenario);
-  const clock = new SimulatedClock(parsed.clock.speed, parsed.clock.start ? Date.parse(parsed.clock.start) : undefined);
+  const clock = new SimulatedClock(
+    parsed.clock.speed,
+    parsed.clock.start ? Date.parse(parsed.clock.start) : undefined,
+  );
   const world = new World(parsed, clock);
   const given = makeAdapters(world);
   const unavailable = (service: ServiceName): ServiceAdapter => ({
@@ -37,13 +45,21 @@ export async function startFrontDoor(
     parse: () => {
       throw new AwsError('NotImplemented', `${service} is not part of this test`, 501);
     },
-    errorResponse: (error) => ({ status: error.status, headers: { 'content-type': 'text/plain' }, body: error.message }),
+    errorResponse: (error) => ({
+      status: error.status,
+      headers: { 'content-type': 'text/plain' },
+      body: error.message,
+    }),
   });
   const adapters = Object.fromEntries(
     (['ec2', 'backup', 'ssm', 'iam', 'sfn'] as const).map((s) => [s, given[s] ?? unavailable(s)]),
   ) as Record<ServiceName, ServiceAdapter>;
   const faults = new FaultInjector(parsed.faults);
-  const { server, endpoint } = await startHttpFrontDoor('127.0.0.1', 0, { adapters, faults, beforeRequest: () => world.tick() });
+  const { server, endpoint } = await startHttpFrontDoor('127.0.0.1', 0, {
+    adapters,
+    faults,
+    beforeRequest: () => world.tick(),
+  });
   return { endpoint, world, clock, faults, stop: () => closeServer(server) };
 }
 

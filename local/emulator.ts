@@ -1,0 +1,174 @@
+/**
+ * The embedded AWS: `startEmulator({ scenario, port })` builds the world from a scenario, serves
+ * Backup, EC2, SSM, IAM and Step Functions on one loopback endpoint, runs real SSH hosts for the
+ * instances, deploys the rendered state machines and runs their Lambda tasks in-process with the
+ * same handlers, environment and SDK clients they have in AWS (pointed at this endpoint).
+ */
+import './polyfills';
+import { join } from 'node:path';
+import { functionEnvironments } from '@infra/function-environments';
+import { STEPS } from '@lambdas/steps';
+import { createAwsClients } from '@shared/clients';
+import { FUNCTION_IDS, type FunctionId } from '@shared/env';
+import { createHandler, type StepHandler } from '@shared/handler';
+import { createLogger } from '@shared/logger';
+import { functionArn, renderRestoreInstanceAsl } from '@state-machines/render';
+import { SimulatedClock } from './clock';
+import { FaultInjector } from './faults';
+import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
+import { startHttpFrontDoor } from './server';
+import { BackupAdapter } from './services/backup';
+import { Ec2Adapter } from './services/ec2';
+import { IamAdapter } from './services/iam';
+import { SfnAdapter } from './services/sfn';
+import { SsmAdapter } from './services/ssm';
+import { StepFunctionsEmulator } from './sfn/step-functions';
+import { SshHosts } from './ssh-hosts';
+import { World } from './world';
+
+export const DEMO_SCENARIO_PATH = join(__dirname, 'scenarios', 'demo.json');
+export const FAKE_CREDENTIALS = {
+  accessKeyId: 'AKIAEMULATOR00000000',
+  secretAccessKey: 'emulator-secret-not-a-real-key',
+};
+const TICK_MS = 50;
+
+export interface EmulatorOptions {
+  /** A parsed scenario, a raw scenario object, or a path to a scenario file. Default: the demo. */
+  readonly scenario?: Scenario | ScenarioInput | string;
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Request log (one line per API call). */
+  readonly log?: (line: string) => void;
+}
+
+export interface Emulator {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly stateMachineArns: { readonly restoreInstance: string };
+  readonly world: World;
+  readonly clock: SimulatedClock;
+  readonly faults: FaultInjector;
+  readonly sfn: StepFunctionsEmulator;
+  readonly sshHosts: SshHosts;
+  /** Every line the in-process Lambdas logged, as CloudWatch Logs would hold them. */
+  readonly lambdaLogs: readonly string[];
+  /** Lambda invocations per function id. */
+  readonly invocations: ReadonlyMap<FunctionId, number>;
+  /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
+  readonly clientEnv: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+export function resolveScenario(scenario: EmulatorOptions['scenario']): Scenario {
+  if (scenario === undefined) return loadScenarioFile(DEMO_SCENARIO_PATH);
+  if (typeof scenario === 'string') return loadScenarioFile(scenario);
+  return parseScenario(scenario);
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const scenario = resolveScenario(options.scenario);
+  const clock = new SimulatedClock(
+    scenario.clock.speed,
+    scenario.clock.start ? Date.parse(scenario.clock.start) : undefined,
+  );
+  const world = new World(scenario, clock);
+  const faults = new FaultInjector(scenario.faults);
+  const sshHosts = new SshHosts(scenario.sshPort, options.log);
+  const lambdaLogs: string[] = [];
+  const invocations = new Map<FunctionId, number>();
+  const { region, accountId } = scenario;
+
+  // Handlers are bound once the endpoint is known (their SDK clients point at it).
+  const handlers = new Map<string, { id: FunctionId; handler: StepHandler<unknown> }>();
+  const sfn = new StepFunctionsEmulator({
+    clock,
+    region,
+    accountId,
+    runTask: (resource, input) => {
+      const target = handlers.get(resource);
+      if (!target) return undefined;
+      invocations.set(target.id, (invocations.get(target.id) ?? 0) + 1);
+      return target.handler(input);
+    },
+  });
+
+  const tick = () => {
+    world.tick();
+    sshHosts.sync(world.sshTargets());
+  };
+  const { server, endpoint } = await startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {
+    adapters: {
+      ec2: new Ec2Adapter(world),
+      iam: new IamAdapter(world),
+      backup: new BackupAdapter(world),
+      ssm: new SsmAdapter(world),
+      sfn: new SfnAdapter(sfn),
+    },
+    faults,
+    beforeRequest: tick,
+    log: options.log,
+  });
+
+  const clients = createAwsClients({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 });
+  const env = functionEnvironments({ restoreRoleArn: world.restoreRoleArn });
+  const logger = createLogger('ec2-restore-orchestrator', (line) => lambdaLogs.push(line));
+  for (const id of FUNCTION_IDS) {
+    const handler = createHandler(STEPS[id] as never, {
+      env: env[id],
+      clients,
+      now: clock.now,
+      logger,
+    }) as StepHandler<unknown>;
+    handlers.set(functionArn(id, { region, accountId }), { id, handler });
+  }
+  const restoreInstance = sfn.createStateMachine({
+    name: 'restore-instance',
+    definition: JSON.stringify(renderRestoreInstanceAsl({ region, accountId })),
+    roleArn: `arn:aws:iam::${accountId}:role/ec2-restore-state-machine`,
+    type: 'STANDARD',
+  });
+
+  const ticker = setInterval(tick, TICK_MS);
+  ticker.unref();
+  tick();
+
+  const clientEnv = {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+    EC2_RESTORE_STATE_MACHINE_ARN: restoreInstance.stateMachineArn,
+  };
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    region,
+    accountId,
+    stateMachineArns: { restoreInstance: restoreInstance.stateMachineArn },
+    world,
+    clock,
+    faults,
+    sfn,
+    sshHosts,
+    lambdaLogs,
+    invocations,
+    clientEnv,
+    stop: () => {
+      stopped ??= (async () => {
+        clearInterval(ticker);
+        sfn.stopAll();
+        await sshHosts.closeAll();
+        for (const client of Object.values(clients)) client.destroy();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,915 @@
+/**
+ * EC2's Query protocol (API version 2016-11-15) over the world: flattened, 1-indexed form
+ * parameters in (`InstanceId.1`, `Filter.1.Value.1`), XML with EC2's own element names out
+ * (`instanceState`, `ipAddress`, `groupSet`, `<item>` lists), errors in EC2's `<Response><Errors>`
+ * envelope. EC2 rules and errors live in the world; this file only translates.
+ * The wire format is described in the shared reference, aws-facts.md sections B.0 and B.1.
+ */
+import { createHash } from 'node:crypto';
+import { AwsError } from '../aws-error';
+import {
+  type Address,
+  type Ec2Filter,
+  INSTANCE_STATE_CODES,
+  type Instance,
+  type InstanceStateName,
+  type KeyPair,
+  matchesFilters,
+  type ProfileAssociation,
+  type RecoveryPoint,
+  type SecurityGroup,
+  type Subnet,
+  type Tags,
+  tagFilterValues,
+  type Vpc,
+  type World,
+} from '../world';
+import type { ParsedOperation, ServiceAdapter, WireRequest, WireResponse } from './service';
+import { document, list, node, queryParameters, text, type Xml, type XmlChild } from './xml';
+
+const XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' } as const;
+
+type Handler = (params: Ec2Params) => XmlChild[];
+
+export class Ec2Adapter implements ServiceAdapter {
+  readonly service = 'ec2' as const;
+  private readonly operations: Readonly<Record<string, Handler>>;
+
+  constructor(private readonly world: World) {
+    this.operations = {
+      DescribeInstances: (p) => this.describeInstances(p),
+      DescribeInstanceStatus: (p) => this.describeInstanceStatus(p),
+      DescribeSubnets: (p) => this.describeSubnets(p),
+      DescribeSecurityGroups: (p) => this.describeSecurityGroups(p),
+      DescribeVpcs: (p) => this.describeVpcs(p),
+      DescribeKeyPairs: (p) => this.describeKeyPairs(p),
+      DescribeImages: (p) => this.describeImages(p),
+      DescribeIamInstanceProfileAssociations: (p) => this.describeIamInstanceProfileAssociations(p),
+      AssociateIamInstanceProfile: (p) => this.associateIamInstanceProfile(p),
+      ReplaceIamInstanceProfileAssociation: (p) => this.replaceIamInstanceProfileAssociation(p),
+      DisassociateIamInstanceProfile: (p) => this.disassociateIamInstanceProfile(p),
+      AllocateAddress: (p) => this.allocateAddress(p),
+      AssociateAddress: (p) => this.associateAddress(p),
+      DisassociateAddress: (p) => this.disassociateAddress(p),
+      ReleaseAddress: (p) => this.releaseAddress(p),
+      DescribeAddresses: (p) => this.describeAddresses(p),
+      CreateTags: (p) => this.createTags(p),
+      TerminateInstances: (p) => this.terminateInstances(p),
+      ModifyInstanceAttribute: (p) => this.modifyInstanceAttribute(p),
+      DescribeInstanceAttribute: (p) => this.describeInstanceAttribute(p),
+    };
+  }
+
+  parse(request: WireRequest): ParsedOperation {
+    const params = new Ec2Params(queryParameters(request));
+    const action = params.string('Action');
+    if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action.');
+    const handler = Object.hasOwn(this.operations, action) ? this.operations[action] : undefined;
+    if (!handler) {
+      throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    }
+    return {
+      operation: action,
+      invoke: () => {
+        if (params.bool('DryRun') === true) {
+          throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+        }
+        const body = document(
+          `${action}Response`,
+          XMLNS,
+          [text('requestId', request.requestId), ...handler(params)],
+          true,
+        );
+        return { status: 200, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+      },
+    };
+  }
+
+  errorResponse(error: AwsError, request: WireRequest): WireResponse {
+    const body = document(
+      'Response',
+      null,
+      [
+        node('Errors', node('Error', text('Code', error.code), text('Message', error.message))),
+        text('RequestID', request.requestId),
+      ],
+      true,
+    );
+    return { status: error.status, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+  }
+
+  // ---------------------------------------------------------------- instances
+
+  private describeInstances(p: Ec2Params): XmlChild[] {
+    const ids = p.list('InstanceId');
+    if (ids.length > 0 && p.has('MaxResults')) {
+      throw new AwsError(
+        'InvalidParameterCombination',
+        'The parameter instancesSet cannot be used with the parameter maxResults',
+      );
+    }
+    const instances = this.world.describeInstances(ids, p.filters());
+    const { page, nextToken } = paginate(instances, p, 'DescribeInstances');
+    return [
+      list('reservationSet', page, (i) => [
+        text('reservationId', `r-${i.id.slice(2)}`),
+        text('ownerId', this.world.accountId),
+        node('groupSet'),
+        list('instancesSet', [i], (instance) => this.instanceXml(instance)),
+      ]),
+      text('nextToken', nextToken),
+    ];
+  }
+
+  private instanceXml(i: Instance): XmlChild[] {
+    const gone = i.state === 'terminated';
+    const publicIp = this.world.publicIpsOf(i)[0];
+    const profile = this.world.instanceProfileOf(i.id);
+    const groups = gone ? [] : i.securityGroupIds;
+    return [
+      text('instanceId', i.id),
+      text('imageId', i.imageId),
+      stateXml('instanceState', i.state),
+      text('privateDnsName', gone ? '' : this.privateDnsName(i.privateIp)),
+      text('dnsName', publicIp ? this.publicDnsName(publicIp) : ''),
+      text('reason', i.stateTransitionReason),
+      text('keyName', i.keyName),
+      text('amiLaunchIndex', 0),
+      node('productCodes'),
+      text('instanceType', i.instanceType),
+      text('launchTime', i.launchTime),
+      node(
+        'placement',
+        text('availabilityZone', i.availabilityZone),
+        text('groupName', ''),
+        text('tenancy', 'default'),
+      ),
+      node('monitoring', text('state', 'disabled')),
+      !gone && text('subnetId', i.subnetId),
+      !gone && text('vpcId', i.vpcId),
+      !gone && text('privateIpAddress', i.privateIp),
+      text('ipAddress', publicIp),
+      text('sourceDestCheck', true),
+      this.groupSet(groups),
+      i.stateReason &&
+        node('stateReason', text('code', i.stateReason.code), text('message', i.stateReason.message)),
+      text('architecture', 'x86_64'),
+      text('rootDeviceType', 'ebs'),
+      text('rootDeviceName', '/dev/xvda'),
+      list('blockDeviceMapping', gone ? [] : [i], (instance) => [
+        text('deviceName', '/dev/xvda'),
+        node(
+          'ebs',
+          text('volumeId', `vol-${instance.id.slice(2)}`),
+          text('status', 'attached'),
+          text('attachTime', instance.launchTime),
+          text('deleteOnTermination', true),
+        ),
+      ]),
+      text('virtualizationType', 'hvm'),
+      tagSet(i.tags),
+      text('hypervisor', 'xen'),
+      list('networkInterfaceSet', gone ? [] : [i], (instance) =>
+        this.networkInterfaceXml(instance, publicIp),
+      ),
+      profile && node('iamInstanceProfile', text('arn', profile.arn), text('id', profile.id)),
+      text('ebsOptimized', false),
+      text('enaSupport', true),
+      node('cpuOptions', text('coreCount', 1), text('threadsPerCore', 2)),
+      node('capacityReservationSpecification', text('capacityReservationPreference', 'open')),
+      node('hibernationOptions', text('configured', false)),
+      node(
+        'metadataOptions',
+        text('state', 'applied'),
+        text('httpTokens', i.requireImdsV2 ? 'required' : 'optional'),
+        text('httpPutResponseHopLimit', i.requireImdsV2 ? 2 : 1),
+        text('httpEndpoint', 'enabled'),
+        text('httpProtocolIpv6', 'disabled'),
+        text('instanceMetadataTags', 'disabled'),
+      ),
+      node('enclaveOptions', text('enabled', false)),
+      text('platformDetails', 'Linux/UNIX'),
+      text('usageOperation', 'RunInstances'),
+      text('usageOperationUpdateTime', i.launchTime),
+      node(
+        'privateDnsNameOptions',
+        text('hostnameType', 'ip-name'),
+        text('enableResourceNameDnsARecord', false),
+        text('enableResourceNameDnsAAAARecord', false),
+      ),
+      node('maintenanceOptions', text('autoRecovery', 'default')),
+      text('currentInstanceBootMode', 'legacy-bios'),
+    ];
+  }
+
+  private networkInterfaceXml(i: Instance, publicIp: string | undefined): XmlChild[] {
+    const association = publicIp
+      ? node(
+          'association',
+          text('publicIp', publicIp),
+          text('publicDnsName', this.publicDnsName(publicIp)),
+          text('ipOwnerId', this.isElasticIp(publicIp) ? this.world.accountId : 'amazon'),
+        )
+      : undefined;
+    return [
+      text('networkInterfaceId', i.eniId),
+      text('subnetId', i.subnetId),
+      text('vpcId', i.vpcId),
+      text('description', ''),
+      text('ownerId', this.world.accountId),
+      text('status', 'in-use'),
+      text('macAddress', macAddressOf(i.eniId)),
+      text('privateIpAddress', i.privateIp),
+      text('privateDnsName', this.privateDnsName(i.privateIp)),
+      text('sourceDestCheck', true),
+      this.groupSet(i.securityGroupIds),
+      node(
+        'attachment',
+        text('attachmentId', `eni-attach-${i.eniId.slice(4)}`),
+        text('deviceIndex', 0),
+        text('status', 'attached'),
+        text('attachTime', i.launchTime),
+        text('deleteOnTermination', true),
+        text('networkCardIndex', 0),
+      ),
+      association,
+      list('privateIpAddressesSet', [i], (instance) => [
+        text('privateIpAddress', instance.privateIp),
+        text('privateDnsName', this.privateDnsName(instance.privateIp)),
+        text('primary', true),
+        association,
+      ]),
+      node('ipv6AddressesSet'),
+      text('interfaceType', 'interface'),
+    ];
+  }
+
+  private describeInstanceStatus(p: Ec2Params): XmlChild[] {
+    const ids = p.list('InstanceId');
+    if (ids.length > 0 && p.has('MaxResults')) {
+      throw new AwsError(
+        'InvalidParameterCombination',
+        'The parameter instancesSet cannot be used with the parameter maxResults',
+      );
+    }
+    const includeAll = p.bool('IncludeAllInstances') ?? false;
+    const filters = p.filters();
+    const statuses = this.world
+      .describeInstances(ids, [])
+      .filter((i) => includeAll || i.state === 'running')
+      .map((i) => ({ instance: i, status: i.state === 'running' ? 'ok' : 'not-applicable' }))
+      .filter(({ instance, status }) =>
+        matchesFilters(filters, (name) => {
+          const reachability = status === 'ok' ? ['passed'] : [];
+          return {
+            'instance-id': [instance.id],
+            'availability-zone': [instance.availabilityZone],
+            'instance-state-name': [instance.state],
+            'instance-state-code': [String(INSTANCE_STATE_CODES[instance.state])],
+            'instance-status.status': [status],
+            'system-status.status': [status],
+            'instance-status.reachability': reachability,
+            'system-status.reachability': reachability,
+          }[name];
+        }),
+      );
+    const { page, nextToken } = paginate(statuses, p, 'DescribeInstanceStatus');
+    const check = (name: string, status: string) =>
+      node(
+        name,
+        text('status', status),
+        list('details', status === 'ok' ? [status] : [], () => [
+          text('name', 'reachability'),
+          text('status', 'passed'),
+        ]),
+      );
+    return [
+      list('instanceStatusSet', page, ({ instance, status }) => [
+        text('instanceId', instance.id),
+        text('availabilityZone', instance.availabilityZone),
+        stateXml('instanceState', instance.state),
+        check('systemStatus', status),
+        check('instanceStatus', status),
+      ]),
+      text('nextToken', nextToken),
+    ];
+  }
+
+  private terminateInstances(p: Ec2Params): XmlChild[] {
+    const ids = p.requiredList('InstanceId');
+    const changes = this.world.terminateInstances(ids);
+    return [
+      list('instancesSet', changes, (c) => [
+        text('instanceId', c.id),
+        stateXml('currentState', c.current),
+        stateXml('previousState', c.previous),
+      ]),
+    ];
+  }
+
+  private modifyInstanceAttribute(p: Ec2Params): XmlChild[] {
+    const instanceId = p.required('InstanceId');
+    const known = new Set([
+      'Action',
+      'Version',
+      'DryRun',
+      'InstanceId',
+      'DisableApiTermination.Value',
+      'Attribute',
+      'Value',
+    ]);
+    const unmodelled = p.names().find((name) => !known.has(name));
+    if (unmodelled) {
+      throw new AwsError(
+        'UnsupportedOperation',
+        `The emulator does not model modifying ${unmodelled.split('.')[0]}.`,
+      );
+    }
+    const attribute = p.string('Attribute');
+    let value: boolean | undefined;
+    if (attribute !== undefined) {
+      if (attribute !== 'disableApiTermination') {
+        throw new AwsError('UnsupportedOperation', `The emulator does not model modifying ${attribute}.`);
+      }
+      value = p.bool('Value');
+      if (value === undefined) throw missing('Value');
+    } else {
+      value = p.bool('DisableApiTermination.Value');
+    }
+    if (value === undefined) throw new AwsError('InvalidParameterCombination', 'No attributes specified.');
+    this.world.setDisableApiTermination(instanceId, value);
+    return [text('return', true)];
+  }
+
+  private describeInstanceAttribute(p: Ec2Params): XmlChild[] {
+    const instanceId = p.required('InstanceId');
+    const attribute = p.required('Attribute');
+    const instance = this.world.describeInstances([instanceId], [])[0];
+    if (!instance)
+      throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
+    const value = (v: string | boolean) => node(attribute, text('value', v));
+    const attributes: Record<string, () => Xml> = {
+      disableApiTermination: () => value(instance.disableApiTermination),
+      disableApiStop: () => value(false),
+      instanceType: () => value(instance.instanceType),
+      instanceInitiatedShutdownBehavior: () => value('stop'),
+      groupSet: () => this.groupSet(instance.securityGroupIds),
+    };
+    const render = attributes[attribute];
+    if (!render) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${attribute}) for parameter attribute is invalid. The emulator models ${Object.keys(attributes).join(', ')}.`,
+      );
+    }
+    return [text('instanceId', instance.id), render()];
+  }
+
+  private createTags(p: Ec2Params): XmlChild[] {
+    const resources = p.requiredList('ResourceId');
+    const tags = p.tags('Tag');
+    if (Object.keys(tags).length === 0) throw missing('Tag');
+    this.world.createTags(resources, tags);
+    return [text('return', true)];
+  }
+
+  // ---------------------------------------------------------------- network, keys, images
+
+  private describeSubnets(p: Ec2Params): XmlChild[] {
+    const subnets = this.world.describeSubnets(p.list('SubnetId'), p.filters());
+    const { page, nextToken } = paginate(subnets, p, 'DescribeSubnets');
+    return [list('subnetSet', page, (s) => this.subnetXml(s)), text('nextToken', nextToken)];
+  }
+
+  private subnetXml(s: Subnet): XmlChild[] {
+    return [
+      text('subnetId', s.id),
+      text('subnetArn', `arn:aws:ec2:${this.world.region}:${this.world.accountId}:subnet/${s.id}`),
+      text('state', 'available'),
+      text('ownerId', this.world.accountId),
+      text('vpcId', s.vpcId),
+      text('cidrBlock', s.cidrBlock),
+      node('ipv6CidrBlockAssociationSet'),
+      text('availableIpAddressCount', this.world.availableIpCount(s)),
+      text('availabilityZone', s.availabilityZone),
+      text('availabilityZoneId', availabilityZoneId(s.availabilityZone)),
+      text('defaultForAz', false),
+      text('mapPublicIpOnLaunch', s.mapPublicIpOnLaunch),
+      text('mapCustomerOwnedIpOnLaunch', false),
+      text('assignIpv6AddressOnCreation', false),
+      text('ipv6Native', false),
+      text('enableDns64', false),
+      tagSet(s.tags),
+      node(
+        'privateDnsNameOptionsOnLaunch',
+        text('hostnameType', 'ip-name'),
+        text('enableResourceNameDnsARecord', false),
+        text('enableResourceNameDnsAAAARecord', false),
+      ),
+      node('blockPublicAccessStates', text('internetGatewayBlockMode', 'off')),
+    ];
+  }
+
+  private describeSecurityGroups(p: Ec2Params): XmlChild[] {
+    const names = p.list('GroupName');
+    const groups = this.world
+      .describeSecurityGroups(p.list('GroupId'), p.filters())
+      .filter((g) => names.length === 0 || names.includes(g.name));
+    const missingName = names.find((n) => !groups.some((g) => g.name === n));
+    if (missingName) {
+      throw new AwsError(
+        'InvalidGroup.NotFound',
+        `The security group '${missingName}' does not exist in default VPC`,
+      );
+    }
+    const { page, nextToken } = paginate(groups, p, 'DescribeSecurityGroups');
+    return [list('securityGroupInfo', page, (g) => this.securityGroupXml(g)), text('nextToken', nextToken)];
+  }
+
+  private securityGroupXml(g: SecurityGroup): XmlChild[] {
+    return [
+      text('ownerId', this.world.accountId),
+      text('groupId', g.id),
+      text('groupName', g.name),
+      text('groupDescription', g.description),
+      text('vpcId', g.vpcId),
+      text(
+        'securityGroupArn',
+        `arn:aws:ec2:${this.world.region}:${this.world.accountId}:security-group/${g.id}`,
+      ),
+      // Rules are not modelled; the emulated SSH hosts listen on loopback regardless.
+      node('ipPermissions'),
+      list('ipPermissionsEgress', [g], () => [
+        text('ipProtocol', '-1'),
+        node('groups'),
+        list('ipRanges', ['0.0.0.0/0'], (cidr) => [text('cidrIp', cidr)]),
+        node('ipv6Ranges'),
+        node('prefixListIds'),
+      ]),
+      node('tagSet'),
+    ];
+  }
+
+  private describeVpcs(p: Ec2Params): XmlChild[] {
+    const vpcs = this.world.describeVpcs(p.list('VpcId'), p.filters());
+    const { page, nextToken } = paginate(vpcs, p, 'DescribeVpcs');
+    return [list('vpcSet', page, (v) => this.vpcXml(v)), text('nextToken', nextToken)];
+  }
+
+  private vpcXml(v: Vpc): XmlChild[] {
+    return [
+      text('vpcId', v.id),
+      text('ownerId', this.world.accountId),
+      text('state', 'available'),
+      text('cidrBlock', v.cidrBlock),
+      list('cidrBlockAssociationSet', [v], (vpc) => [
+        text('associationId', `vpc-cidr-assoc-${vpc.id.slice(4)}`),
+        text('cidrBlock', vpc.cidrBlock),
+        node('cidrBlockState', text('state', 'associated')),
+      ]),
+      node('ipv6CidrBlockAssociationSet'),
+      text('dhcpOptionsId', `dopt-${v.id.slice(4)}`),
+      text('instanceTenancy', 'default'),
+      text('isDefault', false),
+      tagSet(v.tags),
+      node('blockPublicAccessStates', text('internetGatewayBlockMode', 'off')),
+    ];
+  }
+
+  private describeKeyPairs(p: Ec2Params): XmlChild[] {
+    const includePublicKey = p.bool('IncludePublicKey') ?? false;
+    const keys = this.world.describeKeyPairs(p.list('KeyName'), p.list('KeyPairId'), p.filters());
+    return [list('keySet', keys, (k) => keyPairXml(k, includePublicKey))];
+  }
+
+  private describeImages(p: Ec2Params): XmlChild[] {
+    const owners = p.list('Owner');
+    const selfOwned = owners.length === 0 || owners.some((o) => o === 'self' || o === this.world.accountId);
+    const filters = p.filters();
+    const images = this.world
+      .describeImages(p.list('ImageId'))
+      .filter(() => selfOwned)
+      .filter((rp) =>
+        matchesFilters(
+          filters,
+          (name) =>
+            ({
+              'image-id': [rp.imageId],
+              name: [imageName(rp)],
+              state: [imageState(rp)],
+              'owner-id': [this.world.accountId],
+              'is-public': ['false'],
+              architecture: ['x86_64'],
+              'image-type': ['machine'],
+            })[name] ?? tagFilterValues(rp.tags, name),
+        ),
+      );
+    const { page, nextToken } = paginate(images, p, 'DescribeImages');
+    return [list('imagesSet', page, (rp) => this.imageXml(rp)), text('nextToken', nextToken)];
+  }
+
+  private imageXml(rp: RecoveryPoint): XmlChild[] {
+    const name = imageName(rp);
+    return [
+      text('imageId', rp.imageId),
+      text('imageLocation', `${this.world.accountId}/${name}`),
+      text('imageState', imageState(rp)),
+      text('imageOwnerId', this.world.accountId),
+      text('creationDate', rp.creationDate),
+      text('isPublic', false),
+      node('productCodes'),
+      text('architecture', 'x86_64'),
+      text('imageType', 'machine'),
+      text('name', name),
+      text('description', 'This image is created by the AWS Backup service.'),
+      text('rootDeviceType', 'ebs'),
+      text('rootDeviceName', '/dev/xvda'),
+      list('blockDeviceMapping', [rp], (point) => [
+        text('deviceName', '/dev/xvda'),
+        node(
+          'ebs',
+          text('snapshotId', `snap-${point.imageId.slice(4)}`),
+          text('volumeSize', Math.round(point.sizeBytes / 1024 ** 3)),
+          text('deleteOnTermination', true),
+          text('volumeType', 'gp3'),
+          text('encrypted', false),
+        ),
+      ]),
+      text('virtualizationType', 'hvm'),
+      tagSet(rp.tags),
+      text('hypervisor', 'xen'),
+      text('enaSupport', true),
+      text('platformDetails', 'Linux/UNIX'),
+      text('usageOperation', 'RunInstances'),
+      text('sourceInstanceId', rp.instanceId),
+    ];
+  }
+
+  // ---------------------------------------------------------------- instance profile associations
+
+  private describeIamInstanceProfileAssociations(p: Ec2Params): XmlChild[] {
+    const associations = this.world.describeIamInstanceProfileAssociations(
+      p.list('AssociationId'),
+      p.filters(),
+    );
+    const { page, nextToken } = paginate(associations, p, 'DescribeIamInstanceProfileAssociations');
+    return [list('iamInstanceProfileAssociationSet', page, associationXml), text('nextToken', nextToken)];
+  }
+
+  private associateIamInstanceProfile(p: Ec2Params): XmlChild[] {
+    const profile = p.profileRef();
+    const instanceId = p.required('InstanceId');
+    const association = this.world.associateIamInstanceProfile(instanceId, profile);
+    return [node('iamInstanceProfileAssociation', ...associationXml(association))];
+  }
+
+  private replaceIamInstanceProfileAssociation(p: Ec2Params): XmlChild[] {
+    const profile = p.profileRef();
+    const associationId = p.required('AssociationId');
+    const association = this.world.replaceIamInstanceProfileAssociation(associationId, profile);
+    return [node('iamInstanceProfileAssociation', ...associationXml(association))];
+  }
+
+  private disassociateIamInstanceProfile(p: Ec2Params): XmlChild[] {
+    const association = this.world.disassociateIamInstanceProfile(p.required('AssociationId'));
+    return [node('iamInstanceProfileAssociation', ...associationXml(association))];
+  }
+
+  // ---------------------------------------------------------------- Elastic IPs
+
+  private allocateAddress(p: Ec2Params): XmlChild[] {
+    const domain = p.string('Domain') ?? 'vpc';
+    if (domain !== 'vpc' && domain !== 'standard') {
+      throw new AwsError('InvalidParameterValue', `Value (${domain}) for parameter domain is invalid.`);
+    }
+    const address = this.world.allocateAddress(p.tagSpecification('elastic-ip'));
+    return [
+      text('publicIp', address.publicIp),
+      text('domain', 'vpc'),
+      text('allocationId', address.allocationId),
+      text('publicIpv4Pool', 'amazon'),
+      text('networkBorderGroup', this.world.region),
+    ];
+  }
+
+  private associateAddress(p: Ec2Params): XmlChild[] {
+    const allocationId =
+      p.string('AllocationId') ?? this.allocationIdOf(p.string('PublicIp'), 'AllocationId');
+    // Reassociation is automatic unless the caller opts out (aws-facts B.1).
+    const allowReassociation = p.bool('AllowReassociation') ?? true;
+    const address = this.world.associateAddress(
+      allocationId,
+      { instanceId: p.string('InstanceId'), eniId: p.string('NetworkInterfaceId') },
+      allowReassociation,
+    );
+    return [text('return', true), text('associationId', address.associationId)];
+  }
+
+  private disassociateAddress(p: Ec2Params): XmlChild[] {
+    let associationId = p.string('AssociationId');
+    if (associationId === undefined) {
+      const publicIp = p.string('PublicIp');
+      if (publicIp === undefined) throw missing('AssociationId');
+      associationId = this.addressByPublicIp(publicIp).associationId ?? '';
+    }
+    this.world.disassociateAddress(associationId);
+    return [text('return', true)];
+  }
+
+  private releaseAddress(p: Ec2Params): XmlChild[] {
+    const allocationId =
+      p.string('AllocationId') ?? this.allocationIdOf(p.string('PublicIp'), 'AllocationId');
+    this.world.releaseAddress(allocationId);
+    return [text('return', true)];
+  }
+
+  private describeAddresses(p: Ec2Params): XmlChild[] {
+    const publicIps = p.list('PublicIp');
+    const addresses = this.world.describeAddresses(p.list('AllocationId'), publicIps, p.filters());
+    // The world filters unknown public IPs out silently; EC2 rejects them.
+    const unknownIp = publicIps.find(
+      (ip) => ![...this.world.addresses.values()].some((a) => a.publicIp === ip),
+    );
+    if (unknownIp) throw new AwsError('InvalidAddress.NotFound', `Address '${unknownIp}' not found.`);
+    return [list('addressesSet', addresses, (a) => this.addressXml(a))];
+  }
+
+  private addressXml(a: Address): XmlChild[] {
+    return [
+      text('publicIp', a.publicIp),
+      text('allocationId', a.allocationId),
+      text('domain', 'vpc'),
+      text('instanceId', a.instanceId),
+      text('associationId', a.associationId),
+      text('networkInterfaceId', a.eniId),
+      a.eniId ? text('networkInterfaceOwnerId', this.world.accountId) : undefined,
+      text('privateIpAddress', a.privateIp),
+      tagSet(a.tags),
+      text('publicIpv4Pool', 'amazon'),
+      text('networkBorderGroup', this.world.region),
+    ];
+  }
+
+  private allocationIdOf(publicIp: string | undefined, parameter: string): string {
+    if (publicIp === undefined) throw missing(parameter);
+    return this.addressByPublicIp(publicIp).allocationId;
+  }
+
+  private addressByPublicIp(publicIp: string): Address {
+    const address = [...this.world.addresses.values()].find((a) => a.publicIp === publicIp);
+    if (!address) throw new AwsError('InvalidAddress.NotFound', `Address '${publicIp}' not found.`);
+    return address;
+  }
+
+  // ---------------------------------------------------------------- shared pieces
+
+  private groupSet(ids: readonly string[]): Xml {
+    return list('groupSet', ids, (id) => [
+      text('groupId', id),
+      text('groupName', this.world.securityGroups.get(id)?.name),
+    ]);
+  }
+
+  private isElasticIp(ip: string): boolean {
+    return [...this.world.addresses.values()].some((a) => a.publicIp === ip);
+  }
+
+  private privateDnsName(ip: string): string {
+    const host = `ip-${ip.replaceAll('.', '-')}`;
+    return this.world.region === 'us-east-1'
+      ? `${host}.ec2.internal`
+      : `${host}.${this.world.region}.compute.internal`;
+  }
+
+  private publicDnsName(ip: string): string {
+    const host = `ec2-${ip.replaceAll('.', '-')}`;
+    return this.world.region === 'us-east-1'
+      ? `${host}.compute-1.amazonaws.com`
+      : `${host}.${this.world.region}.compute.amazonaws.com`;
+  }
+}
+
+// ---------------------------------------------------------------- request parameters
+
+/** EC2's flattened Query parameters, read the way botocore's EC2 serializer writes them. */
+class Ec2Params {
+  constructor(private readonly params: URLSearchParams) {}
+
+  names(): string[] {
+    return [...this.params.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.params.has(name);
+  }
+
+  string(name: string): string | undefined {
+    return this.params.get(name) ?? undefined;
+  }
+
+  required(name: string): string {
+    const value = this.string(name);
+    if (value === undefined || value === '') throw missing(name);
+    return value;
+  }
+
+  bool(name: string): boolean | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    if (/^true$/i.test(value)) return true;
+    if (/^false$/i.test(value)) return false;
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${value}) for parameter ${name} is invalid. Expected: 'true' or 'false'.`,
+    );
+  }
+
+  int(name: string): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    if (!/^-?\d+$/.test(value)) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${value}) for parameter ${name} is invalid. Expected an integer.`,
+      );
+    }
+    return Number(value);
+  }
+
+  /** `Prefix.1`, `Prefix.2`, … in index order. */
+  list(prefix: string): string[] {
+    return this.indexed(prefix).map(([index]) => this.params.get(`${prefix}.${index}`) ?? '');
+  }
+
+  requiredList(prefix: string): string[] {
+    const values = this.list(prefix);
+    if (values.length === 0) throw missing(`${prefix}.1`);
+    return values;
+  }
+
+  filters(): Ec2Filter[] {
+    return this.indexed('Filter').map(([index]) => {
+      const name = this.string(`Filter.${index}.Name`);
+      if (!name) throw new AwsError('InvalidParameterValue', `The filter 'null' is invalid`);
+      return { name, values: this.list(`Filter.${index}.Value`) };
+    });
+  }
+
+  /** `Prefix.N.Key` / `Prefix.N.Value` pairs. */
+  tags(prefix: string): Record<string, string> {
+    const tags: Record<string, string> = {};
+    for (const [index] of this.indexed(prefix)) {
+      const key = this.string(`${prefix}.${index}.Key`);
+      if (key === undefined) throw missing(`${prefix}.${index}.Key`);
+      tags[key] = this.string(`${prefix}.${index}.Value`) ?? '';
+    }
+    return tags;
+  }
+
+  /** Tags from `TagSpecification.N` entries, which must all be for `resourceType`. */
+  tagSpecification(resourceType: string): Record<string, string> {
+    const tags: Record<string, string> = {};
+    for (const [index] of this.indexed('TagSpecification')) {
+      const type = this.string(`TagSpecification.${index}.ResourceType`);
+      if (type !== resourceType) {
+        throw new AwsError(
+          'InvalidParameterValue',
+          `'${type ?? 'null'}' is not a valid taggable resource type for this operation.`,
+        );
+      }
+      Object.assign(tags, this.tags(`TagSpecification.${index}.Tag`));
+    }
+    return tags;
+  }
+
+  /** `IamInstanceProfile.Arn` or `IamInstanceProfile.Name`. */
+  profileRef(): { arn?: string; name?: string } {
+    const arn = this.string('IamInstanceProfile.Arn');
+    const name = this.string('IamInstanceProfile.Name');
+    if (!arn && !name) throw missing('IamInstanceProfile');
+    return { ...(arn ? { arn } : {}), ...(name ? { name } : {}) };
+  }
+
+  /** The distinct N of every `prefix.N` or `prefix.N.…` parameter, ascending. */
+  private indexed(prefix: string): [number][] {
+    const pattern = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(\\d+)(?:\\.|$)`);
+    const indexes = new Set<number>();
+    for (const key of this.params.keys()) {
+      const match = pattern.exec(key);
+      if (match?.[1]) indexes.add(Number(match[1]));
+    }
+    return [...indexes].sort((a, b) => a - b).map((i) => [i]);
+  }
+}
+
+function missing(name: string): AwsError {
+  return new AwsError('MissingParameter', `The request must contain the parameter ${name}`);
+}
+
+// ---------------------------------------------------------------- pagination
+
+/** MaxResults/NextToken over a fully computed result; the token is opaque to callers. */
+function paginate<T>(
+  items: readonly T[],
+  p: Ec2Params,
+  action: string,
+): { page: T[]; nextToken: string | undefined } {
+  const maxResults = p.int('MaxResults');
+  if (maxResults !== undefined && (maxResults < 5 || maxResults > 1000)) {
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
+    );
+  }
+  const token = p.string('NextToken');
+  const offset = token === undefined ? 0 : decodeToken(token, action);
+  const end = maxResults === undefined ? items.length : offset + maxResults;
+  return {
+    page: items.slice(offset, end),
+    nextToken: end < items.length ? encodeToken(action, end) : undefined,
+  };
+}
+
+function encodeToken(action: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ a: action, o: offset })).toString('base64url');
+}
+
+function decodeToken(token: string, action: string): number {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'a' in parsed &&
+      'o' in parsed &&
+      parsed.a === action &&
+      typeof parsed.o === 'number' &&
+      Number.isInteger(parsed.o) &&
+      parsed.o >= 0
+    ) {
+      return parsed.o;
+    }
+  } catch {
+    // Falls through to the error below: a token that is not ours is invalid, whatever it holds.
+  }
+  throw new AwsError('InvalidParameterValue', `Invalid value '${token}' for nextToken`);
+}
+
+// ---------------------------------------------------------------- response pieces
+
+function stateXml(name: string, state: InstanceStateName): Xml {
+  return node(name, text('code', INSTANCE_STATE_CODES[state]), text('name', state));
+}
+
+function tagSet(tags: Tags): Xml {
+  return list('tagSet', tags, ([key, value]) => [text('key', key), text('value', value)]);
+}
+
+function keyPairXml(k: KeyPair, includePublicKey: boolean): XmlChild[] {
+  return [
+    text('keyPairId', k.id),
+    text('keyName', k.name),
+    text('keyFingerprint', k.fingerprint),
+    text('keyType', k.type),
+    node('tagSet'),
+    includePublicKey && text('publicKey', k.publicKey),
+    text('createTime', k.createTime),
+  ];
+}
+
+function associationXml(a: ProfileAssociation): XmlChild[] {
+  return [
+    text('associationId', a.id),
+    text('instanceId', a.instanceId),
+    node('iamInstanceProfile', text('arn', a.profileArn), text('id', a.profileId)),
+    text('state', a.state),
+    text('timestamp', a.timestamp),
+  ];
+}
+
+/** AMIs that AWS Backup creates are named `AWSBackup_<instance>_<uuid>`; the uuid is derived, so it is stable. */
+function imageName(rp: RecoveryPoint): string {
+  const h = createHash('sha256').update(rp.imageId).digest('hex').toUpperCase();
+  return `AWSBackup_${rp.instanceId}_${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function imageState(rp: RecoveryPoint): string {
+  if (rp.status === 'CREATING') return 'pending';
+  if (rp.status === 'DELETING' || rp.status === 'EXPIRED') return 'deregistered';
+  return 'available';
+}
+
+/** A stable locally administered MAC address per network interface. */
+function macAddressOf(eniId: string): string {
+  const bytes = createHash('sha256').update(eniId).digest().subarray(0, 5);
+  return ['0e', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/** `us-east-1a` → `use1-az1`: AZ ids are account-specific in AWS; any stable mapping will do here. */
+function availabilityZoneId(zone: string): string {
+  const match = /^([a-z]{2})-([a-z]+)-(\d+)([a-z])$/.exec(zone);
+  if (!match) return zone;
+  const [, geo = '', direction = '', number = '', letter = 'a'] = match;
+  return `${geo}${direction[0] ?? ''}${number}-az${letter.charCodeAt(0) - 96}`;
+}

@@ -1,0 +1,160 @@
+/**
+ * IAM's Query protocol (API version 2010-05-08) over the world, for the read calls the workflow
+ * makes: PascalCase elements, `<member>` lists, `<{Action}Result>` plus `<ResponseMetadata>`,
+ * and errors in IAM's `<ErrorResponse>` envelope (NoSuchEntity is a 404).
+ */
+import { AwsError } from '../aws-error';
+import type { InstanceProfile, Role, World } from '../world';
+import type { ParsedOperation, ServiceAdapter, WireRequest, WireResponse } from './service';
+import { document, list, node, queryParameters, text, type XmlChild, type XmlScalar } from './xml';
+
+const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const XML_HEADERS = { 'content-type': 'text/xml' } as const;
+const VERSION = '2010-05-08';
+
+type Handler = (params: URLSearchParams) => XmlChild[];
+
+export class IamAdapter implements ServiceAdapter {
+  readonly service = 'iam' as const;
+  private readonly operations: Readonly<Record<string, Handler>>;
+
+  constructor(private readonly world: World) {
+    this.operations = {
+      GetInstanceProfile: (p) => [
+        node(
+          'InstanceProfile',
+          ...this.profileXml(this.world.getInstanceProfile(required(p, 'InstanceProfileName'))),
+        ),
+      ],
+      GetRole: (p) => [node('Role', ...this.roleXml(this.world.getRole(required(p, 'RoleName')), true))],
+      ListInstanceProfiles: (p) => this.listInstanceProfiles(p),
+    };
+  }
+
+  parse(request: WireRequest): ParsedOperation {
+    const params = queryParameters(request);
+    const action = params.get('Action');
+    if (!action) throw new AwsError('MissingAction', 'Missing Action');
+    const handler = Object.hasOwn(this.operations, action) ? this.operations[action] : undefined;
+    if (!handler) {
+      throw new AwsError('InvalidAction', `Could not find operation ${action} for version ${VERSION}`);
+    }
+    return {
+      operation: action,
+      invoke: () => {
+        const body = document(
+          `${action}Response`,
+          XMLNS,
+          [
+            node(`${action}Result`, ...handler(params)),
+            node('ResponseMetadata', text('RequestId', request.requestId)),
+          ],
+          false,
+        );
+        return { status: 200, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+      },
+    };
+  }
+
+  errorResponse(error: AwsError, request: WireRequest): WireResponse {
+    const body = document(
+      'ErrorResponse',
+      XMLNS,
+      [
+        node(
+          'Error',
+          text('Type', error.status >= 500 ? 'Receiver' : 'Sender'),
+          text('Code', error.code),
+          text('Message', error.message),
+        ),
+        text('RequestId', request.requestId),
+      ],
+      false,
+    );
+    return { status: error.status, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+  }
+
+  private listInstanceProfiles(p: URLSearchParams): XmlChild[] {
+    const pathPrefix = p.get('PathPrefix') ?? '/';
+    const maxItems = integer(p, 'MaxItems', 1, 1000) ?? 100;
+    const marker = p.get('Marker');
+    const all = [...this.world.instanceProfiles.values()].filter((profile) =>
+      profile.path.startsWith(pathPrefix),
+    );
+    let start = 0;
+    if (marker !== null) {
+      start = all.findIndex((profile) => profile.name === Buffer.from(marker, 'base64url').toString('utf8'));
+      if (start < 0) throw new AwsError('ValidationError', 'Invalid Marker.');
+    }
+    const page = all.slice(start, start + maxItems);
+    const next = all[start + maxItems];
+    return [
+      list('InstanceProfiles', page, (profile) => this.profileXml(profile), 'member'),
+      text('IsTruncated', next !== undefined),
+      next && text('Marker', Buffer.from(next.name).toString('base64url')),
+    ];
+  }
+
+  private profileXml(profile: InstanceProfile): XmlChild[] {
+    const role = this.world.roles.get(profile.roleName);
+    return [
+      text('Path', profile.path),
+      text('InstanceProfileName', profile.name),
+      text('InstanceProfileId', profile.id),
+      text('Arn', profile.arn),
+      text('CreateDate', iamDate(profile.createDate)),
+      list('Roles', role ? [role] : [], (r) => this.roleXml(r, false), 'member'),
+    ];
+  }
+
+  /** GetRole reports a few fields that the role summaries inside an instance profile leave out. */
+  private roleXml(role: Role, full: boolean): XmlChild[] {
+    // The workflow's restore role is assumed by AWS Backup; every other role is an instance role.
+    const principal = role.arn === this.world.restoreRoleArn ? 'backup.amazonaws.com' : 'ec2.amazonaws.com';
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: principal }, Action: 'sts:AssumeRole' }],
+    };
+    return [
+      text('Path', role.path),
+      text('RoleName', role.name),
+      text('RoleId', role.id),
+      text('Arn', role.arn),
+      text('CreateDate', iamDate(role.createDate)),
+      // IAM returns policy documents URL-encoded (RFC 3986).
+      text('AssumeRolePolicyDocument', encodeURIComponent(JSON.stringify(trust))),
+      full && text('MaxSessionDuration', 3600),
+      full && node('RoleLastUsed'),
+    ];
+  }
+}
+
+function required(p: URLSearchParams, name: string): string {
+  const value = p.get(name);
+  if (value === null || value === '') {
+    const member = `${name[0]?.toLowerCase() ?? ''}${name.slice(1)}`;
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  return value;
+}
+
+function integer(p: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const value = p.get(name);
+  if (value === null) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '${value}' at '${name[0]?.toLowerCase() ?? ''}${name.slice(1)}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
+    );
+  }
+  return n;
+}
+
+/** IAM writes timestamps without milliseconds (`2013-06-12T23:52:02Z`). */
+function iamDate(date: Date): XmlScalar {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,111 @@
+/**
+ * Real SSH servers for the emulated instances: one ssh2 server per address of every running
+ * instance whose sshd is "up", bound to that loopback address, with the instance's own host key,
+ * accepting exactly the instance's authorised public key. Servers follow the world: they start
+ * when an instance has booted and close when it stops, terminates or loses the address.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { type Connection, type ParsedKey, Server, utils } from 'ssh2';
+import type { SshTarget } from './world';
+
+interface Host {
+  readonly instanceId: string;
+  readonly server: Server;
+  readonly clients: Set<Connection>;
+  listening: boolean;
+}
+
+export class SshHosts {
+  private readonly hosts = new Map<string, Host>();
+
+  constructor(
+    private readonly port: number,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  /** Make the listening servers match the targets. */
+  sync(targets: readonly SshTarget[]): void {
+    const wanted = new Map<string, SshTarget>();
+    for (const target of targets) for (const address of target.addresses) wanted.set(address, target);
+    for (const [address, host] of this.hosts) {
+      if (wanted.get(address)?.instanceId !== host.instanceId) this.close(address);
+    }
+    for (const [address, target] of wanted) {
+      if (!this.hosts.has(address)) this.open(address, target);
+    }
+  }
+
+  /** Addresses with a listening server, for tests and diagnostics. */
+  listening(): string[] {
+    return [...this.hosts].filter(([, h]) => h.listening).map(([a]) => a);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.hosts.keys()].map((address) => this.close(address)));
+  }
+
+  private open(address: string, target: SshTarget): void {
+    const allowed = target.authorizedKey ? parsePublicKey(target.authorizedKey) : null;
+    const clients = new Set<Connection>();
+    const server = new Server({ hostKeys: [target.hostKey] }, (client: Connection) => {
+      clients.add(client);
+      client.on('close', () => clients.delete(client));
+      client.on('authentication', (ctx) => {
+        if (ctx.method !== 'publickey' || !allowed || !sameKey(ctx.key.algo, ctx.key.data, allowed)) {
+          return ctx.reject(['publickey']);
+        }
+        if (ctx.signature && ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) {
+          return ctx.reject(['publickey']);
+        }
+        ctx.accept();
+      });
+      client.on('ready', () => {
+        client.on('session', (accept) => {
+          const session = accept();
+          session.on('exec', (acceptExec, _reject, info) => {
+            const stream = acceptExec();
+            stream.write(`emulated ${target.instanceId}: ${info.command}\n`);
+            stream.exit(0);
+            stream.end();
+          });
+        });
+      });
+      client.on('error', () => {});
+    });
+    const host: Host = { instanceId: target.instanceId, server, clients, listening: false };
+    this.hosts.set(address, host);
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      this.log(
+        `ssh host ${address}:${this.port} (${target.instanceId}) failed: ${error.code ?? error.message}`,
+      );
+      // Forget it so the next sync retries (e.g. the address was still in use by a closing server).
+      if (this.hosts.get(address) === host) this.hosts.delete(address);
+    });
+    server.listen(this.port, address, () => {
+      host.listening = true;
+    });
+  }
+
+  private close(address: string): Promise<void> {
+    const host = this.hosts.get(address);
+    if (!host) return Promise.resolve();
+    this.hosts.delete(address);
+    // A stopped machine drops its sessions: end every open connection so close() can finish.
+    for (const client of host.clients) client.end();
+    return new Promise((resolve) => {
+      if (!host.listening) return resolve();
+      host.server.close(() => resolve());
+    });
+  }
+}
+
+function parsePublicKey(line: string): ParsedKey {
+  const parsed = utils.parseKey(line);
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}
+
+function sameKey(algo: string, data: Buffer, allowed: ParsedKey): boolean {
+  const expected = allowed.getPublicSSH();
+  return algo === allowed.type && data.length === expected.length && timingSafeEqual(data, expected);
+}

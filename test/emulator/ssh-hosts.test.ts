@@ -1,0 +1,74 @@
+import { SimulatedClock } from '@local/clock';
+import { parseScenario } from '@local/scenario';
+import { SshHosts } from '@local/ssh-hosts';
+import { World } from '@local/world';
+import { DEMO, demoScenario } from '@test/helpers/scenarios';
+import { sshHandshake } from '@test/helpers/ssh-client';
+import { utils } from 'ssh2';
+
+const scenario = parseScenario(
+  demoScenario({ clock: { speed: 1 }, faults: { ssh: { bootDelaySeconds: 0 } } }),
+);
+const world = new World(scenario, new SimulatedClock(1));
+const hosts = new SshHosts(scenario.sshPort);
+const instance = world.instances.get(DEMO.instance)!;
+const privateKey = world.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value;
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+beforeAll(async () => {
+  hosts.sync(world.sshTargets());
+  await until(() => hosts.listening().includes(instance.privateIp));
+});
+
+afterAll(() => hosts.closeAll());
+
+describe('emulated SSH hosts', () => {
+  it('authenticates the instance key pair on the instance address and reports its host key', async () => {
+    const result = await sshHandshake({
+      host: instance.privateIp,
+      port: scenario.sshPort,
+      username: 'ec2-user',
+      privateKey,
+    });
+
+    expect(result).toEqual({
+      ok: true,
+      hostKeyFingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/),
+    });
+  });
+
+  it('rejects any other key', async () => {
+    const otherKey = utils.generateKeyPairSync('ed25519').private;
+
+    const result = await sshHandshake({
+      host: instance.privateIp,
+      port: scenario.sshPort,
+      username: 'ec2-user',
+      privateKey: otherKey,
+    });
+
+    expect(result).toMatchObject({ ok: false, level: 'client-authentication' });
+  });
+
+  it('refuses connections once the instance is terminated', async () => {
+    world.terminateInstances([DEMO.instance]);
+    hosts.sync(world.sshTargets());
+    await until(() => !hosts.listening().includes(instance.privateIp));
+
+    const result = await sshHandshake({
+      host: instance.privateIp,
+      port: scenario.sshPort,
+      username: 'ec2-user',
+      privateKey,
+    });
+
+    expect(result).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+  });
+});

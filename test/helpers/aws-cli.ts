@@ -1,0 +1,41 @@
+/**
+ * Runs the AWS CLI (preinstalled) against an emulator endpoint, isolated from the machine's AWS
+ * configuration and credentials. The CLI starts slowly (about a second), so tests keep to a few calls.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `aws <args> --endpoint-url <endpoint> --region us-east-1 --output json`; never throws on a non-zero exit. */
+export async function awsCli(endpoint: string, args: readonly string[]): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: mkdtempSync(join(tmpdir(), 'aws-cli-home-')),
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_PAGER: '',
+  };
+  const argv = [...args, '--endpoint-url', endpoint, '--region', 'us-east-1', '--output', 'json'];
+  try {
+    const { stdout, stderr } = await run('aws', argv, { env, timeout: 15_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    if (typeof e.code !== 'number') throw new Error(`aws ${args.join(' ')} did not run: ${e.message}`);
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
