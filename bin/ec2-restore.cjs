@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-// The package's `bin`: runs the TypeScript CLI through tsx, so no build step is needed.
-require('tsx/cjs');
-require('../cli/main.ts');
+// The package's `bin`: runs the TypeScript CLI through tsx, so no build step is needed. The
+// project's tsconfig (path aliases) applies whatever the caller's working directory is.
+const path = require('node:path');
+
+process.env.TSX_TSCONFIG_PATH ??= path.join(__dirname, '..', 'tsconfig.json');
+require('tsx/cjs/api').register();
+require('../cli/main.ts').run(process.argv);

@@ -1,0 +1,102 @@
+/**
+ * `ec2-restore demo` (and `npm start`): the product's main job, offline. Starts the emulator with
+ * a scenario, runs restore-instance for the scenario's instance and shows each step as it
+ * happens (simulated time), then the summary.
+ */
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
+import type { RestoreOutput } from '@shared/workflow-state';
+import { clockOffset } from '../format';
+import { followExecution } from '../progress';
+import { renderSummary } from '../summary';
+
+export interface DemoOptions {
+  readonly scenario?: string;
+  readonly instanceId?: string;
+  readonly json: boolean;
+  readonly input?: Record<string, unknown>;
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const started = Date.now();
+  const emulator = await startEmulator({ scenario: options.scenario });
+  try {
+    return await restoreOnce(emulator, options, started);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+async function restoreOnce(emulator: Emulator, options: DemoOptions, started: number): Promise<number> {
+  const out = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const sfn = new SFNClient({
+    endpoint: emulator.endpoint,
+    region: emulator.region,
+    credentials: FAKE_CREDENTIALS,
+  });
+  try {
+    const instanceId = options.instanceId ?? defaultInstance(emulator);
+    const input = { instanceId, ...options.input };
+    out(
+      `ec2-restore demo: scenario "${emulator.world.scenario.name}", simulated clock x${emulator.clock.speed}`,
+    );
+    out(`  emulator       ${emulator.endpoint}`);
+    out(`  state machine  ${emulator.stateMachineArns.restoreInstance}`);
+    out(`  restoring      ${instanceId}  input ${JSON.stringify(input)}`);
+    out('');
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: emulator.stateMachineArns.restoreInstance,
+        name: `demo-${instanceId}-${Date.now()}`,
+        input: JSON.stringify(input),
+      }),
+    );
+    if (!executionArn) throw new Error('StartExecution returned no execution ARN');
+    const t0 = emulator.clock.nowMs();
+    for await (const line of followExecution(sfn, executionArn, { pollMs: 50 })) {
+      const when = clockOffset(t0, line.at.getTime());
+      if (line.kind === 'step') out(`  [${when}] ${line.state.padEnd(24)} ${line.text}`);
+      else if (line.kind === 'retry') out(`  [${when}] ${''.padEnd(24)} retrying after ${line.text}`);
+      else if (line.kind === 'failure') out(`  [${when}] FAILED ${line.text}`);
+    }
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const wall = ((Date.now() - started) / 1000).toFixed(1);
+    if (execution.status !== 'SUCCEEDED') {
+      out('');
+      out(`Restore ${execution.status}: ${execution.error ?? ''}`);
+      out(`  ${execution.cause ?? ''}`);
+      out(`  (${wall} s wall time)`);
+      if (options.json)
+        process.stdout.write(
+          `${JSON.stringify({ status: execution.status, error: execution.error, cause: execution.cause })}\n`,
+        );
+      return 1;
+    }
+    const output = JSON.parse(execution.output ?? '{}') as RestoreOutput;
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    } else {
+      out('');
+      out('Summary');
+      out(renderSummary(output));
+      out('');
+      out(`Done in ${wall} s wall time (simulated ${Math.round((emulator.clock.nowMs() - t0) / 1000)} s).`);
+    }
+    return 0;
+  } finally {
+    sfn.destroy();
+  }
+}
+
+/** The scenario's first live instance that has recovery points. */
+function defaultInstance(emulator: Emulator): string {
+  const backedUp = new Set([...emulator.world.recoveryPoints.values()].map((p) => p.instanceId));
+  const candidate =
+    [...emulator.world.instances.values()].find((i) => backedUp.has(i.id)) ??
+    [...backedUp].map((id) => ({ id }))[0];
+  if (!candidate)
+    throw new Error(
+      'The scenario has no recovery points, so there is nothing to restore; pass --instance-id.',
+    );
+  return candidate.id;
+}

@@ -1,0 +1,20 @@
+/** `ec2-restore local`: run the emulator in the foreground until SIGINT/SIGTERM. */
+import { startEmulator } from '@local/emulator';
+
+export async function runLocal(options: { scenario?: string; port: number }): Promise<number> {
+  const emulator = await startEmulator({ scenario: options.scenario, port: options.port });
+  process.stdout.write(`READY ${emulator.endpoint}\n`);
+  for (const [key, value] of Object.entries(emulator.clientEnv))
+    process.stdout.write(`export ${key}=${value}\n`);
+  process.stdout.write(
+    `# scenario ${emulator.world.scenario.name}, clock x${emulator.clock.speed}; Ctrl-C stops\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await emulator.stop();
+  process.stderr.write('emulator stopped\n');
+  return 0;
+}
