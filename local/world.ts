@@ -300,7 +300,8 @@ export class World {
       instance.state = spec.state;
       instance.bootAt = 0;
       instance.runningSince = spec.state === 'running' ? this.clock.nowMs() - 86_400_000 : null;
-      if (spec.instanceProfileName && spec.state !== 'terminated') {
+      // A terminated source had its profile while it was backed up; released below.
+      if (spec.instanceProfileName) {
         this.addAssociation(instance.id, this.mustGetProfile(spec.instanceProfileName), true);
       }
     }

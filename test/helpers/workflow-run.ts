@@ -1,0 +1,144 @@
+/**
+ * Runs the real restore-instance ASL, with the real Lambda code, on a fresh emulator, and hands
+ * back what a test needs to judge it: status, output or error, the full history and the world.
+ * A failing expectation prints the history, so a red test explains itself.
+ */
+import {
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
+import type { ScenarioInput } from '@local/scenario';
+import type { RestoreOutput } from '@shared/workflow-state';
+import { demoScenario } from './scenarios';
+
+export interface WorkflowRun {
+  readonly executionArn: string;
+  readonly status: string;
+  readonly output: RestoreOutput | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly history: HistoryEvent[];
+}
+
+export interface Harness {
+  readonly emulator: Emulator;
+  readonly sfn: SFNClient;
+  /** `<service>:<Operation> <status>` for every API call the emulator answered, Step Functions' included. */
+  readonly apiCalls: readonly string[];
+  run(input: Record<string, unknown>, name?: string): Promise<WorkflowRun>;
+  stop(): Promise<void>;
+}
+
+let runs = 0;
+
+export async function startHarness(overrides: Partial<ScenarioInput> = {}): Promise<Harness> {
+  const apiCalls: string[] = [];
+  const emulator = await startEmulator({
+    scenario: demoScenario(overrides),
+    log: (line) => {
+      if (/^[a-z0-9]+:\S+ \d{3}/.test(line)) apiCalls.push(line);
+    },
+  });
+  const sfn = new SFNClient({
+    endpoint: emulator.endpoint,
+    region: emulator.region,
+    credentials: FAKE_CREDENTIALS,
+  });
+  return {
+    emulator,
+    sfn,
+    apiCalls,
+    async run(input, name = `test-${process.pid}-${++runs}`) {
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: emulator.stateMachineArns.restoreInstance,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+      if (!executionArn) throw new Error('StartExecution returned no execution ARN');
+      const described = await emulator.sfn.waitForExecution(executionArn);
+      const history = await readHistory(sfn, executionArn);
+      return {
+        executionArn,
+        status: described.status ?? 'UNKNOWN',
+        output: described.output ? (JSON.parse(described.output) as RestoreOutput) : null,
+        error: described.error ?? null,
+        cause: described.cause ?? null,
+        history,
+      };
+    },
+    async stop() {
+      sfn.destroy();
+      await emulator.stop();
+    },
+  };
+}
+
+async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** One line per history event: what a person reads to see where a run went. */
+export function formatHistory(history: readonly HistoryEvent[]): string {
+  return history
+    .map((e) => {
+      const detail =
+        e.stateEnteredEventDetails?.name ??
+        e.taskFailedEventDetails?.error ??
+        e.executionFailedEventDetails?.error ??
+        e.lambdaFunctionFailedEventDetails?.error ??
+        '';
+      const cause =
+        e.taskFailedEventDetails?.cause ??
+        e.executionFailedEventDetails?.cause ??
+        e.lambdaFunctionFailedEventDetails?.cause;
+      return `${String(e.id).padStart(4)} ${e.type} ${detail}${cause ? `: ${cause.slice(0, 300)}` : ''}`;
+    })
+    .join('\n');
+}
+
+/** Expectations on a run that print its history when they fail. */
+export function explain<T>(run: WorkflowRun, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof Error) {
+      error.message += `\n\nExecution ${run.executionArn} ended ${run.status} ${run.error ?? ''}\n${run.cause ?? ''}\nHistory:\n${formatHistory(run.history)}`;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Private key material must never leave Parameter Store: not in the history, the output, or the
+ * Lambda logs. Scans for the key's base64 body lines (any 40-character run of them would do).
+ */
+export function leakedSecrets(harness: Harness, run: WorkflowRun): string[] {
+  const secrets = [...harness.emulator.world.keyPairs.values()].flatMap((k) =>
+    k.privateKey
+      .split('\n')
+      .filter((line) => !line.startsWith('-----') && line.trim().length >= 40)
+      .map((line) => line.trim()),
+  );
+  const places = {
+    history: JSON.stringify(run.history),
+    output: JSON.stringify(run.output),
+    logs: harness.emulator.lambdaLogs.join('\n'),
+  };
+  return Object.entries(places)
+    .filter(([, text]) => secrets.some((s) => text.includes(s)))
+    .map(([where]) => `private key material in the ${where}`);
+}
