@@ -36,7 +36,9 @@ async function restoreOnce(emulator: Emulator, options: DemoOptions, started: nu
   });
   try {
     const instanceId = options.instanceId ?? defaultInstance(emulator);
-    const input = { instanceId, ...options.input };
+    // The emulated sshd listens on the scenario's port (2222 in the demo, so no root is needed).
+    const sshPort = emulator.world.scenario.sshPort;
+    const input = { instanceId, ...(sshPort !== 22 && { ssh: { port: sshPort } }), ...options.input };
     out(
       `ec2-restore demo: scenario "${emulator.world.scenario.name}", simulated clock x${emulator.clock.speed}`,
     );
