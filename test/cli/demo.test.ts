@@ -27,7 +27,13 @@ describe('ec2-restore demo', () => {
       instanceProfile: { action: 'associated' },
       ssh: { reachable: true },
     });
-    for (const step of ['SelectRecoveryPoint', 'PollRestoreJob', 'ReattachInstanceProfile', 'CheckSsh', 'Report']) {
+    for (const step of [
+      'SelectRecoveryPoint',
+      'PollRestoreJob',
+      'ReattachInstanceProfile',
+      'CheckSsh',
+      'Report',
+    ]) {
       expect(stderr).toContain(step);
     }
   });
