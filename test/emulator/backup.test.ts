@@ -27,6 +27,7 @@ import type { ScenarioInput } from '@local/scenario';
 import { BackupAdapter } from '@local/services/backup';
 import { SsmAdapter } from '@local/services/ssm';
 import { awsCli } from '@test/helpers/aws-cli';
+import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
@@ -100,19 +101,6 @@ beforeAll(async () => {
   backup = new BackupClient(clientConfig(door.endpoint));
 });
 afterAll(() => door.stop());
-
-/** The SDK error's name (the Backup error code), the modeled `Code` member and the HTTP status. */
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; code: unknown; status: number | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { Code?: unknown; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, code: e.Code, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A raw restJson1 request, signed-looking so the front door routes it to Backup. */
 async function rawBackup(
@@ -239,12 +227,12 @@ describe('Backup adapter: recovery points', () => {
   });
 
   it('rejects maxResults outside 1–1000 and a NextToken it did not issue with InvalidParameterValueException', async () => {
-    const zero = await failure(
+    const zero = await awsFailure(
       backup.send(
         new ListRecoveryPointsByResourceCommand({ ResourceArn: instanceArn(DEMO.instance), MaxResults: 0 }),
       ),
     );
-    const forged = await failure(
+    const forged = await awsFailure(
       backup.send(
         new ListRecoveryPointsByResourceCommand({
           ResourceArn: instanceArn(DEMO.instance),
@@ -347,10 +335,10 @@ describe('Backup adapter: recovery points', () => {
   it('answers ResourceNotFoundException (400) for an unknown vault or recovery point', async () => {
     const arn = await latestPointArn(DEMO.instance);
 
-    const vault = await failure(
+    const vault = await awsFailure(
       backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: 'Nope', RecoveryPointArn: arn })),
     );
-    const point = await failure(
+    const point = await awsFailure(
       backup.send(
         new GetRecoveryPointRestoreMetadataCommand({
           BackupVaultName: DEMO.vault,
@@ -358,7 +346,7 @@ describe('Backup adapter: recovery points', () => {
         }),
       ),
     );
-    const listing = await failure(
+    const listing = await awsFailure(
       backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: 'Nope' })),
     );
 
@@ -372,7 +360,7 @@ describe('Backup adapter: recovery points', () => {
   });
 
   it('lists backup vaults, after answering an injected throttle in the Backup error envelope', async () => {
-    const throttled = await failure(backup.send(new ListBackupVaultsCommand({})));
+    const throttled = await awsFailure(backup.send(new ListBackupVaultsCommand({})));
 
     const out = await backup.send(new ListBackupVaultsCommand({}));
 
@@ -499,7 +487,7 @@ describe('Backup adapter: restore jobs', () => {
       '/restore-jobs',
       JSON.stringify({ Metadata: {}, IamRoleArn: roleArn(DEMO.restoreRole) }),
     );
-    const noMetadata = await failure(
+    const noMetadata = await awsFailure(
       backup.send(
         new StartRestoreJobCommand({
           RecoveryPointArn: arn,
@@ -508,7 +496,7 @@ describe('Backup adapter: restore jobs', () => {
         }),
       ),
     );
-    const unknown = await failure(
+    const unknown = await awsFailure(
       backup.send(
         new StartRestoreJobCommand({
           RecoveryPointArn: 'arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0',
@@ -530,7 +518,7 @@ describe('Backup adapter: restore jobs', () => {
   });
 
   it('answers DescribeRestoreJob for an unknown id with ResourceNotFoundException', async () => {
-    const error = await failure(backup.send(new DescribeRestoreJobCommand({ RestoreJobId: 'NOT-A-JOB' })));
+    const error = await awsFailure(backup.send(new DescribeRestoreJobCommand({ RestoreJobId: 'NOT-A-JOB' })));
 
     expect(error).toMatchObject({
       name: 'ResourceNotFoundException',
@@ -587,7 +575,7 @@ describe('Backup adapter: restore jobs', () => {
     );
     await untilTerminal(RestoreJobId ?? '');
 
-    const error = await failure(
+    const error = await awsFailure(
       backup.send(new PutRestoreValidationResultCommand({ RestoreJobId, ValidationStatus: 'SUCCESSFUL' })),
     );
     const missing = await rawBackup('PUT', `/restore-jobs/${RestoreJobId}/validations`, '{}');

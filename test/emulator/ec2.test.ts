@@ -31,6 +31,7 @@ import type { ScenarioInput } from '@local/scenario';
 import { Ec2Adapter } from '@local/services/ec2';
 import { IamAdapter } from '@local/services/iam';
 import { awsCli } from '@test/helpers/aws-cli';
+import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
@@ -65,19 +66,6 @@ async function startEc2(input: ScenarioInput = scenario()): Promise<{ door: Fron
     iam: new IamAdapter(world),
   }));
   return { door, ec2: new EC2Client(clientConfig(door.endpoint)) };
-}
-
-/** The SDK error's name (EC2's error code) and HTTP status. */
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** A raw Query call, as an unsigned form POST (the front door routes it to EC2 by shape). */
@@ -209,8 +197,8 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
   });
 
   it('raises NotFound for an unknown instance and Malformed for a bad id', async () => {
-    const notFound = await failure(ec2.send(new DescribeInstancesCommand({ InstanceIds: [FAKE_ID] })));
-    const malformed = await failure(ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-xyz'] })));
+    const notFound = await awsFailure(ec2.send(new DescribeInstancesCommand({ InstanceIds: [FAKE_ID] })));
+    const malformed = await awsFailure(ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-xyz'] })));
 
     expect(notFound).toMatchObject({
       name: 'InvalidInstanceID.NotFound',
@@ -240,7 +228,7 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
     ).toEqual(WEB);
     expect(await ids([{ Name: 'tag:Role', Values: ['nobody'] }])).toEqual([]);
     expect(
-      await failure(
+      await awsFailure(
         ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] })),
       ),
     ).toMatchObject({
@@ -259,11 +247,11 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
   });
 
   it('rejects MaxResults together with InstanceIds, and MaxResults out of range', async () => {
-    const combination = await failure(
+    const combination = await awsFailure(
       ec2.send(new DescribeInstancesCommand({ InstanceIds: [DEMO.instance], MaxResults: 5 })),
     );
-    const range = await failure(ec2.send(new DescribeInstancesCommand({ MaxResults: 3 })));
-    const token = await failure(
+    const range = await awsFailure(ec2.send(new DescribeInstancesCommand({ MaxResults: 3 })));
+    const token = await awsFailure(
       ec2.send(new DescribeInstancesCommand({ MaxResults: 5, NextToken: 'not-a-token' })),
     );
 
@@ -313,7 +301,7 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
     );
     expect(filtered.Subnets?.map((s) => s.SubnetId)).toEqual([DEMO.autoAssignSubnet]);
     expect(
-      await failure(ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0123456789abcdef0'] }))),
+      await awsFailure(ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0123456789abcdef0'] }))),
     ).toMatchObject({
       name: 'InvalidSubnetID.NotFound',
     });
@@ -338,12 +326,12 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
     ]);
     expect(vpcs.Vpcs?.[0]?.CidrBlock).toMatch(/^127\.\d+\.0\.0\/16$/);
     expect(
-      await failure(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] }))),
+      await awsFailure(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-0123456789abcdef0'] }))),
     ).toMatchObject({
       name: 'InvalidGroup.NotFound',
     });
     expect(
-      await failure(ec2.send(new DescribeVpcsCommand({ VpcIds: ['vpc-0123456789abcdef0'] }))),
+      await awsFailure(ec2.send(new DescribeVpcsCommand({ VpcIds: ['vpc-0123456789abcdef0'] }))),
     ).toMatchObject({
       name: 'InvalidVpcID.NotFound',
     });
@@ -366,7 +354,7 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
     expect(plain.KeyPairs?.[0]?.KeyFingerprint).toMatch(/^SHA256:/);
     expect(plain.KeyPairs?.[0]?.PublicKey).toBeUndefined();
     expect(withKey.KeyPairs?.[0]?.PublicKey).toMatch(/^ssh-ed25519 AAAA/);
-    expect(await failure(ec2.send(new DescribeKeyPairsCommand({ KeyNames: ['nope'] })))).toMatchObject({
+    expect(await awsFailure(ec2.send(new DescribeKeyPairsCommand({ KeyNames: ['nope'] })))).toMatchObject({
       name: 'InvalidKeyPair.NotFound',
     });
   });
@@ -386,14 +374,14 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
     });
     expect(one.Images?.[0]?.Name).toMatch(new RegExp(`^AWSBackup_${DEMO.instance}_[0-9A-F-]{36}$`));
     expect(
-      await failure(ec2.send(new DescribeImagesCommand({ ImageIds: ['ami-0123456789abcdef0'] }))),
+      await awsFailure(ec2.send(new DescribeImagesCommand({ ImageIds: ['ami-0123456789abcdef0'] }))),
     ).toMatchObject({
       name: 'InvalidAMIID.NotFound',
     });
   });
 
   it('answers DryRun with DryRunOperation (412)', async () => {
-    const dryRun = await failure(ec2.send(new DescribeInstancesCommand({ DryRun: true })));
+    const dryRun = await awsFailure(ec2.send(new DescribeInstancesCommand({ DryRun: true })));
 
     expect(dryRun).toMatchObject({
       name: 'DryRunOperation',
@@ -420,8 +408,8 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
   });
 
   it('rejects a call without a required parameter with MissingParameter', async () => {
-    const terminate = await failure(ec2.send(new TerminateInstancesCommand({ InstanceIds: [] })));
-    const associate = await failure(
+    const terminate = await awsFailure(ec2.send(new TerminateInstancesCommand({ InstanceIds: [] })));
+    const associate = await awsFailure(
       ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: DEMO.instance, IamInstanceProfile: {} })),
     );
 
@@ -487,7 +475,7 @@ describe('EC2 adapter: instance profile associations', () => {
   });
 
   it('refuses a second association with IncorrectState', async () => {
-    const second = await failure(
+    const second = await awsFailure(
       ec2.send(
         new AssociateIamInstanceProfileCommand({
           InstanceId: DEMO.instance,
@@ -523,7 +511,7 @@ describe('EC2 adapter: instance profile associations', () => {
     const disassociated = await ec2.send(
       new DisassociateIamInstanceProfileCommand({ AssociationId: second }),
     );
-    const gone = await failure(
+    const gone = await awsFailure(
       ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ AssociationIds: [second] })),
     );
 
@@ -542,7 +530,7 @@ describe('EC2 adapter: instance profile associations', () => {
   });
 
   it('rejects an unknown profile and an unknown association', async () => {
-    const badProfile = await failure(
+    const badProfile = await awsFailure(
       ec2.send(
         new AssociateIamInstanceProfileCommand({
           InstanceId: PUBLIC,
@@ -550,7 +538,7 @@ describe('EC2 adapter: instance profile associations', () => {
         }),
       ),
     );
-    const badAssociation = await failure(
+    const badAssociation = await awsFailure(
       ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: 'iip-assoc-0123456789abcdef0' })),
     );
 
@@ -589,7 +577,7 @@ describe('EC2 adapter: Elastic IPs', () => {
     const moved = await ec2.send(
       new AssociateAddressCommand({ AllocationId: allocationId, InstanceId: WEB[0] }),
     );
-    const refused = await failure(
+    const refused = await awsFailure(
       ec2.send(
         new AssociateAddressCommand({
           AllocationId: allocationId,
@@ -598,10 +586,12 @@ describe('EC2 adapter: Elastic IPs', () => {
         }),
       ),
     );
-    const inUse = await failure(ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })));
+    const inUse = await awsFailure(ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })));
     await ec2.send(new DisassociateAddressCommand({ AssociationId: moved.AssociationId }));
     await ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
-    const released = await failure(ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })));
+    const released = await awsFailure(
+      ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })),
+    );
 
     expect(allocated).toMatchObject({
       PublicIp: expect.stringMatching(/^127\.\d+\.250\.\d+$/),
@@ -637,7 +627,7 @@ describe('EC2 adapter: Elastic IPs', () => {
     const allocated = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
 
     const byIp = await ec2.send(new DescribeAddressesCommand({ PublicIps: [allocated.PublicIp ?? ''] }));
-    const unknown = await failure(ec2.send(new DescribeAddressesCommand({ PublicIps: ['127.9.9.9'] })));
+    const unknown = await awsFailure(ec2.send(new DescribeAddressesCommand({ PublicIps: ['127.9.9.9'] })));
     const all = await ec2.send(
       new DescribeAddressesCommand({ Filters: [{ Name: 'domain', Values: ['vpc'] }] }),
     );
@@ -653,7 +643,7 @@ describe('EC2 adapter: Elastic IPs', () => {
     const first = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
     const second = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
 
-    const third = await failure(ec2.send(new AllocateAddressCommand({ Domain: 'vpc' })));
+    const third = await awsFailure(ec2.send(new AllocateAddressCommand({ Domain: 'vpc' })));
 
     expect(third).toMatchObject({
       name: 'AddressLimitExceeded',
@@ -665,7 +655,7 @@ describe('EC2 adapter: Elastic IPs', () => {
   });
 
   it('rejects an unknown allocation and an unknown association', async () => {
-    const associate = await failure(
+    const associate = await awsFailure(
       ec2.send(
         new AssociateAddressCommand({
           AllocationId: 'eipalloc-0123456789abcdef0',
@@ -673,7 +663,7 @@ describe('EC2 adapter: Elastic IPs', () => {
         }),
       ),
     );
-    const disassociate = await failure(
+    const disassociate = await awsFailure(
       ec2.send(new DisassociateAddressCommand({ AssociationId: 'eipassoc-0123456789abcdef0' })),
     );
 
@@ -703,7 +693,7 @@ describe('EC2 adapter: tags, attributes and termination', () => {
 
     expect(instance.Tags).toEqual(expect.arrayContaining([{ Key: 'Restored<From>', Value: `a&b "c" 'd'` }]));
     expect(
-      await failure(
+      await awsFailure(
         ec2.send(new CreateTagsCommand({ Resources: [FAKE_ID], Tags: [{ Key: 'k', Value: 'v' }] })),
       ),
     ).toMatchObject({
@@ -718,7 +708,9 @@ describe('EC2 adapter: tags, attributes and termination', () => {
     const protectedAttr = await ec2.send(
       new DescribeInstanceAttributeCommand({ InstanceId: WEB[2], Attribute: 'disableApiTermination' }),
     );
-    const blocked = await failure(ec2.send(new TerminateInstancesCommand({ InstanceIds: [WEB[2] ?? ''] })));
+    const blocked = await awsFailure(
+      ec2.send(new TerminateInstancesCommand({ InstanceIds: [WEB[2] ?? ''] })),
+    );
     await ec2.send(
       new ModifyInstanceAttributeCommand({
         InstanceId: WEB[2],
@@ -759,10 +751,10 @@ describe('EC2 adapter: tags, attributes and termination', () => {
   });
 
   it('rejects attributes the emulator does not model', async () => {
-    const describe = await failure(
+    const describe = await awsFailure(
       ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: DEMO.instance, Attribute: 'userData' })),
     );
-    const modify = await failure(
+    const modify = await awsFailure(
       ec2.send(
         new ModifyInstanceAttributeCommand({
           InstanceId: DEMO.instance,
@@ -770,7 +762,7 @@ describe('EC2 adapter: tags, attributes and termination', () => {
         }),
       ),
     );
-    const nothing = await failure(
+    const nothing = await awsFailure(
       ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: DEMO.instance })),
     );
 

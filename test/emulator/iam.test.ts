@@ -13,6 +13,7 @@ import {
 import { Ec2Adapter } from '@local/services/ec2';
 import { IamAdapter } from '@local/services/iam';
 import { awsCli } from '@test/helpers/aws-cli';
+import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
@@ -48,18 +49,6 @@ beforeAll(async () => {
   iam = new IAMClient(clientConfig(door.endpoint));
 });
 afterAll(() => door.stop());
-
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status: number | undefined; message: string; error: Error }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message, error: e };
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function rawIam(params: Record<string, string>): Promise<{ status: number; body: string }> {
   const response = await fetch(door.endpoint, {
@@ -133,10 +122,10 @@ describe('IAM adapter', () => {
   });
 
   it('raises NoSuchEntity (404), which the SDK models as NoSuchEntityException, for an unknown profile or role', async () => {
-    const profile = await failure(
+    const profile = await awsFailure(
       iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'no-such-profile' })),
     );
-    const role = await failure(iam.send(new GetRoleCommand({ RoleName: 'no-such-role' })));
+    const role = await awsFailure(iam.send(new GetRoleCommand({ RoleName: 'no-such-role' })));
 
     expect(profile.error).toBeInstanceOf(NoSuchEntityException);
     expect(profile).toMatchObject({
@@ -175,9 +164,9 @@ describe('IAM adapter', () => {
   });
 
   it('rejects a missing parameter, a bad MaxItems and a bad Marker with ValidationError', async () => {
-    const noName = await failure(iam.send(new GetRoleCommand({ RoleName: '' })));
-    const maxItems = await failure(iam.send(new ListInstanceProfilesCommand({ MaxItems: 0 })));
-    const marker = await failure(iam.send(new ListInstanceProfilesCommand({ Marker: 'bm8tc3VjaA' })));
+    const noName = await awsFailure(iam.send(new GetRoleCommand({ RoleName: '' })));
+    const maxItems = await awsFailure(iam.send(new ListInstanceProfilesCommand({ MaxItems: 0 })));
+    const marker = await awsFailure(iam.send(new ListInstanceProfilesCommand({ Marker: 'bm8tc3VjaA' })));
 
     expect(noName).toMatchObject({ name: 'ValidationError', status: 400 });
     expect(maxItems).toMatchObject({ name: 'ValidationError' });

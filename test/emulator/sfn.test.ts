@@ -24,6 +24,7 @@ import { type CallAwsSdk, StepFunctionsEmulator } from '@local/sfn/step-function
 import { functionArn, renderRestoreInstanceAsl } from '@state-machines/render';
 import { States, TaskFunctions } from '@state-machines/restore-instance/state-names';
 import { awsCli } from '@test/helpers/aws-cli';
+import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
 
 const SIM_START = '2026-11-28T10:00:00.000Z';
@@ -144,15 +145,6 @@ async function untilEvent(executionArn: string, type: string): Promise<HistoryEv
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { name: (error as Error).name, message: (error as Error).message };
-  }
-  throw new Error('expected the call to fail');
-}
-
 function ofType(events: readonly HistoryEvent[], type: string): HistoryEvent[] {
   return events.filter((e) => e.type === type);
 }
@@ -213,16 +205,16 @@ describe('state machines', () => {
   it('refuses a different definition under an existing name with StateMachineAlreadyExists', async () => {
     await createMachine(PASS_MACHINE, 'taken-name');
 
-    const error = await failure(createMachine(waitMachine(1), 'taken-name'));
+    const error = await awsFailure(createMachine(waitMachine(1), 'taken-name'));
 
     expect(error.name).toBe('StateMachineAlreadyExists');
   });
 
   it("rejects a definition that is not JSON or that asl-validator rejects with InvalidDefinition and the validator's message", async () => {
-    const notJson = await failure(
+    const notJson = await awsFailure(
       sfn.send(new CreateStateMachineCommand({ name: 'bad-json', definition: '{"StartAt":', roleArn: ROLE })),
     );
-    const dangling = await failure(
+    const dangling = await awsFailure(
       createMachine({ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }, 'bad-asl'),
     );
 
@@ -235,7 +227,7 @@ describe('state machines', () => {
     const arn = await createMachine(PASS_MACHINE);
 
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: arn }));
-    const error = await failure(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn })));
+    const error = await awsFailure(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn })));
 
     expect(error.name).toBe('StateMachineDoesNotExist');
   });
@@ -277,13 +269,13 @@ describe('executions', () => {
 
     const unnamed = await start(machine);
     const errors = await Promise.all([
-      failure(start(machine, {}, 'has space')),
-      failure(start(machine, {}, 'a/b')),
-      failure(start(machine, {}, 'x'.repeat(81))),
-      failure(sfn.send(new StartExecutionCommand({ stateMachineArn: machine, input: 'not json' }))),
-      failure(start(`${machine}-missing`)),
-      failure(sfn.send(new DescribeExecutionCommand({ executionArn: `${unnamed}-missing` }))),
-      failure(sfn.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' }))),
+      awsFailure(start(machine, {}, 'has space')),
+      awsFailure(start(machine, {}, 'a/b')),
+      awsFailure(start(machine, {}, 'x'.repeat(81))),
+      awsFailure(sfn.send(new StartExecutionCommand({ stateMachineArn: machine, input: 'not json' }))),
+      awsFailure(start(`${machine}-missing`)),
+      awsFailure(sfn.send(new DescribeExecutionCommand({ executionArn: `${unnamed}-missing` }))),
+      awsFailure(sfn.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' }))),
     ]);
 
     expect(unnamed.split(':').at(-1)).toMatch(
@@ -310,7 +302,7 @@ describe('executions', () => {
     const repeat = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: machine, name: 'nightly', input }),
     );
-    const different = await failure(
+    const different = await awsFailure(
       sfn.send(
         new StartExecutionCommand({
           stateMachineArn: machine,
@@ -320,7 +312,7 @@ describe('executions', () => {
       ),
     );
     await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn }));
-    const afterClose = await failure(
+    const afterClose = await awsFailure(
       sfn.send(new StartExecutionCommand({ stateMachineArn: machine, name: 'nightly', input })),
     );
 
@@ -438,7 +430,7 @@ describe('executions', () => {
     const noData = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn: arn, includeExecutionData: false }),
     );
-    const badToken = await failure(
+    const badToken = await awsFailure(
       sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, nextToken: 'bm90LWEtdG9rZW4' })),
     );
 

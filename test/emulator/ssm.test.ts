@@ -6,6 +6,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { BackupAdapter } from '@local/services/backup';
 import { SsmAdapter } from '@local/services/ssm';
 import { awsCli } from '@test/helpers/aws-cli';
+import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
@@ -28,19 +29,6 @@ beforeAll(async () => {
   ssm = new SSMClient(clientConfig(door.endpoint));
 });
 afterAll(() => door.stop());
-
-/** The SDK error's name (the SSM error code) and HTTP status. */
-async function failure(
-  promise: Promise<unknown>,
-): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A raw awsJson1_1 call with the given target and body text. */
 async function rawSsm(
@@ -90,7 +78,7 @@ describe('SSM adapter: GetParameter', () => {
     const byVersion = await ssm.send(
       new GetParameterCommand({ Name: `${KEY_PARAMETER}:1`, WithDecryption: true }),
     );
-    const wrongVersion = await failure(ssm.send(new GetParameterCommand({ Name: `${KEY_PARAMETER}:7` })));
+    const wrongVersion = await awsFailure(ssm.send(new GetParameterCommand({ Name: `${KEY_PARAMETER}:7` })));
 
     expect(byArn.Parameter).toMatchObject({ Name: KEY_PARAMETER, Value: PRIVATE_KEY });
     expect(byVersion.Parameter).toMatchObject({ Name: KEY_PARAMETER, Selector: ':1', Version: 1 });
@@ -98,7 +86,7 @@ describe('SSM adapter: GetParameter', () => {
   });
 
   it('answers an unknown name with 400 ParameterNotFound in the awsJson error envelope', async () => {
-    const sdk = await failure(
+    const sdk = await awsFailure(
       ssm.send(new GetParameterCommand({ Name: '/ec2/keypair/key-0000000000000000f' })),
     );
     const raw = await rawSsm('AmazonSSM.GetParameter', JSON.stringify({ Name: '/nope' }));
@@ -114,7 +102,7 @@ describe('SSM adapter: PutParameter', () => {
     const created = await ssm.send(
       new PutParameterCommand({ Name: '/app/greeting', Value: 'hello', Type: 'String' }),
     );
-    const refused = await failure(
+    const refused = await awsFailure(
       ssm.send(new PutParameterCommand({ Name: '/app/greeting', Value: 'hi', Type: 'String' })),
     );
     const overwritten = await ssm.send(
@@ -135,7 +123,7 @@ describe('SSM adapter: PutParameter', () => {
   });
 
   it('requires a type to create a parameter (ValidationException)', async () => {
-    const error = await failure(ssm.send(new PutParameterCommand({ Name: '/app/untyped', Value: 'x' })));
+    const error = await awsFailure(ssm.send(new PutParameterCommand({ Name: '/app/untyped', Value: 'x' })));
 
     expect(error).toMatchObject({ name: 'ValidationException', status: 400 });
   });

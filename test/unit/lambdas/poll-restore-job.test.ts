@@ -11,6 +11,7 @@ import {
 import { RestoreJobFailedError, RestoreTimeoutError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
 import type { RestoreJobState, WorkflowState } from '@shared/workflow-state';
+import { rejection } from '@test/helpers/failure';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
@@ -62,12 +63,6 @@ function awsSays(job: DescribeRestoreJobOutput): void {
     ResourceType: 'EC2',
     ...job,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.catch((e: unknown) => e);
-  if (!(error instanceof Error)) throw new Error('expected the poll to fail, but it succeeded');
-  return error;
 }
 
 function timing(overrides: Partial<PollTiming> = {}): PollTiming {
@@ -135,7 +130,7 @@ describe('poll-restore-job', () => {
   it('fails with RestoreJobFailedError when AWS reports completion without a created resource', async () => {
     awsSays({ Status: 'COMPLETED', PercentDone: '100.00%' });
 
-    const error = await failure(pollRestoreJob(stateWith(startedJob()), deps(1205)));
+    const error = await rejection(pollRestoreJob(stateWith(startedJob()), deps(1205)));
 
     expect(error).toBeInstanceOf(RestoreJobFailedError);
     expect(error.message).toContain('no created resource');
@@ -144,7 +139,7 @@ describe('poll-restore-job', () => {
   it('carries the FAILED status message verbatim and the PassRole fix when the restore role may not pass the instance role', async () => {
     awsSays({ Status: 'FAILED', StatusMessage: PASSROLE_MESSAGE, IamRoleArn: IDS.restoreRoleArn });
 
-    const error = await failure(pollRestoreJob(stateWith(startedJob()), deps(600)));
+    const error = await rejection(pollRestoreJob(stateWith(startedJob()), deps(600)));
 
     expect(error).toBeInstanceOf(RestoreJobFailedError);
     expect(error.message).toContain(`Restore job ${IDS.restoreJobId} FAILED: "${PASSROLE_MESSAGE}"`);
@@ -160,7 +155,7 @@ describe('poll-restore-job', () => {
       'AWS Backup does not permit attaching a new instance profile to an EC2 instance. Please restore using the backed up instance profile.';
     awsSays({ Status: 'FAILED', StatusMessage: message });
 
-    const error = await failure(pollRestoreJob(stateWith(startedJob()), deps(600)));
+    const error = await rejection(pollRestoreJob(stateWith(startedJob()), deps(600)));
 
     expect(error).toBeInstanceOf(RestoreJobFailedError);
     expect(error.message).toContain(message);
@@ -171,7 +166,7 @@ describe('poll-restore-job', () => {
   it('says the job was aborted when AWS reports ABORTED', async () => {
     awsSays({ Status: 'ABORTED', StatusMessage: 'Restore job was aborted by a user.' });
 
-    const error = await failure(pollRestoreJob(stateWith(startedJob()), deps(600)));
+    const error = await rejection(pollRestoreJob(stateWith(startedJob()), deps(600)));
 
     expect(error).toBeInstanceOf(RestoreJobFailedError);
     expect(error.message).toContain(
@@ -184,7 +179,7 @@ describe('poll-restore-job', () => {
     awsSays({ Status: 'RUNNING', PercentDone: '62.00%' });
     const previous = startedJob({ polls: 9 });
 
-    const error = await failure(pollRestoreJob(stateWith(previous), deps(5 + 240 * 60 + 3)));
+    const error = await rejection(pollRestoreJob(stateWith(previous), deps(5 + 240 * 60 + 3)));
 
     expect(error).toBeInstanceOf(RestoreTimeoutError);
     expect(error.message).toContain(IDS.restoreJobId);
@@ -208,7 +203,7 @@ describe('poll-restore-job', () => {
       .on(DescribeRestoreJobCommand)
       .rejects(awsError('ResourceNotFoundException', 'Restore job not found'));
 
-    const error = await failure(pollRestoreJob(stateWith(startedJob({ polls: 3 })), deps(900)));
+    const error = await rejection(pollRestoreJob(stateWith(startedJob({ polls: 3 })), deps(900)));
 
     expect(error).toBeInstanceOf(RestoreJobFailedError);
     expect(error.message).toContain('no longer knows this job');
@@ -217,7 +212,7 @@ describe('poll-restore-job', () => {
   it('rethrows throttling unchanged so the state machine retries the poll', async () => {
     mocks.backup.on(DescribeRestoreJobCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
 
-    const error = await failure(pollRestoreJob(stateWith(startedJob()), deps(65)));
+    const error = await rejection(pollRestoreJob(stateWith(startedJob()), deps(65)));
 
     expect(error.name).toBe('ThrottlingException');
   });

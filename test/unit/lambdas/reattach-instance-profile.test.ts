@@ -12,6 +12,7 @@ import {
 import { InstanceProfileError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
 import { type ProfileState, requireSlices, type WorkflowState } from '@shared/workflow-state';
+import { rejection } from '@test/helpers/failure';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
@@ -63,12 +64,6 @@ function writes(): number {
 /** The state after tagging: the instance runs without the profile the plan wants (app-profile). */
 const afterTag = (): WorkflowState => stateAfter('tag');
 const withPrevious = (profile: ProfileState): WorkflowState => ({ ...afterTag(), profile });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.catch((e: unknown) => e);
-  if (!(error instanceof Error)) throw new Error('expected the step to fail, but it succeeded');
-  return error;
-}
 
 describe('reattach-instance-profile', () => {
   it('does nothing but report when the target profile is already associated', async () => {
@@ -268,7 +263,7 @@ describe('reattach-instance-profile', () => {
       nextWaitSeconds: POLL,
     };
 
-    const error = await failure(reattachInstanceProfile(withPrevious(previous), deps(START + TIMEOUT)));
+    const error = await rejection(reattachInstanceProfile(withPrevious(previous), deps(START + TIMEOUT)));
 
     expect(error).toBeInstanceOf(InstanceProfileError);
     expect(error.message).toContain(`within ${TIMEOUT}s`);
@@ -291,7 +286,7 @@ describe('reattach-instance-profile', () => {
       nextWaitSeconds: POLL,
     };
 
-    const error = await failure(reattachInstanceProfile(withPrevious(previous), deps(START + TIMEOUT)));
+    const error = await rejection(reattachInstanceProfile(withPrevious(previous), deps(START + TIMEOUT)));
 
     expect(error).toBeInstanceOf(InstanceProfileError);
     expect(error.message).toContain('no association');
@@ -303,13 +298,13 @@ describe('reattach-instance-profile', () => {
     'fails with an actionable InstanceProfileError when AWS answers %s (no iam:PassRole on the instance role)',
     async (code) => {
       ec2Shows([]);
-      const rejection = awsError(code, 'You are not authorized to perform this operation.');
-      mocks.ec2.on(AssociateIamInstanceProfileCommand).rejects(rejection);
+      const denied = awsError(code, 'You are not authorized to perform this operation.');
+      mocks.ec2.on(AssociateIamInstanceProfileCommand).rejects(denied);
 
-      const error = await failure(reattachInstanceProfile(afterTag(), deps()));
+      const error = await rejection(reattachInstanceProfile(afterTag(), deps()));
 
       expect(error).toBeInstanceOf(InstanceProfileError);
-      expect((error as InstanceProfileError).cause).toBe(rejection);
+      expect((error as InstanceProfileError).cause).toBe(denied);
       expect(error.message).toContain(`${code}: "You are not authorized to perform this operation."`);
       expect(error.message).toContain('iam:PassRole');
       expect(error.message).toContain('iam:PassedToService = ec2.amazonaws.com');
@@ -322,7 +317,7 @@ describe('reattach-instance-profile', () => {
       .on(AssociateIamInstanceProfileCommand)
       .rejects(awsError('RequestLimitExceeded', 'Request limit exceeded.'));
 
-    const error = await failure(reattachInstanceProfile(afterTag(), deps()));
+    const error = await rejection(reattachInstanceProfile(afterTag(), deps()));
 
     expect(error.name).toBe('RequestLimitExceeded');
   });

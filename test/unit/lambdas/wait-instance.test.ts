@@ -4,6 +4,7 @@ import { type WaitInstanceDeps, waitInstance } from '@lambdas/wait-instance/wait
 import { InstanceNotRunningError, RestoreJobFailedError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
 import { requireSlices, type WorkflowState } from '@shared/workflow-state';
+import { rejection } from '@test/helpers/failure';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
@@ -36,12 +37,6 @@ const RUNNING: Partial<Instance> = {
   VpcId: IDS.vpc,
   IamInstanceProfile: { Arn: IDS.profileArn, Id: 'AIPAEXAMPLE' },
 };
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.catch((e: unknown) => e);
-  if (!(error instanceof Error)) throw new Error('expected the step to fail, but it succeeded');
-  return error;
-}
 
 /** The state right after the restore job completed: no instance slice yet. */
 const afterRestore = (): WorkflowState => stateAfter('restore');
@@ -109,7 +104,7 @@ describe('wait-instance', () => {
         },
       });
 
-      const error = await failure(waitInstance(afterRestore(), deps(COMPLETED)));
+      const error = await rejection(waitInstance(afterRestore(), deps(COMPLETED)));
 
       expect(error).toBeInstanceOf(InstanceNotRunningError);
       expect(error.message).toContain(`is ${name} instead of running`);
@@ -129,7 +124,7 @@ describe('wait-instance', () => {
       nextWaitSeconds: POLL,
     };
 
-    const error = await failure(
+    const error = await rejection(
       waitInstance({ ...afterRestore(), instance: previous }, deps(COMPLETED + TIMEOUT)),
     );
 
@@ -141,7 +136,7 @@ describe('wait-instance', () => {
     mocks.ec2.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound', 'does not exist'));
     const first = await waitInstance(afterRestore(), deps(COMPLETED));
 
-    const error = await failure(
+    const error = await rejection(
       waitInstance({ ...afterRestore(), instance: first }, deps(COMPLETED + TIMEOUT)),
     );
 
@@ -166,7 +161,7 @@ describe('wait-instance', () => {
     const { restoreJob } = requireSlices(afterRestore(), 'restoreJob');
     const state = { ...afterRestore(), restoreJob: { ...restoreJob, createdInstanceId: null } };
 
-    const error = await failure(waitInstance(state, deps(COMPLETED)));
+    const error = await rejection(waitInstance(state, deps(COMPLETED)));
 
     expect(error).toBeInstanceOf(RestoreJobFailedError);
     expect(mocks.ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 0);
