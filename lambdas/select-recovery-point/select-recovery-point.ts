@@ -2,10 +2,10 @@ import {
   type BackupClient,
   DescribeRecoveryPointCommand,
   type DescribeRecoveryPointCommandOutput,
-  ListBackupVaultsCommand,
   ListRecoveryPointsByResourceCommand,
   type RecoveryPointByResource,
 } from '@aws-sdk/client-backup';
+import { listVaultNames, USABLE_STATUSES } from '@shared/backup';
 import { parseInstanceArn } from '@shared/ec2';
 import { awsErrorCode, InvalidInputError, NoRecoveryPointError } from '@shared/errors';
 import type { Logger } from '@shared/logger';
@@ -17,9 +17,6 @@ import {
   type Selection,
   type WorkflowState,
 } from '@shared/workflow-state';
-
-/** PARTIAL, CREATING, EXPIRED … cannot be restored (aws-facts A.2). */
-const USABLE_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'AVAILABLE']);
 
 /** How many usable points the selection keeps for a fallback to an older one. */
 export const MAX_CANDIDATES = 10;
@@ -369,19 +366,6 @@ async function describeIn(
     if (awsErrorCode(error) === 'ResourceNotFoundException') return null;
     throw error;
   }
-}
-
-async function listVaultNames(backup: BackupClient): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await backup.send(new ListBackupVaultsCommand({ NextToken: nextToken }));
-    for (const vault of page.BackupVaultList ?? []) {
-      if (vault.BackupVaultName) names.push(vault.BackupVaultName);
-    }
-    nextToken = page.NextToken || undefined;
-  } while (nextToken);
-  return names;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -177,12 +177,17 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { field: string; 
 
 /** Validate and normalise a request, or throw an InvalidInputError naming every bad field. */
 export function parseRestoreRequest(raw: unknown): RestoreRequest {
+  return parseRequest(RestoreRequestSchema, raw, 'restore request');
+}
+
+/** Parse a JSON-object request with a schema; an InvalidInputError names every bad field. */
+export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidInputError(`The input must be a JSON object (got ${showValue(raw)}).`, ['(input)']);
   }
-  const result = RestoreRequestSchema.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const described = result.error.issues.map((issue) => describeIssue(issue, raw));
   const fields = [...new Set(described.map((d) => d.field))];
-  throw new InvalidInputError(`Invalid restore request: ${described.map((d) => d.text).join('; ')}.`, fields);
+  throw new InvalidInputError(`Invalid ${what}: ${described.map((d) => d.text).join('; ')}.`, fields);
 }

@@ -66,6 +66,7 @@ export class BackupAdapter implements ServiceAdapter {
         'GetRecoveryPointRestoreMetadata',
         (c) => this.getRecoveryPointRestoreMetadata(c),
       ),
+      route('GET /tags/{resourceArn}/', 'ListTags', (c) => this.listTags(c)),
       route('PUT /restore-jobs', 'StartRestoreJob', (c) => this.startRestoreJob(c)),
       route('GET /restore-jobs/', 'ListRestoreJobs', (c) => this.listRestoreJobs(c)),
       route('GET /restore-jobs/{restoreJobId}', 'DescribeRestoreJob', (c) => this.describeRestoreJob(c)),
@@ -193,6 +194,17 @@ export class BackupAdapter implements ServiceAdapter {
       ResourceType: 'EC2',
       RestoreMetadata: { ...point.metadata },
     };
+  }
+
+  /** Tags of a recovery point (what the fleet workflow matches on) or a vault (none here). */
+  private listTags(call: BackupCall): JsonObject {
+    const arn = label(call, 'resourceArn');
+    const point = this.world.recoveryPoints.get(arn);
+    const isVault = [...this.world.vaults.values()].some((v) => v.arn === arn);
+    if (!point && !isVault) throw new AwsError('ResourceNotFoundException', `Resource ${arn} not found`);
+    const entries = [...(point?.tags ?? new Map<string, string>())].sort(([a], [b]) => a.localeCompare(b));
+    const { page, nextToken } = paginate(entries, ([key]) => key, call.query);
+    return { Tags: Object.fromEntries(page), NextToken: nextToken };
   }
 
   /** The RecoveryPointByBackupVault shape, which DescribeRecoveryPoint extends. */

@@ -18,6 +18,7 @@ import {
   ListRecoveryPointsByBackupVaultCommand,
   ListRecoveryPointsByResourceCommand,
   ListRestoreJobsCommand,
+  ListTagsCommand,
   PutRestoreValidationResultCommand,
   paginateListRecoveryPointsByResource,
   type RecoveryPointByResource,
@@ -308,6 +309,18 @@ describe('Backup adapter: recovery points', () => {
     expect(JSON.parse(raw.text)).toMatchObject({ RecoveryPointArn: arn, CreationDate: expect.any(Number) });
     // A raw `/` makes it a different path, which names no operation.
     expect(unencoded).toMatchObject({ status: 404, errorType: 'UnknownOperationException' });
+  });
+
+  it("lists a recovery point's tags (copied from the instance by the backup plan), and 404s an unknown ARN", async () => {
+    const arn = await latestPointArn(DEMO.instance);
+
+    const tags = await backup.send(new ListTagsCommand({ ResourceArn: arn }));
+    const unknown = await awsFailure(
+      backup.send(new ListTagsCommand({ ResourceArn: 'arn:aws:ec2:us-east-1::image/ami-0000000000000dead' })),
+    );
+
+    expect(tags.Tags).toMatchObject({ AWSBackup: 'EC2' });
+    expect(unknown).toMatchObject({ name: 'ResourceNotFoundException', status: 400 });
   });
 
   it('gets restore metadata as a map of strings, naming the backed-up instance profile', async () => {

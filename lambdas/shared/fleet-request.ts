@@ -1,0 +1,78 @@
+/**
+ * The `restore-fleet` input contract (contracts §3). Targets are explicit instance ids or a tag
+ * evaluated on the recovery points' tags; `defaults` are restore-instance fields applied to every
+ * instance and validated with the same field schemas as a single restore.
+ */
+import { z } from 'zod';
+import { BACKUP_VAULT_NAME, INSTANCE_ID, parseRequest, RestoreRequestSchema } from './restore-request';
+
+/** Inline Map iterations the fleet runs at once; AWS's inline Map allows up to 40 in parallel. */
+export const MAX_FLEET_CONCURRENCY = 40;
+/**
+ * Targets one inline-Map execution takes. Each child result is kept to a few hundred bytes so that
+ * this many stay under Step Functions' 256 KiB state payload, and the history under 25,000 events.
+ */
+export const MAX_FLEET_TARGETS = 500;
+
+const field = RestoreRequestSchema.shape;
+
+/** What every instance of the fleet gets; the target fields come from the fleet itself. */
+export const FleetDefaultsSchema = z
+  .strictObject({
+    restorePointBefore: field.restorePointBefore,
+    overrides: field.overrides.optional(),
+    instanceProfile: field.instanceProfile.optional(),
+    publicIp: field.publicIp.optional(),
+    ssh: field.ssh.optional(),
+    mode: field.mode.optional(),
+    dryRun: field.dryRun.optional(),
+    restoreTimeoutMinutes: field.restoreTimeoutMinutes.optional(),
+    tags: field.tags.optional(),
+  })
+  .default({});
+
+const TAG_PART = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
+
+export const FleetRequestSchema = z
+  .strictObject({
+    instanceIds: z
+      .array(z.string().regex(INSTANCE_ID, { message: 'must look like i-0123456789abcdef0' }))
+      .min(1)
+      .max(MAX_FLEET_TARGETS)
+      .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an instance id' })
+      .optional(),
+    tag: z
+      .strictObject({
+        key: z
+          .string()
+          .regex(TAG_PART, { message: 'must be a tag key of 1-256 letters, digits or _.:/=+-@' }),
+        value: z
+          .string()
+          .max(256)
+          .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
+            message: 'must be a tag value of letters, digits, spaces or _.:/=+-@',
+          }),
+      })
+      .optional(),
+    backupVaultName: z
+      .string()
+      .regex(BACKUP_VAULT_NAME, { message: 'must look like EC2 (2-50 letters, digits, - or _)' })
+      .optional(),
+    maxConcurrency: z.int().min(1).max(MAX_FLEET_CONCURRENCY).default(10),
+    defaults: FleetDefaultsSchema,
+  })
+  .superRefine((req, ctx) => {
+    if ((req.instanceIds === undefined) === (req.tag === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instanceIds'],
+        message: 'give exactly one of instanceIds or tag',
+      });
+    }
+  });
+
+export type FleetRequest = z.output<typeof FleetRequestSchema>;
+
+export function parseFleetRequest(raw: unknown): FleetRequest {
+  return parseRequest(FleetRequestSchema, raw, 'fleet request');
+}
