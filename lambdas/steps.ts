@@ -2,7 +2,7 @@
  * Every step of the workflow by function id. The emulator dispatches Lambda tasks through this
  * registry in-process; the type makes a missing or misnamed step a compile error.
  */
-import type { FunctionId } from '@shared/env';
+import type { FleetFunctionId, FunctionId } from '@shared/env';
 import type { StepDefinition } from '@shared/handler';
 import { step as checkSsh } from './check-ssh/handler';
 import { step as cleanup } from './cleanup/handler';
@@ -12,9 +12,11 @@ import { step as planRestore } from './plan-restore/handler';
 import { step as pollRestoreJob } from './poll-restore-job/handler';
 import { step as reattachInstanceProfile } from './reattach-instance-profile/handler';
 import { step as report } from './report/handler';
+import { step as resolveFleetTargets } from './resolve-fleet-targets/handler';
 import { step as resolveSource } from './resolve-source/handler';
 import { step as selectRecoveryPoint } from './select-recovery-point/handler';
 import { step as startRestoreJob } from './start-restore-job/handler';
+import { step as summariseFleet } from './summarise-fleet/handler';
 import { step as tagResources } from './tag-resources/handler';
 import { step as validateInput } from './validate-input/handler';
 import { step as waitInstance } from './wait-instance/handler';
@@ -34,4 +36,9 @@ export const STEPS: { readonly [F in FunctionId]: StepDefinition<F, unknown> } =
   'handle-failure': handleFailure,
   cleanup,
   report,
+};
+
+export const FLEET_STEPS: { readonly [F in FleetFunctionId]: StepDefinition<F, unknown> } = {
+  'resolve-fleet-targets': resolveFleetTargets,
+  'summarise-fleet': summariseFleet,
 };

@@ -7,12 +7,12 @@
 import './polyfills';
 import { join } from 'node:path';
 import { functionEnvironments } from '@infra/function-environments';
-import { STEPS } from '@lambdas/steps';
+import { FLEET_STEPS, STEPS } from '@lambdas/steps';
 import { createAwsClients } from '@shared/clients';
-import { FUNCTION_IDS, type FunctionId } from '@shared/env';
+import { type AnyFunctionId, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
 import { createHandler, type StepHandler } from '@shared/handler';
 import { createLogger } from '@shared/logger';
-import { functionArn, renderRestoreInstanceAsl } from '@state-machines/render';
+import { functionArn, renderRestoreFleetAsl, renderRestoreInstanceAsl } from '@state-machines/render';
 import { SimulatedClock } from './clock';
 import { FaultInjector } from './faults';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
@@ -48,7 +48,7 @@ export interface Emulator {
   readonly endpoint: string;
   readonly region: string;
   readonly accountId: string;
-  readonly stateMachineArns: { readonly restoreInstance: string };
+  readonly stateMachineArns: { readonly restoreInstance: string; readonly restoreFleet: string };
   readonly world: World;
   readonly clock: SimulatedClock;
   readonly faults: FaultInjector;
@@ -57,7 +57,7 @@ export interface Emulator {
   /** Every line the in-process Lambdas logged, as CloudWatch Logs would hold them. */
   readonly lambdaLogs: readonly string[];
   /** Lambda invocations per function id. */
-  readonly invocations: ReadonlyMap<FunctionId, number>;
+  readonly invocations: ReadonlyMap<AnyFunctionId, number>;
   /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
   readonly clientEnv: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -79,11 +79,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultInjector(scenario.faults);
   const sshHosts = new SshHosts(scenario.sshPort, options.log);
   const lambdaLogs: string[] = [];
-  const invocations = new Map<FunctionId, number>();
+  const invocations = new Map<AnyFunctionId, number>();
   const { region, accountId } = scenario;
 
   // Handlers are bound once the endpoint is known (their SDK clients point at it).
-  const handlers = new Map<string, { id: FunctionId; handler: StepHandler<unknown> }>();
+  const handlers = new Map<string, { id: AnyFunctionId; handler: StepHandler<unknown> }>();
   const sfn = new StepFunctionsEmulator({
     clock,
     region,
@@ -116,18 +116,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clients = createAwsClients({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 });
   const env = functionEnvironments({ restoreRoleArn: world.restoreRoleArn });
   const logger = createLogger('ec2-restore-orchestrator', (line) => lambdaLogs.push(line));
-  for (const id of FUNCTION_IDS) {
-    const handler = createHandler(STEPS[id] as never, {
-      env: env[id],
-      clients,
-      now: clock.now,
-      logger,
-    }) as StepHandler<unknown>;
-    handlers.set(functionArn(id, { region, accountId }), { id, handler });
-  }
+  const bind = (id: AnyFunctionId, step: unknown, stepEnv: Record<string, string>) => {
+    const handler = createHandler(step as never, { env: stepEnv, clients, now: clock.now, logger });
+    handlers.set(functionArn(id, { region, accountId }), { id, handler: handler as StepHandler<unknown> });
+  };
+  for (const id of FUNCTION_IDS) bind(id, STEPS[id], env[id]);
+  for (const id of FLEET_FUNCTION_IDS) bind(id, FLEET_STEPS[id], {});
   const restoreInstance = sfn.createStateMachine({
     name: 'restore-instance',
     definition: JSON.stringify(renderRestoreInstanceAsl({ region, accountId })),
+    roleArn: `arn:aws:iam::${accountId}:role/ec2-restore-state-machine`,
+    type: 'STANDARD',
+  });
+
+  const restoreFleet = sfn.createStateMachine({
+    name: 'restore-fleet',
+    definition: JSON.stringify(renderRestoreFleetAsl({ region, accountId })),
     roleArn: `arn:aws:iam::${accountId}:role/ec2-restore-state-machine`,
     type: 'STANDARD',
   });
@@ -143,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
     EC2_RESTORE_STATE_MACHINE_ARN: restoreInstance.stateMachineArn,
+    EC2_RESTORE_FLEET_STATE_MACHINE_ARN: restoreFleet.stateMachineArn,
   };
 
   let stopped: Promise<void> | undefined;
@@ -150,7 +155,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     endpoint,
     region,
     accountId,
-    stateMachineArns: { restoreInstance: restoreInstance.stateMachineArn },
+    stateMachineArns: {
+      restoreInstance: restoreInstance.stateMachineArn,
+      restoreFleet: restoreFleet.stateMachineArn,
+    },
     world,
     clock,
     faults,

@@ -1,10 +1,11 @@
 /** `npm run render-asl`: rewrites the committed ASL files from the constructs. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderRestoreInstanceAsl } from './render';
+import { renderRestoreFleetAsl, renderRestoreInstanceAsl } from './render';
 
 export const RENDERED_FILES = {
   'restore-instance/restore-instance.asl.json': renderRestoreInstanceAsl,
+  'restore-fleet/restore-fleet.asl.json': renderRestoreFleetAsl,
 } as const;
 
 if (require.main === module) {

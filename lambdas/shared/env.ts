@@ -62,20 +62,33 @@ export const EnvSchemas = {
   }),
 } as const;
 
+/** The restore-fleet workflow's own steps (its children are restore-instance executions). */
+export const FleetEnvSchemas = {
+  'resolve-fleet-targets': z.object({ ...common }),
+  'summarise-fleet': z.object({ ...common }),
+} as const;
+
+const AllEnvSchemas = { ...EnvSchemas, ...FleetEnvSchemas };
+
+/** A restore-instance step. */
 export type FunctionId = keyof typeof EnvSchemas;
 export const FUNCTION_IDS = Object.keys(EnvSchemas) as FunctionId[];
+/** A restore-fleet step. */
+export type FleetFunctionId = keyof typeof FleetEnvSchemas;
+export const FLEET_FUNCTION_IDS = Object.keys(FleetEnvSchemas) as FleetFunctionId[];
+export type AnyFunctionId = FunctionId | FleetFunctionId;
 
 /** What a function's environment must contain (before defaults), for the CDK construct. */
-export type FunctionEnvironment<F extends FunctionId> = {
-  [K in keyof z.input<(typeof EnvSchemas)[F]>]: string;
+export type FunctionEnvironment<F extends AnyFunctionId> = {
+  [K in keyof z.input<(typeof AllEnvSchemas)[F]>]: string;
 };
-export type FunctionEnv<F extends FunctionId> = z.output<(typeof EnvSchemas)[F]>;
+export type FunctionEnv<F extends AnyFunctionId> = z.output<(typeof AllEnvSchemas)[F]>;
 
-export function parseEnv<F extends FunctionId>(
+export function parseEnv<F extends AnyFunctionId>(
   id: F,
   raw: Record<string, string | undefined>,
 ): FunctionEnv<F> {
-  const result = EnvSchemas[id].safeParse(raw);
+  const result = AllEnvSchemas[id].safeParse(raw);
   if (result.success) return result.data as FunctionEnv<F>;
   const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   throw new Error(`Lambda ${id} is misconfigured: ${problems}`);

@@ -6,25 +6,27 @@
  */
 import { z } from 'zod';
 import { type AwsClients, createAwsClients } from './clients';
-import { type FunctionEnv, type FunctionId, parseEnv } from './env';
+import { type AnyFunctionId, type FunctionEnv, parseEnv } from './env';
 import { awsErrorCode, errorMessage, isTransientAwsError, TransientAwsError, WorkflowError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { type Clock, systemClock } from './time';
 import type { WorkflowState } from './workflow-state';
 
-export interface StepDeps<F extends FunctionId> {
+export interface StepDeps<F extends AnyFunctionId> {
   readonly env: FunctionEnv<F>;
   readonly clients: AwsClients;
   readonly now: Clock;
   readonly logger: Logger;
 }
 
-export interface StepDefinition<F extends FunctionId, R> {
+export interface StepDefinition<F extends AnyFunctionId, R> {
   readonly id: F;
   run(state: WorkflowState, deps: StepDeps<F>): Promise<R>;
 }
 
-export function defineStep<F extends FunctionId, R>(definition: StepDefinition<F, R>): StepDefinition<F, R> {
+export function defineStep<F extends AnyFunctionId, R>(
+  definition: StepDefinition<F, R>,
+): StepDefinition<F, R> {
   return definition;
 }
 
@@ -41,7 +43,7 @@ const EventSchema = z.looseObject({
 
 export type StepHandler<R> = (event: unknown) => Promise<R>;
 
-export function createHandler<F extends FunctionId, R>(
+export function createHandler<F extends AnyFunctionId, R>(
   definition: StepDefinition<F, R>,
   options: HandlerOptions = {},
 ): StepHandler<R> {

@@ -9,15 +9,16 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
 import type { ScenarioInput } from '@local/scenario';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { demoScenario } from './scenarios';
 
-export interface WorkflowRun {
+export interface WorkflowRun<O = RestoreOutput> {
   readonly executionArn: string;
   readonly status: string;
-  readonly output: RestoreOutput | null;
+  readonly output: O | null;
   readonly error: string | null;
   readonly cause: string | null;
   readonly history: HistoryEvent[];
@@ -29,6 +30,8 @@ export interface Harness {
   /** `<service>:<Operation> <status>` for every API call the emulator answered, Step Functions' included. */
   readonly apiCalls: readonly string[];
   run(input: Record<string, unknown>, name?: string): Promise<WorkflowRun>;
+  /** The same on the restore-fleet state machine. */
+  runFleet(input: Record<string, unknown>, name?: string): Promise<WorkflowRun<FleetOutput>>;
   stop(): Promise<void>;
 }
 
@@ -51,31 +54,34 @@ export async function startHarness(overrides: Partial<ScenarioInput> = {}): Prom
     emulator,
     sfn,
     apiCalls,
-    async run(input, name = `test-${process.pid}-${++runs}`) {
-      const { executionArn } = await sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: emulator.stateMachineArns.restoreInstance,
-          name,
-          input: JSON.stringify(input),
-        }),
-      );
-      if (!executionArn) throw new Error('StartExecution returned no execution ARN');
-      const described = await emulator.sfn.waitForExecution(executionArn);
-      const history = await readHistory(sfn, executionArn);
-      return {
-        executionArn,
-        status: described.status ?? 'UNKNOWN',
-        output: described.output ? (JSON.parse(described.output) as RestoreOutput) : null,
-        error: described.error ?? null,
-        cause: described.cause ?? null,
-        history,
-      };
-    },
+    run: (input, name) => execute(emulator.stateMachineArns.restoreInstance, input, name),
+    runFleet: (input, name) => execute<FleetOutput>(emulator.stateMachineArns.restoreFleet, input, name),
     async stop() {
       sfn.destroy();
       await emulator.stop();
     },
   };
+
+  async function execute<O = RestoreOutput>(
+    stateMachineArn: string,
+    input: Record<string, unknown>,
+    name = `test-${process.pid}-${++runs}`,
+  ): Promise<WorkflowRun<O>> {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+    );
+    if (!executionArn) throw new Error('StartExecution returned no execution ARN');
+    const described = await emulator.sfn.waitForExecution(executionArn);
+    const history = await readHistory(sfn, executionArn);
+    return {
+      executionArn,
+      status: described.status ?? 'UNKNOWN',
+      output: described.output ? (JSON.parse(described.output) as O) : null,
+      error: described.error ?? null,
+      cause: described.cause ?? null,
+      history,
+    };
+  }
 }
 
 async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
@@ -111,7 +117,7 @@ export function formatHistory(history: readonly HistoryEvent[]): string {
 }
 
 /** Expectations on a run that print its history when they fail. */
-export function explain<T>(run: WorkflowRun, check: () => T): T {
+export function explain<T>(run: WorkflowRun<unknown>, check: () => T): T {
   try {
     return check();
   } catch (error) {
@@ -126,7 +132,7 @@ export function explain<T>(run: WorkflowRun, check: () => T): T {
  * Private key material must never leave Parameter Store: not in the history, the output, or the
  * Lambda logs. Scans for the key's base64 body lines (any 40-character run of them would do).
  */
-export function leakedSecrets(harness: Harness, run: WorkflowRun): string[] {
+export function leakedSecrets(harness: Harness, run: WorkflowRun<unknown>): string[] {
   const secrets = [...harness.emulator.world.keyPairs.values()].flatMap((k) =>
     k.privateKey
       .split('\n')

@@ -136,11 +136,21 @@ describe('resolve-fleet-targets', () => {
 });
 
 describe('summarise-fleet', () => {
-  it('counts and sorts every result, children and unusable sources alike', () => {
+  it("counts and sorts every result, children and unusable sources alike, with a failed child's own error", () => {
     const output = summariseFleet({
       results: [
         { instanceId: B, executionArn: 'arn:b', status: 'RESTORED', output: {} },
-        { instanceId: A, executionArn: null, status: 'FAILED', error: 'States.TaskFailed', cause: '{}' },
+        {
+          instanceId: A,
+          status: 'FAILED',
+          error: 'States.TaskFailed',
+          cause: JSON.stringify({
+            ExecutionArn: 'arn:a',
+            Status: 'FAILED',
+            Error: 'PublicAddressError',
+            Cause: 'quota',
+          }),
+        },
       ],
       unusable: [{ instanceId: C, status: 'FAILED', error: 'NoRecoveryPointError', cause: 'none COMPLETED' }],
       note: null,
@@ -148,5 +158,13 @@ describe('summarise-fleet', () => {
 
     expect(output).toMatchObject({ total: 3, succeeded: 1, failed: 2 });
     expect(output.results.map((r) => r.instanceId)).toEqual([A, B, C]);
+    expect(output.results[0]).toEqual({
+      instanceId: A,
+      status: 'FAILED',
+      executionArn: 'arn:a',
+      error: 'PublicAddressError',
+      cause: 'quota',
+    });
+    expect(output.results[2]).toMatchObject({ error: 'NoRecoveryPointError', executionArn: null });
   });
 });
