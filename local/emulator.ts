@@ -42,6 +42,11 @@ export interface EmulatorOptions {
   readonly host?: string;
   /** Request log (one line per API call). */
   readonly log?: (line: string) => void;
+  /**
+   * Extra environment for step Lambdas, over what CDK would give them: e.g. a fixed 30 s poll
+   * (`POLL_MIN_SECONDS`/`POLL_MAX_SECONDS`) for the naive baseline the benchmarks compare with.
+   */
+  readonly functionEnv?: Partial<Record<AnyFunctionId, Record<string, string>>>;
 }
 
 export interface Emulator {
@@ -120,8 +125,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const handler = createHandler(step as never, { env: stepEnv, clients, now: clock.now, logger });
     handlers.set(functionArn(id, { region, accountId }), { id, handler: handler as StepHandler<unknown> });
   };
-  for (const id of FUNCTION_IDS) bind(id, STEPS[id], env[id]);
-  for (const id of FLEET_FUNCTION_IDS) bind(id, FLEET_STEPS[id], {});
+  for (const id of FUNCTION_IDS) bind(id, STEPS[id], { ...env[id], ...options.functionEnv?.[id] });
+  for (const id of FLEET_FUNCTION_IDS) bind(id, FLEET_STEPS[id], { ...options.functionEnv?.[id] });
   const restoreInstance = sfn.createStateMachine({
     name: 'restore-instance',
     definition: JSON.stringify(renderRestoreInstanceAsl({ region, accountId })),
