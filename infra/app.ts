@@ -1,23 +1,8 @@
 /**
- * `npx cdk synth` / `npx cdk deploy`. Context keys (cdk.json or `-c key=value`):
- *   instanceRoleArns        comma-separated role ARNs (or ARN patterns) the restore may pass to EC2
- *   keyPairParameterPrefix  default /ec2/keypair/
+ * `npx cdk synth` / `npx cdk deploy`. The context keys (cdk.json or `-c key=value`) are read and
+ * validated in app-context.ts and listed in infra/README.md.
  */
 import { App } from 'aws-cdk-lib';
-import { OrchestratorStack } from './orchestrator-stack';
+import { buildApp } from './build-app';
 
-const app = new App();
-const roles = String(app.node.tryGetContext('instanceRoleArns') ?? '')
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
-if (roles.length === 0) {
-  throw new Error(
-    'Set context instanceRoleArns (e.g. -c instanceRoleArns=arn:aws:iam::123456789012:role/app-instance-role).',
-  );
-}
-new OrchestratorStack(app, 'Ec2RestoreOrchestrator', {
-  instanceRoleArns: roles,
-  keyPairParameterPrefix: app.node.tryGetContext('keyPairParameterPrefix'),
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-});
+buildApp(new App());

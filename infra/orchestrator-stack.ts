@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RestoreOrchestrator, type RestoreOrchestratorProps } from './constructs/restore-orchestrator';
 
@@ -10,5 +10,9 @@ export class OrchestratorStack extends Stack {
   constructor(scope: Construct, id: string, props: OrchestratorStackProps) {
     super(scope, id, props);
     this.orchestrator = new RestoreOrchestrator(this, 'Orchestrator', props);
+    // What the CLI and callers need after a deploy (EC2_RESTORE_STATE_MACHINE_ARN and so on).
+    new CfnOutput(this, 'StateMachineArn', { value: this.orchestrator.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RestoreRoleArn', { value: this.orchestrator.restoreRole.roleArn });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.orchestrator.notificationTopic.topicArn });
   }
 }

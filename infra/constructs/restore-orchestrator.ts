@@ -5,9 +5,15 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { type NagPackSuppression, NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { functionEnvironments } from '../function-environments';
+import { ExecutionAlarms } from './execution-alarms';
+import { RestoreApi, type RestoreApiOptions } from './restore-api';
+import { type RestoreTestSchedule, RestoreTestSchedules } from './restore-test-schedules';
 import { StepFunction } from './step-function';
 
 export interface RestoreOrchestratorProps {
@@ -22,18 +28,36 @@ export interface RestoreOrchestratorProps {
    * @default '/ec2/keypair/' (where CloudFormation's AWS::EC2::KeyPair stores them)
    */
   readonly keyPairParameterPrefix?: string;
-  /** @default none: the report step publishes nothing */
-  readonly notificationTopicArn?: string;
+  /**
+   * Where the report step publishes outcomes and the alarms go. Pass your own to use, say, a
+   * KMS-encrypted topic (its key policy must then allow cloudwatch.amazonaws.com).
+   * @default a new topic
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /** Subscribed to the notification topic by e-mail (each address must confirm). @default none */
+  readonly notificationEmails?: readonly string[];
+  /** Scheduled restore tests (EventBridge Scheduler). @default none */
+  readonly schedules?: readonly RestoreTestSchedule[];
+  /** The IAM-authorised REST API, or `false` for none. @default an API with RestoreApiOptions' defaults */
+  readonly api?: RestoreApiOptions | false;
 }
 
 /**
  * The restore-instance workflow deployed: the restore role AWS Backup assumes, one Lambda per
- * step with only the permissions that step uses, and the state machine with logging and tracing.
+ * step with only the permissions that step uses, the state machine with logging and tracing,
+ * the notification topic with alarms on failed and timed-out executions, and the two callers
+ * that run without a person: scheduled restore tests and the REST API.
  */
 export class RestoreOrchestrator extends Construct {
   readonly restoreRole: iam.Role;
   readonly stateMachine: sfn.StateMachine;
   readonly functions: Readonly<Record<FunctionId, IFunction>>;
+  readonly notificationTopic: sns.ITopic;
+  readonly alarms: ExecutionAlarms;
+  /** Undefined when no schedule is configured. */
+  readonly schedules: RestoreTestSchedules | undefined;
+  /** Undefined when `api` is false. */
+  readonly api: RestoreApi | undefined;
 
   constructor(scope: Construct, id: string, props: RestoreOrchestratorProps) {
     super(scope, id);
@@ -53,19 +77,56 @@ export class RestoreOrchestrator extends Construct {
       ],
     });
     this.restoreRole.addToPolicy(passRoleTo('ec2.amazonaws.com', props.instanceRoleArns));
+    // Since v25 (2025-11) the managed restore policy itself allows iam:PassRole on every role to
+    // EC2, EKS and Backup (aws-facts §C), which would make the statement above decorative. An
+    // explicit Deny wins over any Allow: this role may pass the configured instance roles and
+    // nothing else, whatever AWS adds to the managed policy later.
+    this.restoreRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PassOnlyTheConfiguredInstanceRoles',
+        effect: iam.Effect.DENY,
+        actions: ['iam:PassRole'],
+        notResources: [...props.instanceRoleArns],
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(
+      this.restoreRole,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'AWSBackupServiceRolePolicyForRestores is the policy AWS Backup documents for restores and keeps current; its broad iam:PassRole is cut down by the explicit Deny on this role.',
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
+          ],
+        },
+        ...instanceRolePatternSuppression(props.instanceRoleArns),
+      ],
+      true,
+    );
+
+    this.notificationTopic = props.notificationTopic ?? this.createTopic();
+    for (const email of props.notificationEmails ?? []) {
+      this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+    const topicArn = this.notificationTopic.topicArn;
 
     const environments = functionEnvironments({
       restoreRoleArn: this.restoreRole.roleArn,
       keyPairParameterPrefix: prefix,
-      notificationTopicArn: props.notificationTopicArn,
+      notificationTopicArn: topicArn,
     });
     const functions = {} as Record<FunctionId, IFunction>;
     for (const step of FUNCTION_IDS) {
       const fn = new StepFunction(this, pascal(step), { step, environment: environments[step] as never })
         .function;
-      for (const statement of this.permissions(step, { account, region, partition, prefix, props })) {
-        fn.addToRolePolicy(statement);
+      const statements = this.permissions(step, { account, region, partition, prefix, topicArn, props });
+      for (const statement of statements) fn.addToRolePolicy(statement);
+      const suppressions = wildcardSuppressions(statements);
+      if (step === 'reattach-instance-profile') {
+        suppressions.push(...instanceRolePatternSuppression(props.instanceRoleArns));
       }
+      if (suppressions.length > 0) NagSuppressions.addResourceSuppressions(fn, suppressions, true);
       functions[step] = fn;
     }
     this.functions = functions;
@@ -83,6 +144,56 @@ export class RestoreOrchestrator extends Construct {
         includeExecutionData: true,
       },
     });
+    NagSuppressions.addResourceSuppressions(
+      this.stateMachine,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'CDK grants lambda:InvokeFunction on each step function and its versions (<function arn>:*), and only on the step functions.',
+          appliesTo: [{ regex: '/^Resource::<[A-Za-z0-9]+Function[0-9A-F]{8}\\.Arn>:\\*$/' }],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'X-Ray tracing and log delivery to CloudWatch Logs (logs:*LogDelivery*, DescribeLogGroups/ResourcePolicies) support no resource-level permissions.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+
+    this.schedules =
+      props.schedules && props.schedules.length > 0
+        ? new RestoreTestSchedules(this, 'Schedules', {
+            stateMachine: this.stateMachine,
+            schedules: props.schedules,
+          })
+        : undefined;
+    this.alarms = new ExecutionAlarms(this, 'Alarms', {
+      stateMachine: this.stateMachine,
+      topic: this.notificationTopic,
+      deadLetterQueue: this.schedules?.deadLetterQueue,
+    });
+    this.api =
+      props.api === false
+        ? undefined
+        : new RestoreApi(this, 'Api', { stateMachine: this.stateMachine, ...props.api });
+  }
+
+  private createTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'Notifications', {
+      displayName: 'EC2 restore outcomes',
+      enforceSSL: true,
+    });
+    NagSuppressions.addResourceSuppressions(topic, [
+      {
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed aws/sns key, and the messages (instance ids, statuses, timings) hold no secrets. Pass notificationTopic to use a topic encrypted with your own key.',
+      },
+    ]);
+    return topic;
   }
 
   /** The permissions each step needs and nothing more. */
@@ -93,6 +204,7 @@ export class RestoreOrchestrator extends Construct {
       region: string;
       partition: string;
       prefix: string;
+      topicArn: string;
       props: RestoreOrchestratorProps;
     },
   ): iam.PolicyStatement[] {
@@ -220,14 +332,7 @@ export class RestoreOrchestrator extends Construct {
       case 'report':
         return [
           read('backup:PutRestoreValidationResult'),
-          ...(ctx.props.notificationTopicArn
-            ? [
-                new iam.PolicyStatement({
-                  actions: ['sns:Publish'],
-                  resources: [ctx.props.notificationTopicArn],
-                }),
-              ]
-            : []),
+          new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [ctx.topicArn] }),
         ];
     }
   }
@@ -240,6 +345,71 @@ function passRoleTo(service: string, roleArns: readonly string[]): iam.PolicySta
     resources: [...roleArns],
     conditions: { StringEquals: { 'iam:PassedToService': service } },
   });
+}
+
+/**
+ * Why a step's policy may hold a wildcard resource. Only the reasons whose pattern occurs in the
+ * step's own statements are attached to it, so a new wildcard elsewhere is still reported.
+ */
+const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: string }[] = [
+  {
+    resource: /^\*$/,
+    finding: '/^Resource::\\*$/',
+    reason:
+      'EC2 Describe* calls support no resource-level permissions; the Backup calls here support none either or, like StartRestoreJob, take EC2 recovery points whose ARNs are AMI ARNs, which cannot be scoped usefully in advance.',
+  },
+  {
+    resource: /:instance\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:instance\\/\\*$/',
+    reason:
+      'Restored instance ids are unknown until the restore job ends; every write except the first tagging is conditioned on the tag the workflow puts on what it created.',
+  },
+  {
+    resource: /:elastic-ip\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:elastic-ip\\/\\*$/',
+    reason:
+      'Allocation ids are unknown in advance; allocation requires the workflow tag in the request and every other write requires it on the address.',
+  },
+  {
+    resource: /:volume\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:volume\\/\\*$/',
+    reason:
+      'Tags the volumes of the instance just restored, whose ids are unknown in advance (CreateTags only).',
+  },
+  {
+    resource: /:parameter\/.*\*$/,
+    finding: '/^Resource::arn:.*:ssm:.*:parameter\\/.*\\*$/',
+    reason:
+      'One private key parameter per key pair id, named under the configured key-pair prefix only (ssm:GetParameter only).',
+  },
+  {
+    resource: /:instance-profile\/\*$/,
+    finding: '/^Resource::arn:.*:iam::.*:instance-profile\\/\\*$/',
+    reason: 'The source instance profile is discovered at run time; iam:GetInstanceProfile is read-only.',
+  },
+];
+
+function wildcardSuppressions(statements: readonly iam.PolicyStatement[]): NagPackSuppression[] {
+  const resources = statements.flatMap((statement) => statement.resources);
+  return WILDCARD_REASONS.filter((w) => resources.some((r) => w.resource.test(r))).map((w) => ({
+    id: 'AwsSolutions-IAM5',
+    reason: w.reason,
+    appliesTo: [{ regex: w.finding }],
+  }));
+}
+
+/** Instance roles may be configured as ARN patterns (role/app/*): PassRole then has a wildcard, by design. */
+function instanceRolePatternSuppression(roleArns: readonly string[]): NagPackSuppression[] {
+  const patterns = roleArns.filter((arn) => arn.includes('*'));
+  if (patterns.length === 0) return [];
+  return [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason:
+        'iam:PassRole on the instance-role ARN patterns configured in instanceRoleArns, only to ec2.amazonaws.com.',
+      appliesTo: patterns.map((arn) => `Resource::${arn}`),
+    },
+  ];
 }
 
 function pascal(kebab: string): string {

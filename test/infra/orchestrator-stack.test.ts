@@ -1,36 +1,27 @@
-import { OrchestratorStack } from '@infra/orchestrator-stack';
-import { App } from 'aws-cdk-lib';
+import { EnvSchemas, FUNCTION_IDS } from '@shared/env';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { actionsOf, type Statement, statementsOfRole, synthApp } from './synth';
 
 const INSTANCE_ROLE = 'arn:aws:iam::123456789012:role/app-instance-role';
 
-function synth(): Template {
-  // Bundling off: infra tests check the template, not the esbuild output.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new OrchestratorStack(app, 'Test', {
-    instanceRoleArns: [INSTANCE_ROLE],
-    env: { account: '123456789012', region: 'us-east-1' },
-  });
-  return Template.fromStack(stack);
-}
+const { orchestrator: stack } = synthApp();
+const template = Template.fromStack(stack);
+const { orchestrator } = stack;
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
-const template = synth();
-
-function policyStatements(): {
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}[] {
+function allStatements(): Statement[] {
   return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (policy) =>
-      (policy as { Properties: { PolicyDocument: { Statement: never[] } } }).Properties.PolicyDocument
-        .Statement,
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
   );
 }
 
-describe('orchestrator stack', () => {
-  it('never grants iam:PassRole without an iam:PassedToService condition or on *', () => {
-    const passRoles = policyStatements().filter((s) => [s.Action].flat().includes('iam:PassRole'));
+describe('orchestrator stack: IAM', () => {
+  it('never allows iam:PassRole on * or without an iam:PassedToService condition', () => {
+    const passRoles = allStatements().filter(
+      (s) => s.Effect === 'Allow' && actionsOf(s).includes('iam:PassRole'),
+    );
 
     expect(passRoles.length).toBeGreaterThanOrEqual(3);
     for (const statement of passRoles) {
@@ -39,22 +30,31 @@ describe('orchestrator stack', () => {
     }
   });
 
-  it('lets the restore role pass exactly the configured instance roles to EC2', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 'iam:PassRole',
-            Resource: INSTANCE_ROLE,
-            Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-          }),
-        ]),
-      },
-      Roles: [{ Ref: Match.stringLikeRegexp('RestoreRole') }],
+  it('lets the restore role pass exactly the configured instance roles, and only to EC2', () => {
+    const statements = statementsOfRole(template, logicalId(orchestrator.restoreRole));
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: INSTANCE_ROLE,
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+  });
+
+  it('denies the restore role passing any other role, whatever the managed policy allows', () => {
+    const statements = statementsOfRole(template, logicalId(orchestrator.restoreRole));
+
+    expect(statements).toContainEqual({
+      Sid: 'PassOnlyTheConfiguredInstanceRoles',
+      Effect: 'Deny',
+      Action: 'iam:PassRole',
+      NotResource: INSTANCE_ROLE,
     });
   });
 
-  it('trusts only AWS Backup to assume the restore role', () => {
+  it('trusts only AWS Backup to assume the restore role, which carries the managed restore policy', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [Match.objectLike({ Principal: { Service: 'backup.amazonaws.com' } })],
@@ -69,11 +69,39 @@ describe('orchestrator stack', () => {
     });
   });
 
+  it('lets the start-restore-job step pass the restore role only to AWS Backup', () => {
+    const role = orchestrator.functions['start-restore-job'].role;
+    const statements = statementsOfRole(template, logicalId(role!));
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalId(orchestrator.restoreRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'backup.amazonaws.com' } },
+      }),
+    );
+  });
+
+  it('lets the reattach step pass the instance roles only to EC2', () => {
+    const role = orchestrator.functions['reattach-instance-profile'].role;
+    const statements = statementsOfRole(template, logicalId(role!));
+
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'iam:PassRole',
+        Resource: INSTANCE_ROLE,
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+  });
+});
+
+describe('orchestrator stack: functions, logs and tracing', () => {
   it('runs every step Lambda on Node 22 arm64 with tracing and JSON logs', () => {
     const functions = template.findResources('AWS::Lambda::Function');
 
-    expect(Object.keys(functions)).toHaveLength(14);
-    for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
+    expect(Object.keys(functions)).toHaveLength(FUNCTION_IDS.length);
+    for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -83,10 +111,105 @@ describe('orchestrator stack', () => {
     }
   });
 
-  it('logs every state machine event with execution data, and traces', () => {
+  it('gives every Lambda each variable its env schema requires, and none it does not know', () => {
+    let requiredChecked = 0;
+    for (const step of FUNCTION_IDS) {
+      const shape = EnvSchemas[step].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+      const required = Object.keys(shape).filter((key) => !shape[key]?.safeParse(undefined).success);
+      const fn = template.toJSON().Resources[logicalId(orchestrator.functions[step])];
+      const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
+
+      for (const key of required) {
+        expect({ step, key, set: Boolean(variables[key]) }).toEqual({ step, key, set: true });
+        requiredChecked += 1;
+      }
+      for (const key of Object.keys(variables)) {
+        expect({ step, key, known: key === 'POWERTOOLS_SERVICE_NAME' || key in shape }).toEqual({
+          step,
+          key,
+          known: true,
+        });
+      }
+    }
+    expect(requiredChecked).toBeGreaterThan(0);
+  });
+
+  it('gives the report Lambda the topic ARN and sns:Publish on that topic alone', () => {
+    const topic = logicalId(orchestrator.notificationTopic);
+    const report = template.toJSON().Resources[logicalId(orchestrator.functions.report)];
+    const role = orchestrator.functions.report.role!;
+
+    expect(report.Properties.Environment.Variables.NOTIFICATION_TOPIC_ARN).toEqual({ Ref: topic });
+    expect(
+      statementsOfRole(template, logicalId(role)).filter((s) => actionsOf(s).includes('sns:Publish')),
+    ).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topic } }]);
+  });
+
+  it('logs every state machine event with execution data to a log group with retention, and traces', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+        ],
+      },
       TracingConfiguration: { Enabled: true },
+    });
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('orchestrator stack: notifications and alarms', () => {
+  it('alarms on failed and timed-out executions of the state machine, to the topic', () => {
+    const topic = { Ref: logicalId(orchestrator.notificationTopic) };
+    const stateMachine = { Ref: logicalId(orchestrator.stateMachine) };
+
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: stateMachine }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topic],
+      });
+    }
+  });
+
+  it('alarms when a scheduled start lands in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+  });
+
+  it('only accepts publishing to the topic over TLS', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the configured e-mail addresses to the topic', () => {
+    const { orchestrator: withEmail } = synthApp({ notificationEmails: 'ops@example.com' });
+
+    Template.fromStack(withEmail).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('outputs what the CLI needs: the state machine ARN', () => {
+    template.hasOutput('StateMachineArn', {
+      Value: { Ref: logicalId(orchestrator.stateMachine) },
     });
   });
 });

@@ -1,0 +1,183 @@
+/**
+ * The CDK context this app reads (cdk.json "context" or `-c key=value`), validated in one place.
+ * Values given with `-c` always arrive as strings, so numbers, booleans and lists are accepted
+ * both typed (cdk.json) and as text; structured values (the schedules) also as JSON text. Every
+ * error names the context key, so a typo or a bad value fails synth instead of deploying a default.
+ */
+import { z } from 'zod';
+import type { Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
+import type { RestoreTestSchedule } from './constructs/restore-test-schedules';
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
+  error: 'must be true or false',
+});
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+/** A list, or a comma-separated string (what `-c key=a,b` gives). */
+const list = z.union(
+  [
+    z.array(z.string().trim().min(1)),
+    z.string().transform((s) =>
+      s
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    ),
+  ],
+  {
+    error: (issue) =>
+      issue.input === undefined ? 'is required' : 'must be a list or a comma-separated string',
+  },
+);
+/** Structured context given on the command line arrives as JSON text. */
+const json = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is a string but not valid JSON' });
+      return z.NEVER;
+    }
+  }, schema);
+const name = (max: number) =>
+  z
+    .string()
+    .regex(/^[a-zA-Z0-9\-_.]+$/, { error: 'may contain only letters, digits, -, _ and .' })
+    .max(max);
+const timeZone = z.string().refine(isTimeZone, { error: 'must be an IANA time zone such as Asia/Tokyo' });
+
+const ScheduleSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9\-_]{1,64}$/, { error: 'must be 1-64 letters, digits, - or _' }),
+  expression: z
+    .string()
+    .regex(/^(cron|rate)\(.+\)$/, { error: 'must be a cron(...) or rate(...) expression' }),
+  timeZone: timeZone.optional(),
+  // Shape only: the RestoreTestSchedules construct checks the request against the contract schema.
+  input: z.record(z.string(), z.unknown()),
+  flexibleWindowMinutes: z.int().min(0).max(1440).optional(),
+  enabled: z.boolean().optional(),
+});
+
+/** Every key, its type and its default. The README's context table mirrors this. */
+const ContextSchema = z.object({
+  instanceRoleArns: list.pipe(
+    z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: 'must be IAM role ARNs' }))
+      .min(1, { error: 'must name at least one instance role (PassRole is never granted on *)' }),
+  ),
+  keyPairParameterPrefix: z
+    .string()
+    .regex(/^\/([a-zA-Z0-9_.\-/]*\/)?$/, { error: 'must start and end with /' })
+    .default('/ec2/keypair/'),
+  notificationEmails: list.pipe(z.array(z.email({ error: 'must be e-mail addresses' }))).default([]),
+  restoreTestSchedules: json(z.array(ScheduleSchema)).default([]),
+  deployApi: bool.default(true),
+  apiThrottlingRateLimit: int(1, 10_000).default(5),
+  apiThrottlingBurstLimit: int(1, 5_000).default(10),
+  apiGatewayCloudWatchRole: bool.default(true),
+  deployBackupStack: bool.default(true),
+  backupVaultName: z
+    .string()
+    .regex(/^[a-zA-Z0-9\-_]{2,50}$/, { error: 'must be 2-50 letters, digits, - or _' })
+    .default('EC2'),
+  backupPlanName: name(50).default('EC2'),
+  backupRuleName: name(50).default('EC2'),
+  backupSchedule: z
+    .string()
+    .regex(/^cron\(.+\)$/, { error: 'must be a cron(...) expression' })
+    .default('cron(0 21 * * ? *)'),
+  backupScheduleTimeZone: timeZone.optional(),
+  backupStartWindowMinutes: int(60, 10_080).default(60),
+  backupDeleteAfterDays: int(1, 36_500).default(30),
+  backupSelectionName: name(50).default('Tag-AWSBackup-EC2'),
+  backupTagKey: z.string().min(1).max(128).default('AWSBackup'),
+  backupTagValue: z.string().max(256).default('EC2'),
+});
+
+export type ContextKey = keyof typeof ContextSchema.shape;
+export const CONTEXT_KEYS = Object.keys(ContextSchema.shape) as ContextKey[];
+
+export interface AppContext {
+  readonly orchestrator: {
+    readonly instanceRoleArns: string[];
+    readonly keyPairParameterPrefix: string;
+    readonly notificationEmails: string[];
+    readonly schedules: RestoreTestSchedule[];
+    readonly api:
+      | false
+      | { throttlingRateLimit: number; throttlingBurstLimit: number; cloudWatchRole: boolean };
+  };
+  /** `undefined` when deployBackupStack is false. */
+  readonly backup: Ec2BackupPlanProps | undefined;
+}
+
+/**
+ * Read and validate this app's context. `context` is everything the CDK passes
+ * (`app.node.getAllContext()`): CDK's own keys contain `:` or start with `@` and are ignored;
+ * any other key this app does not know is rejected as a likely typo.
+ */
+export function readAppContext(context: Record<string, unknown>): AppContext {
+  const ours = Object.fromEntries(
+    Object.entries(context).filter(([key]) => !key.includes(':') && !key.startsWith('@')),
+  );
+  const unknown = Object.keys(ours).filter((key) => !(CONTEXT_KEYS as string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Unknown context key(s): ${unknown.join(', ')}. Known keys: ${CONTEXT_KEYS.join(', ')} (see infra/README.md).`,
+    );
+  }
+  const result = ContextSchema.safeParse(ours);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const [key, ...rest] = issue.path.map(String);
+      if (rest.length > 0) return `context key ${key}, at ${rest.join('.')}: ${issue.message}`;
+      const got = key === undefined ? undefined : ours[key];
+      return `context key ${key}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new Error(
+      `Invalid CDK context:\n  ${problems.join('\n  ')}\nSet keys in cdk.json or with -c key=value.`,
+    );
+  }
+  const c = result.data;
+  return {
+    orchestrator: {
+      instanceRoleArns: c.instanceRoleArns,
+      keyPairParameterPrefix: c.keyPairParameterPrefix,
+      notificationEmails: c.notificationEmails,
+      schedules: c.restoreTestSchedules,
+      api: c.deployApi && {
+        throttlingRateLimit: c.apiThrottlingRateLimit,
+        throttlingBurstLimit: c.apiThrottlingBurstLimit,
+        cloudWatchRole: c.apiGatewayCloudWatchRole,
+      },
+    },
+    backup: c.deployBackupStack
+      ? {
+          vaultName: c.backupVaultName,
+          planName: c.backupPlanName,
+          ruleName: c.backupRuleName,
+          scheduleExpression: c.backupSchedule,
+          scheduleTimeZone: c.backupScheduleTimeZone,
+          startWindowMinutes: c.backupStartWindowMinutes,
+          deleteAfterDays: c.backupDeleteAfterDays,
+          selectionName: c.backupSelectionName,
+          tagKey: c.backupTagKey,
+          tagValue: c.backupTagValue,
+        }
+      : undefined,
+  };
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * What other CDK apps can use: the whole orchestrator as one construct, its parts on their own,
+ * and this app's stacks and context reader.
+ */
+export { type AppContext, CONTEXT_KEYS, type ContextKey, readAppContext } from './app-context';
+export { BackupStack, type BackupStackProps } from './backup-stack';
+export { buildApp, type Ec2RestoreStacks } from './build-app';
+export { Ec2BackupPlan, type Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
+export { ExecutionAlarms, type ExecutionAlarmsProps } from './constructs/execution-alarms';
+export {
+  RestoreApi,
+  type RestoreApiOptions,
+  type RestoreApiProps,
+  restoreRequestJsonSchema,
+} from './constructs/restore-api';
+export { RestoreOrchestrator, type RestoreOrchestratorProps } from './constructs/restore-orchestrator';
+export {
+  type RestoreTestSchedule,
+  RestoreTestSchedules,
+  type RestoreTestSchedulesProps,
+} from './constructs/restore-test-schedules';
+export { StepFunction, type StepFunctionProps } from './constructs/step-function';
+export { type FunctionEnvironmentSettings, functionEnvironments } from './function-environments';
+export { OrchestratorStack, type OrchestratorStackProps } from './orchestrator-stack';

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONTEXT_KEYS, readAppContext } from '@infra/app-context';
+import { EXAMPLE_CONTEXT } from './synth';
+
+const ROLE = 'arn:aws:iam::123456789012:role/app-instance-role';
+
+describe('readAppContext', () => {
+  it('fills every default from architecture.md when only the instance roles are given', () => {
+    const context = readAppContext({ instanceRoleArns: ROLE });
+
+    expect(context.orchestrator).toEqual({
+      instanceRoleArns: [ROLE],
+      keyPairParameterPrefix: '/ec2/keypair/',
+      notificationEmails: [],
+      schedules: [],
+      api: { throttlingRateLimit: 5, throttlingBurstLimit: 10, cloudWatchRole: true },
+    });
+    expect(context.backup).toEqual({
+      vaultName: 'EC2',
+      planName: 'EC2',
+      ruleName: 'EC2',
+      scheduleExpression: 'cron(0 21 * * ? *)',
+      scheduleTimeZone: undefined,
+      startWindowMinutes: 60,
+      deleteAfterDays: 30,
+      selectionName: 'Tag-AWSBackup-EC2',
+      tagKey: 'AWSBackup',
+      tagValue: 'EC2',
+    });
+  });
+
+  it('reads the strings that -c key=value gives: lists, numbers, booleans and JSON', () => {
+    const context = readAppContext({
+      instanceRoleArns: `${ROLE}, arn:aws:iam::123456789012:role/app/*`,
+      backupDeleteAfterDays: '35',
+      deployApi: 'false',
+      deployBackupStack: 'false',
+      restoreTestSchedules:
+        '[{"name":"n","expression":"rate(1 day)","input":{"instanceId":"i-0123456789abcdef0"}}]',
+    });
+
+    expect(context.orchestrator.instanceRoleArns).toEqual([ROLE, 'arn:aws:iam::123456789012:role/app/*']);
+    expect(context.orchestrator.api).toBe(false);
+    expect(context.backup).toBeUndefined();
+    expect(context.orchestrator.schedules).toEqual([
+      { name: 'n', expression: 'rate(1 day)', input: { instanceId: 'i-0123456789abcdef0' } },
+    ]);
+  });
+
+  it('names the key and the value of every bad entry', () => {
+    const act = () =>
+      readAppContext({
+        instanceRoleArns: ROLE,
+        backupDeleteAfterDays: 'thirty',
+        apiGatewayCloudWatchRole: 'yes',
+      });
+
+    expect(act).toThrow(/context key backupDeleteAfterDays: must be a number \(got "thirty"\)/);
+    expect(act).toThrow(/context key apiGatewayCloudWatchRole: must be true or false \(got "yes"\)/);
+  });
+
+  it('says the instance roles are required when they are missing', () => {
+    expect(() => readAppContext({})).toThrow('context key instanceRoleArns: is required');
+  });
+
+  it('points into a schedule entry that is wrong', () => {
+    const act = () =>
+      readAppContext({
+        instanceRoleArns: ROLE,
+        restoreTestSchedules: [{ name: 'n', expression: 'daily', timeZone: 'Mars/Olympus', input: {} }],
+      });
+
+    expect(act).toThrow(
+      'context key restoreTestSchedules, at 0.expression: must be a cron(...) or rate(...) expression',
+    );
+    expect(act).toThrow('context key restoreTestSchedules, at 0.timeZone: must be an IANA time zone');
+  });
+
+  it('rejects a key it does not know, so a typo never deploys a default', () => {
+    expect(() => readAppContext({ instanceRoleArns: ROLE, backupVaultname: 'Prod' })).toThrow(
+      'Unknown context key(s): backupVaultname.',
+    );
+  });
+
+  it("ignores the CDK's own keys", () => {
+    const context = readAppContext({
+      instanceRoleArns: ROLE,
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+      'aws:cdk:bundling-stacks': [],
+      'availability-zones:account=123456789012:region=us-east-1': ['us-east-1a'],
+    });
+
+    expect(context.orchestrator.instanceRoleArns).toEqual([ROLE]);
+  });
+
+  it('accepts the example context of cdk.json', () => {
+    expect(readAppContext(EXAMPLE_CONTEXT).orchestrator.schedules).toHaveLength(1);
+  });
+
+  it('has every key documented in infra/README.md', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'infra', 'README.md'), 'utf8');
+
+    expect(CONTEXT_KEYS.filter((key) => !readme.includes(`\`${key}\``))).toEqual([]);
+  });
+});
