@@ -24,3 +24,23 @@ export function utc(iso: string | null | undefined): string {
   if (!iso) return '—';
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/** Columns padded to their widest cell; the last column is not padded (it may be long). */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** Seconds between two instants, or null when either is missing. */
+export function secondsBetween(
+  from: Date | string | undefined,
+  to: Date | string | undefined,
+): number | null {
+  if (from === undefined || to === undefined) return null;
+  return Math.max(0, Math.round((new Date(to).getTime() - new Date(from).getTime()) / 1000));
+}

@@ -1,15 +1,27 @@
 /**
- * `ec2-restore`: the command a person types in a runbook (contracts §4). Exit codes: 0 success,
- * 1 the restore failed, 2 bad usage or invalid input, 3 configuration or AWS access error.
+ * `ec2-restore`: the command a person types in a runbook and a script calls (contracts §4).
+ * Exit codes (exit-codes.ts): 0 success, 1 the restore failed, 2 bad usage or invalid input,
+ * 3 configuration or AWS access error. Under `--json` stdout holds exactly one JSON document.
  */
 import '@local/polyfills';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from './commands/demo';
+import { runList } from './commands/list';
 import { runLocal } from './commands/local';
+import { runRecoveryPoints } from './commands/recovery-points';
+import { runReport } from './commands/report';
+import { runStart, type StartFlags } from './commands/start';
+import { runStatus } from './commands/status';
+import { runWatch } from './commands/watch';
+import { CliContext, type GlobalOptions } from './context';
+import { explainError } from './errors';
+import { ExitCodes } from './exit-codes';
+import { type Io, processIo } from './io';
+import { VERSION } from './version';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const ExitCodes = { Ok: 0, RestoreFailed: 1, Usage: 2, Config: 3 } as const;
+export { ExitCodes } from './exit-codes';
 
 function port(value: string): number {
   const n = Number(value);
@@ -18,12 +30,146 @@ function port(value: string): number {
   return n;
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 300)) throw new InvalidArgumentError('must be a number of seconds (0-300)');
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new InvalidArgumentError('must be a whole number (1-1000)');
+  return n;
+}
+
+const example = (...lines: string[]) =>
+  `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+
+const POLL_OPTION = () =>
+  new Option('--poll-interval <seconds>', 'seconds between progress reads').argParser(seconds).default(2);
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ec2-restore')
     .description('Restore EC2 instances from AWS Backup and prove they work.')
-    .version('0.1.0')
+    .version(VERSION)
+    .option('--region <region>', 'AWS Region (default: AWS_REGION, the ARN given, or your profile)')
+    .option('--endpoint-url <url>', 'AWS endpoint, e.g. the emulator (default: AWS_ENDPOINT_URL)')
+    .option(
+      '--state-machine-arn <arn>',
+      'the restore-instance state machine (default: EC2_RESTORE_STATE_MACHINE_ARN)',
+    )
+    .option('--json', 'print exactly one JSON document on stdout; progress goes to stderr')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText(
+      'after',
+      `${example(
+        'ec2-restore recovery-points --instance-id i-0123456789abcdef0',
+        'ec2-restore start --instance-id i-0123456789abcdef0 --wait',
+        'ec2-restore start --instance-id i-0123456789abcdef0 --mode test --wait   # rehearse, then clean up',
+      )}\n\nExit codes: 0 success, 1 the restore failed, 2 bad usage or input, 3 configuration or AWS access.`,
+    );
+
+  /** Runs a command with a context built from the global options; errors become exit 2/3 with a fix. */
+  const action =
+    <A extends unknown[]>(run: (ctx: CliContext, ...args: A) => Promise<number>) =>
+    async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>(), io);
+      try {
+        setExit(await run(ctx, ...(args.slice(0, -1) as A)));
+      } catch (error) {
+        setExit(reportError(ctx, error));
+      } finally {
+        ctx.dispose();
+      }
+    };
+
+  program
+    .command('start')
+    .description('Start a restore of one instance; --wait follows it to the end.')
+    .option('--instance-id <id>', 'instance to restore (an ID or an instance ARN)')
+    .option('--recovery-point <arn>', 'restore this recovery point instead of the latest')
+    .option('--before <iso>', 'the latest recovery point at or before this time')
+    .option('--vault <name>', 'only recovery points in this backup vault')
+    .option('--subnet-id <id>', 'restore into this subnet')
+    .option('--security-group-ids <a,b>', 'with these security groups')
+    .option('--instance-type <type>', 'as this instance type')
+    .option('--instance-profile <mode>', 'reattach (default) | passrole | none')
+    .option('--public-ip <policy>', 'auto (default) | always | never')
+    .option('--ssh-user <user>', 'user for the SSH check (default ec2-user)')
+    .option('--ssh-port <n>', 'port for the SSH check (default 22)')
+    .option('--no-ssh', 'skip the SSH check')
+    .option('--mode <mode>', 'recovery (keep the instance, default) | test (validate, then clean up)')
+    .option('--dry-run', 'pre-flight checks and plan only; create nothing')
+    .option('--restore-timeout-minutes <n>', 'give up on the restore job after this long (default 240)')
+    .option('--name <name>', 'execution name; re-running with the same name and flags does not start another')
+    .option('--wait', 'follow the restore to the end, like watch')
+    .addOption(POLL_OPTION())
+    .addHelpText(
+      'after',
+      example(
+        'ec2-restore start --instance-id i-0123456789abcdef0 --wait',
+        'ec2-restore start --instance-id i-0123456789abcdef0 --before 2026-11-20T00:00:00Z --name ops-123-restore',
+        'ec2-restore start --instance-id i-0123456789abcdef0 --mode test --json',
+      ),
+    )
+    .action(action((ctx, flags: StartFlags) => runStart(flags, ctx)));
+
+  program
+    .command('watch')
+    .description('Follow an execution live until it ends (Ctrl-C stops watching, not the restore).')
+    .argument('<execution>', 'execution ARN (or name, with the state machine ARN set)')
+    .addOption(POLL_OPTION())
+    .addHelpText(
+      'after',
+      example(
+        'ec2-restore watch arn:aws:states:us-east-1:123456789012:execution:restore-instance:restore-i-0123456789abcdef0-20261120T101500Z',
+      ),
+    )
+    .action(action((ctx, ref: string, opts: { pollInterval: number }) => runWatch(ref, opts, ctx)));
+
+  program
+    .command('status')
+    .description('Show where an execution is, or how it ended (exit 1 if it failed).')
+    .argument('<execution>', 'execution ARN (or name, with the state machine ARN set)')
+    .addHelpText('after', example('ec2-restore status restore-i-0123456789abcdef0-20261120T101500Z --json'))
+    .action(action((ctx, ref: string) => runStatus(ref, ctx)));
+
+  program
+    .command('list')
+    .description('List recent executions, newest first.')
+    .option('--status <status>', 'RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED')
+    .option('--max <n>', 'at most this many', positiveInt, 20)
+    .addHelpText('after', example('ec2-restore list --status FAILED'))
+    .action(action((ctx, opts: { status?: string; max: number }) => runList(opts, ctx)));
+
+  program
+    .command('recovery-points')
+    .description("List an instance's recovery points, newest first, with their age (RPO).")
+    .requiredOption('--instance-id <id>', 'the backed-up instance')
+    .option('--vault <name>', 'only this backup vault')
+    .addHelpText(
+      'after',
+      example('ec2-restore recovery-points --instance-id i-0123456789abcdef0 --vault EC2'),
+    )
+    .action(action((ctx, opts: { instanceId: string; vault?: string }) => runRecoveryPoints(opts, ctx)));
+
+  program
+    .command('report')
+    .description('Write an offline HTML report: the restore timeline, RPO, RTO and summary.')
+    .argument('<execution>', 'execution ARN (or name, with the state machine ARN set)')
+    .option('--out <file>', 'where to write it (default: <execution name>.html)')
+    .addHelpText(
+      'after',
+      example('ec2-restore report restore-i-0123456789abcdef0-20261120T101500Z --out restore.html'),
+    )
+    .action(action((ctx, ref: string, opts: { out?: string }) => runReport(ref, opts, ctx)));
+
+  // `fleet` joins here once the restore-fleet workflow is deployed (CliContext already knows its ARN variable).
 
   program
     .command('local')
@@ -32,9 +178,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', port, 0)
     .addHelpText(
       'after',
-      '\nExample:\n  ec2-restore local --port 4566\n  eval "$(ec2-restore local --port 4566 | grep ^export)"',
+      example(
+        'ec2-restore local --port 4566      # prints READY and the export lines a client needs',
+        '# in another shell, after pasting those export lines:',
+        'ec2-restore start --instance-id i-0de00000000000001 --ssh-port 2222 --wait',
+      ),
     )
-    .action(async (opts: { scenario?: string; port: number }) => setExit(await runLocal(opts)));
+    .action(action((_ctx, opts: { scenario?: string; port: number }) => runLocal(opts)));
 
   program
     .command('demo')
@@ -42,18 +192,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--scenario <file>', 'scenario file (default: the built-in demo)')
     .option('--instance-id <id>', "instance to restore (default: the scenario's first backed-up instance)")
     .option('--mode <mode>', 'recovery or test', 'recovery')
-    .option('--json', 'print the execution output as JSON on stdout', false)
+    .option('--report <file>', 'where to write the HTML report (default: a temporary file)')
     .addHelpText(
       'after',
-      '\nExample:\n  ec2-restore demo\n  ec2-restore demo --scenario my-world.json --mode test --json',
+      example('ec2-restore demo', 'ec2-restore demo --scenario my-world.json --mode test --json'),
     )
-    .action(async (opts: { scenario?: string; instanceId?: string; mode: string; json: boolean }) =>
-      setExit(
-        await runDemo({
+    .action(
+      action((ctx, opts: { scenario?: string; instanceId?: string; mode: string; report?: string }) =>
+        runDemo({
           scenario: opts.scenario,
           instanceId: opts.instanceId,
-          json: opts.json,
+          json: ctx.json,
           input: { mode: opts.mode },
+          report: opts.report,
         }),
       ),
     );
@@ -61,9 +212,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Prints the error and its fix (stderr; under --json also one JSON document on stdout). */
+function reportError(ctx: CliContext, error: unknown): number {
+  const problem = explainError(error, ctx.errorContext());
+  ctx.io.stderr.write(`ec2-restore: ${problem.message}\n${problem.fix ? `  fix: ${problem.fix}\n` : ''}`);
+  if (ctx.json) {
+    ctx.emit({ error: { code: problem.code, message: problem.message, fix: problem.fix ?? null } });
+  }
+  return problem.exitCode;
+}
+
+/** Parses and runs one command line; resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = ExitCodes.Ok;
-  const program = buildProgram((code) => {
+  const program = buildProgram(io, (code) => {
     exitCode = code;
   });
   try {
@@ -71,8 +233,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.Ok : ExitCodes.Usage;
-    process.stderr.write(`ec2-restore: ${error instanceof Error ? error.message : String(error)}\n`);
-    return error instanceof Error && error.name === 'ScenarioError' ? ExitCodes.Usage : ExitCodes.Config;
+    const problem = explainError(error);
+    io.stderr.write(`ec2-restore: ${problem.message}\n`);
+    return problem.exitCode;
   }
 }
 

@@ -1,40 +1,122 @@
 /**
- * Follows an execution through its history (GetExecutionHistory, paginated, polled) and turns
- * events into progress lines a person can read: each step as it finishes, with the simulated or
- * real elapsed time, the restore job's percent done, and retries with their reasons.
+ * Follows an execution through its history (GetExecutionHistory, polled) and turns events into
+ * progress lines a person can read: each step as it starts and ends, with the simulated or real
+ * time of the event, the restore job's percent done, and retries with their reasons.
  */
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import type { WorkflowState } from '@shared/workflow-state';
 import { States } from '@state-machines/restore-instance/state-names';
 import { duration, utc } from './format';
+import { parseJson } from './json';
 
 export interface ProgressLine {
   readonly at: Date;
   readonly state: string;
   readonly text: string;
-  readonly kind: 'step' | 'retry' | 'failure' | 'end';
+  /** enter: a step started; step: it ended (or reported while it waits); retry: it runs again after an error. */
+  readonly kind: 'enter' | 'step' | 'retry' | 'failure' | 'end';
+  /** A polling step (restore job, boot, profile, SSH) that has not finished yet. */
+  readonly waiting?: boolean;
+  /** The restore job's percent done, on PollRestoreJob lines. */
+  readonly percentDone?: number | null;
 }
 
-/** Yields progress lines until the execution ends. `pollMs` is real time between history reads. */
+export interface FollowOptions {
+  /** Real milliseconds between history reads. */
+  readonly pollMs?: number;
+  /** Stops following (not the execution) as soon as it is aborted. */
+  readonly signal?: AbortSignal;
+  /** Called after each history read that found nothing new, e.g. to animate a status line. */
+  readonly onIdle?: () => void;
+}
+
+/** Yields progress lines until the execution ends or `signal` aborts. */
 export async function* followExecution(
   sfn: SFNClient,
   executionArn: string,
-  options: { pollMs?: number; signal?: AbortSignal } = {},
+  options: FollowOptions = {},
 ): AsyncGenerator<ProgressLine> {
-  let seen = 0;
-  for (;;) {
-    const events = await readHistory(sfn, executionArn);
-    for (const event of events.slice(seen)) {
-      const line = describeEvent(event);
-      if (line) yield line;
+  const tracker = new HistoryTracker();
+  let lastId = 0;
+  while (!options.signal?.aborted) {
+    const events = await readHistorySince(sfn, executionArn, lastId);
+    for (const event of events) {
+      lastId = event.id ?? lastId;
+      yield* tracker.consume(event);
       if (isTerminal(event)) return;
     }
-    seen = events.length;
-    if (options.signal?.aborted) return;
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+    if (events.length === 0) options.onIdle?.();
+    await sleep(options.pollMs ?? 2000, options.signal);
   }
 }
 
+/**
+ * Turns history events, in order, into progress lines. Keeps what one event alone does not say:
+ * which step is running, and whether its last attempt failed (so the next attempt is a retry).
+ */
+export class HistoryTracker {
+  private current = '';
+  private attempt = 1;
+  private failedAttempt: string | null = null;
+
+  consume(event: HistoryEvent): ProgressLine[] {
+    const at = event.timestamp ?? new Date();
+    switch (event.type) {
+      case 'TaskStateEntered': {
+        const name = event.stateEnteredEventDetails?.name ?? '';
+        // A polling step is entered once per poll; only the first entry is news.
+        const repeat = name === this.current;
+        this.current = name;
+        this.attempt = 1;
+        this.failedAttempt = null;
+        return repeat ? [] : [{ at, state: name, text: 'started', kind: 'enter' }];
+      }
+      case 'LambdaFunctionFailed':
+      case 'LambdaFunctionTimedOut':
+      case 'TaskFailed':
+      case 'TaskTimedOut':
+        this.failedAttempt = failureText(event);
+        return [];
+      case 'LambdaFunctionScheduled':
+      case 'TaskScheduled': {
+        if (this.failedAttempt === null) return [];
+        const text = `retry ${this.attempt} after ${this.failedAttempt}`;
+        this.attempt += 1;
+        this.failedAttempt = null;
+        return [{ at, state: this.current, text, kind: 'retry' }];
+      }
+      case 'TaskStateExited': {
+        const name = event.stateExitedEventDetails?.name ?? '';
+        if (this.failedAttempt !== null) {
+          // The step's Catch took the error: the failure handler and the execution's end report it.
+          const text = `failed: ${this.failedAttempt}`;
+          this.failedAttempt = null;
+          return [{ at, state: name, text, kind: 'step' }];
+        }
+        const state = parseJson<WorkflowState>(event.stateExitedEventDetails?.output);
+        const text = state ? describeStep(name, state) : '';
+        if (text === null) return [];
+        return [{ at, state: name, text, kind: 'step', ...stepProgress(name, state) }];
+      }
+      case 'ExecutionFailed':
+      case 'ExecutionTimedOut':
+      case 'ExecutionAborted': {
+        const details =
+          event.executionFailedEventDetails ??
+          event.executionTimedOutEventDetails ??
+          event.executionAbortedEventDetails;
+        const text = `${details?.error ?? event.type}: ${details?.cause ?? ''}`;
+        return [{ at, state: this.current, text, kind: 'failure' }];
+      }
+      case 'ExecutionSucceeded':
+        return [{ at, state: '', text: 'execution succeeded', kind: 'end' }];
+      default:
+        return [];
+    }
+  }
+}
+
+/** Every event of an execution, oldest first. */
 export async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
@@ -48,46 +130,74 @@ export async function readHistory(sfn: SFNClient, executionArn: string): Promise
   return events;
 }
 
-function isTerminal(event: HistoryEvent): boolean {
+/**
+ * Events after `afterId`, oldest first. Reads newest first and stops at the first event already
+ * seen, so each poll of a long restore costs one small page instead of the whole history.
+ */
+async function readHistorySince(
+  sfn: SFNClient,
+  executionArn: string,
+  afterId: number,
+): Promise<HistoryEvent[]> {
+  const fresh: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, nextToken }),
+    );
+    for (const event of page.events ?? []) {
+      if ((event.id ?? 0) <= afterId) return fresh.reverse();
+      fresh.push(event);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return fresh.reverse();
+}
+
+export function isTerminal(event: HistoryEvent): boolean {
   return ['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut'].includes(
     event.type ?? '',
   );
 }
 
-function describeEvent(event: HistoryEvent): ProgressLine | null {
-  const at = event.timestamp ?? new Date();
-  switch (event.type) {
-    case 'TaskStateExited': {
-      const name = event.stateExitedEventDetails?.name ?? '';
-      const output = parse<WorkflowState>(event.stateExitedEventDetails?.output);
-      const text = output ? describeStep(name, output) : '';
-      return text === null ? null : { at, state: name, text, kind: 'step' };
-    }
-    case 'LambdaFunctionFailed':
-    case 'TaskFailed': {
-      const details = event.lambdaFunctionFailedEventDetails ?? event.taskFailedEventDetails;
-      const message = parse<{ errorMessage?: string }>(details?.cause)?.errorMessage ?? details?.cause ?? '';
-      return { at, state: '', text: `${details?.error ?? 'error'}: ${firstLine(message)}`, kind: 'retry' };
-    }
-    case 'ExecutionFailed':
-    case 'ExecutionTimedOut':
-    case 'ExecutionAborted': {
-      const details =
-        event.executionFailedEventDetails ??
-        event.executionTimedOutEventDetails ??
-        event.executionAbortedEventDetails;
-      return {
-        at,
-        state: '',
-        text: `${details?.error ?? event.type}: ${details?.cause ?? ''}`,
-        kind: 'failure',
-      };
-    }
-    case 'ExecutionSucceeded':
-      return { at, state: '', text: 'execution succeeded', kind: 'end' };
+function failureText(event: HistoryEvent): string {
+  const details =
+    event.lambdaFunctionFailedEventDetails ??
+    event.lambdaFunctionTimedOutEventDetails ??
+    event.taskFailedEventDetails ??
+    event.taskTimedOutEventDetails;
+  const cause = details?.cause ?? '';
+  const message = parseJson<{ errorMessage?: string }>(cause)?.errorMessage ?? cause;
+  return `${details?.error ?? 'error'}: ${firstLine(message)}`;
+}
+
+/** Whether a polling step is still waiting, and the restore job's percent done. */
+function stepProgress(name: string, s: WorkflowState | null): Pick<ProgressLine, 'waiting' | 'percentDone'> {
+  switch (name) {
+    case States.PollRestoreJob:
+      return { waiting: s?.restoreJob?.done === false, percentDone: s?.restoreJob?.percentDone ?? null };
+    case States.WaitForInstance:
+      return { waiting: s?.instance?.ready === false };
+    case States.ReattachInstanceProfile:
+      return { waiting: s?.profile?.done === false };
+    case States.CheckSsh:
+      return { waiting: s?.ssh?.done === false };
     default:
-      return null;
+      return {};
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** One line about what a step just did, from its slice of the state; null hides the step. */
@@ -162,15 +272,6 @@ export function describeStep(name: string, s: WorkflowState): string | null {
       return s.failure ? `${s.failure.error} in ${s.failure.failedStep}` : '';
     default:
       return '';
-  }
-}
-
-function parse<T>(text: string | undefined): T | undefined {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
   }
 }
 

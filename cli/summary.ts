@@ -3,6 +3,13 @@ import type { RestoreOutput } from '@shared/workflow-state';
 import { duration, utc } from './format';
 
 export function renderSummary(o: RestoreOutput): string {
+  const rows = summaryRows(o);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The summary as label/value rows, for the terminal and the HTML report alike. */
+export function summaryRows(o: RestoreOutput): [string, string][] {
   const rows: [string, string][] = [
     ['status', o.status],
     [
@@ -51,6 +58,5 @@ export function renderSummary(o: RestoreOutput): string {
     `select ${duration(t.selectSeconds)} · restore job ${duration(t.restoreJobSeconds)} · boot ${duration(t.bootSeconds)} · profile ${duration(t.profileSeconds)} · address ${duration(t.addressSeconds)} · ssh ready ${duration(t.sshReadySeconds)}`,
   ]);
   rows.push(['total (RTO)', duration(t.totalSeconds)]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+  return rows;
 }

@@ -1,20 +1,26 @@
 /**
  * `ec2-restore demo` (and `npm start`): the product's main job, offline. Starts the emulator with
  * a scenario, runs restore-instance for the scenario's instance and shows each step as it
- * happens (simulated time), then the summary.
+ * happens (simulated time), then the summary and the path of the HTML report.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { clockOffset } from '../format';
 import { followExecution } from '../progress';
 import { renderSummary } from '../summary';
+import { writeReport } from './report';
 
 export interface DemoOptions {
   readonly scenario?: string;
   readonly instanceId?: string;
   readonly json: boolean;
   readonly input?: Record<string, unknown>;
+  /** Where to write the HTML report (default: a new temporary directory). */
+  readonly report?: string;
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
@@ -58,16 +64,22 @@ async function restoreOnce(emulator: Emulator, options: DemoOptions, started: nu
     for await (const line of followExecution(sfn, executionArn, { pollMs: 50 })) {
       const when = clockOffset(t0, line.at.getTime());
       if (line.kind === 'step') out(`  [${when}] ${line.state.padEnd(24)} ${line.text}`);
-      else if (line.kind === 'retry') out(`  [${when}] ${''.padEnd(24)} retrying after ${line.text}`);
+      else if (line.kind === 'retry') out(`  [${when}] ${line.state.padEnd(24)} ${line.text}`);
       else if (line.kind === 'failure') out(`  [${when}] FAILED ${line.text}`);
     }
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const wall = ((Date.now() - started) / 1000).toFixed(1);
+    const report = await writeReport(
+      sfn,
+      executionArn,
+      options.report ?? join(mkdtempSync(join(tmpdir(), 'ec2-restore-demo-')), 'report.html'),
+    );
     if (execution.status !== 'SUCCEEDED') {
       out('');
       out(`Restore ${execution.status}: ${execution.error ?? ''}`);
       out(`  ${execution.cause ?? ''}`);
       out(`  (${wall} s wall time)`);
+      out(`Report: ${report}`);
       if (options.json)
         process.stdout.write(
           `${JSON.stringify({ status: execution.status, error: execution.error, cause: execution.cause })}\n`,
@@ -84,6 +96,8 @@ async function restoreOnce(emulator: Emulator, options: DemoOptions, started: nu
       out('');
       out(`Done in ${wall} s wall time (simulated ${Math.round((emulator.clock.nowMs() - t0) / 1000)} s).`);
     }
+    // `out` is stderr under --json: stdout holds only the output document.
+    out(`Report: ${report}`);
     return 0;
   } finally {
     sfn.destroy();

@@ -3,7 +3,7 @@
  * demo scenario and on a scenario file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoScenario } from '@test/helpers/scenarios';
@@ -16,7 +16,7 @@ function cli(...args: string[]) {
 }
 
 describe('ec2-restore demo', () => {
-  it('restores the demo instance, progress on stderr and the output as one JSON document on stdout', () => {
+  it('restores the demo instance, progress and the report path on stderr, the output as one JSON document on stdout', () => {
     const { code, stdout, stderr } = cli('demo', '--json');
 
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
@@ -36,6 +36,8 @@ describe('ec2-restore demo', () => {
     ]) {
       expect(stderr).toContain(step);
     }
+    const report = /^Report: (.+\.html)$/m.exec(stderr)?.[1] ?? '';
+    expect(readFileSync(report, 'utf8')).toMatch(/<svg class="timeline"[\s\S]*data-phase="restoreJob"/);
   });
 
   it('runs any scenario file, and exits 1 with the error name when the restore fails', () => {
@@ -50,6 +52,7 @@ describe('ec2-restore demo', () => {
 
     expect(code).toBe(1);
     expect(stdout).toMatch(/Restore FAILED: RestoreJobFailedError/);
+    expect(stdout).toMatch(/^Report: .+\.html$/m);
   });
 
   it('names the problem in a bad scenario file and exits 2', () => {

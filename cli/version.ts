@@ -1,0 +1,7 @@
+/** The package version, for `--version` and the report footer. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+).version;

@@ -1,0 +1,179 @@
+/**
+ * `ec2-restore report`: one self-contained HTML file, rendered in headless Chromium, whose
+ * screenshot must show every phase's bar where the SVG puts it (pixel colours, not just markup).
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FAILED_COLOR, PHASES } from '@cli/timeline';
+import { screenshot } from '@test/helpers/cli-chromium';
+import { decodePng, findColour, hexToRgb } from '@test/helpers/cli-png';
+import { type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { DEMO } from '@test/helpers/scenarios';
+
+const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-report-'));
+const restore = ['--instance-id', DEMO.instance, '--ssh-port', '2222', '--json'];
+
+interface Bar {
+  readonly phase: string;
+  readonly x: number;
+  readonly width: number;
+  readonly height: number;
+  readonly fill: string;
+}
+
+/** The bars as the SVG declares them. */
+function barsIn(html: string): Bar[] {
+  return [
+    ...html.matchAll(
+      /<rect class="bar" data-phase="(\w+)" x="(\d+)" y="\d+" width="(\d+)" height="(\d+)" fill="(#[0-9a-f]{6})"/g,
+    ),
+  ].map(([, phase = '', x, width, height, fill = '']) => ({
+    phase,
+    x: Number(x),
+    width: Number(width),
+    height: Number(height),
+    fill,
+  }));
+}
+
+/** Every URL in the page is a link or the SVG namespace: nothing is fetched to show it. */
+function fetchedResources(html: string): string[] {
+  const urls = [...html.matchAll(/(\w+)="(https?:\/\/[^"]*)"/g)].filter(
+    ([, attribute, url]) =>
+      !(attribute === 'href' || (attribute === 'xmlns' && url === 'http://www.w3.org/2000/svg')),
+  );
+  const tags = html.match(/<script|<link|<img|<iframe|@import|url\(/g) ?? [];
+  return [...urls.map(([match]) => match), ...tags];
+}
+
+async function startAndFinish(world: CliEmulator): Promise<{ executionArn: string; name: string }> {
+  const started = JSON.parse((await runInProcess(['start', ...restore], { env: world.env })).stdout);
+  await world.emulator.sfn.waitForExecution(started.executionArn);
+  return started;
+}
+
+describe('the report of a successful restore', () => {
+  let world: CliEmulator;
+  let html: string;
+  let file: string;
+  let name: string;
+  let printed: { code: number | null; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    world = await startCliEmulator();
+    ({ name } = await startAndFinish(world));
+    file = join(dir, 'restored.html');
+    printed = await runCli(['report', name, '--out', file], world.env);
+    html = readFileSync(file, 'utf8');
+  });
+
+  afterAll(() => world.stop());
+
+  it('is written where --out says, and the path is printed', () => {
+    expect(printed).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^Wrote the report of restore-i-0de00000000000001-\S+ \(SUCCEEDED\) to /),
+      stderr: '',
+    });
+    expect(printed.stdout.trim().endsWith(file)).toBe(true);
+  });
+
+  it('is self-contained: inline CSS and SVG, nothing to fetch', () => {
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<style>');
+    expect(html).toContain('<svg class="timeline"');
+    expect(fetchedResources(html)).toEqual([]);
+  });
+
+  it('states RPO and RTO and has the summary table', () => {
+    expect(html).toMatch(/RPO: recovery point age<\/span><strong>\d+h \d+m<\/strong>/);
+    expect(html).toMatch(/RTO: total restore time<\/span><strong>\d+m \d+s<\/strong>/);
+    expect(html).toMatch(/<th>total \(RTO\)<\/th><td>\d+m \d+s<\/td>/);
+    expect(html).toContain('<th>instance profile</th><td>associated');
+  });
+
+  it('draws every phase as a bar on the time axis, in the order the phases ran', async () => {
+    const png = join(dir, 'restored.png');
+    await screenshot(file, png);
+    const image = decodePng(readFileSync(png));
+    const bars = barsIn(html);
+
+    expect(bars.map((b) => b.phase)).toEqual(PHASES.map((p) => p.key));
+    const drawn = bars.map((bar) => ({ bar, found: findColour(image, hexToRgb(bar.fill)) }));
+    for (const { bar, found } of drawn) {
+      // The colour covers exactly the declared rectangle: width and height match, pixel for pixel.
+      expect({
+        phase: bar.phase,
+        width: found.right - found.left + 1,
+        height: found.bottom - found.top + 1,
+      }).toEqual({
+        phase: bar.phase,
+        width: bar.width,
+        height: bar.height,
+      });
+      expect(found.count).toBe(bar.width * bar.height);
+    }
+    // Every bar sits at its own x on the same axis (one page offset for all of them).
+    const offsets = new Set(drawn.map(({ bar, found }) => found.left - bar.x));
+    expect(offsets.size).toBe(1);
+    // The restore job dominates a restore; select happens first.
+    const widest = drawn.reduce((a, b) => (b.found.count > a.found.count ? b : a));
+    expect(widest.bar.phase).toBe('restoreJob');
+    expect(drawn[0]?.found.left).toBeLessThan(drawn[1]?.found.left ?? 0);
+    expect(findColour(image, hexToRgb(FAILED_COLOR)).count).toBe(0);
+  });
+
+  it('--json prints the path as one document', async () => {
+    const out = join(dir, 'again.html');
+
+    const { code, stdout } = await runInProcess(['report', name, '--out', out, '--json'], { env: world.env });
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      report: out,
+      executionArn: expect.stringContaining(name),
+      status: 'SUCCEEDED',
+    });
+  });
+});
+
+describe('the report of a failed restore', () => {
+  let world: CliEmulator;
+
+  beforeAll(async () => {
+    world = await startCliEmulator({
+      faults: {
+        restoreJob: { durationMinutes: 5, outcome: 'FAILED', statusMessage: 'Insufficient capacity' },
+      },
+    });
+  });
+
+  afterAll(() => world.stop());
+
+  it('draws the phase it failed in red, marks the failure, and says what to do next', async () => {
+    const { executionArn } = await startAndFinish(world);
+    const file = join(dir, 'failed.html');
+    const png = join(dir, 'failed.png');
+
+    const { code } = await runInProcess(['report', executionArn, '--out', file], { env: world.env });
+    const html = readFileSync(file, 'utf8');
+    await screenshot(file, png);
+    const image = decodePng(readFileSync(png));
+
+    expect(code).toBe(0);
+    const bars = barsIn(html);
+    expect(bars.map((b) => [b.phase, b.fill])).toEqual([
+      ['select', PHASES[0].color],
+      ['restoreJob', FAILED_COLOR],
+    ]);
+    const red = bars[1];
+    expect(findColour(image, hexToRgb(FAILED_COLOR)).count).toBeGreaterThanOrEqual(
+      (red?.width ?? 0) * (red?.height ?? 0),
+    );
+    expect(html).toContain('failed in PollRestoreJob');
+    expect(html).toContain('<code>RestoreJobFailedError</code>');
+    expect(html).toContain('ec2-restore recovery-points --instance-id i-0de00000000000001');
+    expect(fetchedResources(html)).toEqual([]);
+  });
+});

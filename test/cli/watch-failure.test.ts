@@ -1,0 +1,150 @@
+/**
+ * A restore that goes wrong, as the CLI tells it: a throttled API retried (with the reason), then
+ * a failed restore job: the error, the cause, the failed step and what to do next, exit 1. And
+ * Ctrl-C while watching stops the watcher, not the restore.
+ */
+import { spawn } from 'node:child_process';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { FAKE_CREDENTIALS } from '@local/emulator';
+import {
+  BIN,
+  type CliEmulator,
+  eventually,
+  runCli,
+  runInProcess,
+  startCliEmulator,
+} from '@test/helpers/cli-run';
+import { DEMO } from '@test/helpers/scenarios';
+
+const restore = ['--instance-id', DEMO.instance, '--ssh-port', '2222'];
+
+describe('a failed restore', () => {
+  let world: CliEmulator;
+
+  beforeAll(async () => {
+    world = await startCliEmulator({
+      faults: {
+        restoreJob: { durationMinutes: 5, outcome: 'FAILED', statusMessage: 'Insufficient capacity' },
+        // Three throttles outlast the Lambda's own SDK retries, so the state machine retries the step.
+        apiErrors: [
+          {
+            api: 'backup:StartRestoreJob',
+            code: 'ThrottlingException',
+            status: 400,
+            message: 'Rate exceeded',
+            times: 3,
+          },
+        ],
+      },
+    });
+  });
+
+  afterAll(() => world.stop());
+
+  it('shows the retry and its reason, then the error, cause, failed step and next steps, and exits 1', async () => {
+    const { code, stdout, stderr } = await runCli(
+      ['start', ...restore, '--wait', '--poll-interval', '0.1'],
+      world.env,
+    );
+
+    expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
+    expect(stdout).toMatch(
+      /StartRestoreJob\s+retry 1 after TransientAwsError: ThrottlingException: Rate exceeded/,
+    );
+    expect(stdout).toContain('Restore FAILED in PollRestoreJob');
+    expect(stdout).toMatch(/ error {4}RestoreJobFailedError\n/);
+    expect(stdout).toMatch(
+      / cause {4}PollRestoreJob failed: Restore job \S+ FAILED: "Insufficient capacity"/,
+    );
+    expect(stdout).toContain('What to do next:');
+    expect(stdout).toContain(`ec2-restore recovery-points --instance-id ${DEMO.instance}`);
+    expect(stdout).toMatch(/ec2-restore report arn:aws:states:\S+ --out restore\.html/);
+  });
+
+  it('status of the failed execution exits 1, and its --json names the error and the failed step', async () => {
+    const started = await runInProcess(['start', ...restore, '--json'], { env: world.env });
+    const { executionArn } = JSON.parse(started.stdout);
+    await world.emulator.sfn.waitForExecution(executionArn);
+
+    const human = await runInProcess(['status', executionArn], { env: world.env });
+    const json = await runInProcess(['status', executionArn, '--json'], { env: world.env });
+
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^status {5}FAILED$/m);
+    expect(human.stdout).toContain('Restore FAILED in PollRestoreJob');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      executionArn,
+      status: 'FAILED',
+      error: 'RestoreJobFailedError',
+      cause: expect.stringContaining('Insufficient capacity'),
+      failedStep: 'PollRestoreJob',
+      input: { instanceId: DEMO.instance, ssh: { port: 2222 } },
+      output: null,
+    });
+  });
+});
+
+describe('Ctrl-C while watching', () => {
+  let world: CliEmulator;
+  let sfn: SFNClient;
+
+  beforeAll(async () => {
+    // A ten-hour restore job: still running whenever the test presses Ctrl-C.
+    world = await startCliEmulator({ faults: { restoreJob: { durationMinutes: 600 } } });
+    sfn = new SFNClient({
+      endpoint: world.emulator.endpoint,
+      region: world.emulator.region,
+      credentials: FAKE_CREDENTIALS,
+    });
+  });
+
+  afterAll(async () => {
+    sfn.destroy();
+    await world.stop();
+  });
+
+  it('stops watching, leaves the restore running, says how to resume and exits 130', async () => {
+    const started = await runInProcess(['start', ...restore, '--json'], { env: world.env });
+    const { executionArn } = JSON.parse(started.stdout);
+    const child = spawn(process.execPath, [BIN, 'watch', executionArn, '--poll-interval', '0.1'], {
+      env: world.env as NodeJS.ProcessEnv,
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+
+    try {
+      await eventually('the restore job to be polled', () =>
+        /PollRestoreJob/.test(stdout) ? true : undefined,
+      );
+      child.kill('SIGINT');
+      const code = await exited;
+
+      expect(code).toBe(130);
+      expect(stdout).toContain('Stopped watching; the restore goes on (RUNNING). Resume with:');
+      expect(stdout).toContain(`  ec2-restore watch ${executionArn}`);
+      const after = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      expect(after.status).toBe('RUNNING');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('status of a running execution names the step it is in and how to follow it', async () => {
+    const started = await runInProcess(['start', ...restore, '--json'], { env: world.env });
+    const { executionArn } = JSON.parse(started.stdout);
+    await eventually('the restore job to start', async () => {
+      const { stdout } = await runInProcess(['status', executionArn, '--json'], { env: world.env });
+      return JSON.parse(stdout).currentStep === 'PollRestoreJob' ? true : undefined;
+    });
+
+    const { code, stdout } = await runInProcess(['status', executionArn], { env: world.env });
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('Restore RUNNING, now in PollRestoreJob');
+    expect(stdout).toContain(`Follow it: ec2-restore watch ${executionArn}`);
+  });
+});
