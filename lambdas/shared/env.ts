@@ -30,8 +30,12 @@ export const EnvSchemas = {
     ...common,
     /** Never poll more often than this. */
     POLL_MIN_SECONDS: seconds(15),
-    /** Never sleep longer than this between polls, however far the job is from done. */
-    POLL_MAX_SECONDS: seconds(600),
+    /**
+     * Never sleep longer than this between polls, however far the job is from done: the blind
+     * window if AWS's estimate is far too pessimistic. 30 minutes lets a job of up to about half
+     * an hour that keeps to its estimate finish in two polls.
+     */
+    POLL_MAX_SECONDS: seconds(1800),
   }),
   'wait-instance': z.object({
     ...common,

@@ -20,7 +20,9 @@
  *   EnsurePublicAddress    Elastic IP only when needed (policy auto/always/never), found by tag on re-run
  *   CheckSsh ⇄ WaitBeforeSshRetry                      real handshake with the original key
  *   IsTestMode → CleanUp   test mode: terminate the instance and release the address
- *   Report → Done          contract output (and the Backup validation result in test mode)
+ *   Report                 contract output (and the Backup validation result in test mode); it ends
+ *                          the execution itself, since a Succeed state after it would cost a
+ *                          transition and do nothing
  *
  * Every Task retries throttling/transient errors with jittered backoff and catches everything
  * else: the Catch records the failed step and goes to HandleFailure, which names the contract
@@ -110,8 +112,8 @@ export class RestoreInstanceWorkflow extends Construct {
     handleFailure.addCatch(failWithCleanupError, { errors: ['States.ALL'], resultPath: '$.handlerError' });
     handleFailure.next(failExecution);
 
-    const step = (name: TaskStateName, resultPath: string): tasks.LambdaInvoke => {
-      const task = this.task(name, props.functions, retry, taskTimeout, resultPath);
+    const step = (name: TaskStateName, resultPath: string, outputPath?: string): tasks.LambdaInvoke => {
+      const task = this.task(name, props.functions, retry, taskTimeout, resultPath, outputPath);
       const record = new sfn.Pass(this, recordFailureStateName(name), {
         result: sfn.Result.fromString(name),
         resultPath: '$.failedStep',
@@ -134,9 +136,8 @@ export class RestoreInstanceWorkflow extends Construct {
       },
     });
 
-    const report = step(States.Report, '$.output');
-    const done = new sfn.Succeed(this, States.Done, { outputPath: '$.output' });
-    report.next(done);
+    // Report is terminal: its result, at $.output, is the execution's output.
+    const report = step(States.Report, '$.output', '$.output');
 
     const cleanUp = step(States.CleanUp, '$.cleanup').next(report);
     const isTestMode = new sfn.Choice(this, States.IsTestMode)
@@ -193,6 +194,7 @@ export class RestoreInstanceWorkflow extends Construct {
     retry: Required<RetryPolicy>,
     timeout: Duration,
     resultPath: string,
+    outputPath?: string,
   ): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, name, {
       lambdaFunction: functions[TaskFunctions[name]],
@@ -201,6 +203,7 @@ export class RestoreInstanceWorkflow extends Construct {
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       resultPath,
+      outputPath,
       taskTimeout: sfn.Timeout.duration(timeout),
     });
     task.addRetry({

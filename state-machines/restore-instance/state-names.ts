@@ -29,7 +29,6 @@ export const States = {
   IsTestMode: 'IsTestMode',
   CleanUp: 'CleanUp',
   Report: 'Report',
-  Done: 'Done',
   HandleFailure: 'HandleFailure',
   FailExecution: 'FailExecution',
   FailWithCleanupError: 'FailWithCleanupError',

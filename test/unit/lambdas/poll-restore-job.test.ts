@@ -2,6 +2,7 @@ import { DescribeRestoreJobCommand, type DescribeRestoreJobOutput } from '@aws-s
 import { step } from '@lambdas/poll-restore-job/handler';
 import {
   NO_ESTIMATE_WAIT_SECONDS,
+  LANDING_MARGIN_SECONDS,
   nextPollSeconds,
   type PollRestoreJobDeps,
   type PollTiming,
@@ -17,7 +18,7 @@ import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
 const { clients, mocks } = mockAws();
 const MIN = 15;
-const MAX = 600;
+const MAX = 1800;
 const INSTANCE_ARN = `arn:aws:ec2:${IDS.region}:${IDS.account}:instance/${IDS.restoredInstance}`;
 const PASSROLE_MESSAGE =
   'You are not authorized to perform this operation. Encoded authorization failure message: ' +
@@ -223,7 +224,7 @@ describe('poll-restore-job', () => {
 
     const job = await pollRestoreJob(stateWith(startedJob({ startedAt: at(5).toISOString() })), deps(540));
 
-    expect(job.nextWaitSeconds).toBe(54);
+    expect(job.nextWaitSeconds).toBe(60 + LANDING_MARGIN_SECONDS);
   });
 
   it('runs through the Lambda handler with POLL_MIN_SECONDS and POLL_MAX_SECONDS', async () => {
@@ -242,16 +243,16 @@ describe('poll-restore-job', () => {
 });
 
 describe('nextPollSeconds', () => {
-  it('waits long on the first poll of a job expected to take 20 minutes', () => {
-    const wait = nextPollSeconds(timing({ now: at(60), expectedCompletionTimeMinutes: 20 }));
+  it('waits at most the maximum on the first poll of a job expected to take two hours', () => {
+    const wait = nextPollSeconds(timing({ now: at(60), expectedCompletionTimeMinutes: 120 }));
 
     expect(wait).toBe(MAX);
   });
 
-  it('waits about 90 % of the remaining time when that is within the bounds', () => {
-    const wait = nextPollSeconds(timing({ now: at(900), expectedCompletionTimeMinutes: 20 }));
+  it('waits until just after the expected end when that is within the bounds', () => {
+    const wait = nextPollSeconds(timing({ now: at(60), expectedCompletionTimeMinutes: 20 }));
 
-    expect(wait).toBe(270);
+    expect(wait).toBe(19 * 60 + LANDING_MARGIN_SECONDS);
   });
 
   it('waits short near the expected completion', () => {
@@ -270,13 +271,13 @@ describe('nextPollSeconds', () => {
   });
 
   it('extrapolates the progress rate when AWS gives no expected time', () => {
-    // 25 % in 5 minutes: 15 minutes to go; 90 % of that is 810 s, capped at the maximum.
-    const early = nextPollSeconds(timing({ now: at(300), percentDone: 25 }));
+    // 10 % in 5 minutes: 45 minutes to go, capped at the maximum.
+    const early = nextPollSeconds(timing({ now: at(300), percentDone: 10 }));
     // 90 % in 9 minutes: one minute to go.
     const late = nextPollSeconds(timing({ now: at(540), percentDone: 90 }));
 
     expect(early).toBe(MAX);
-    expect(late).toBe(54);
+    expect(late).toBe(60 + LANDING_MARGIN_SECONDS);
   });
 
   it('takes the earlier of the two estimates', () => {
@@ -284,7 +285,7 @@ describe('nextPollSeconds', () => {
       timing({ now: at(540), percentDone: 90, expectedCompletionTimeMinutes: 60 }),
     );
 
-    expect(wait).toBe(54);
+    expect(wait).toBe(60 + LANDING_MARGIN_SECONDS);
   });
 
   it('falls back to a steady rhythm without any estimate, treating 0 % and 0 minutes as none', () => {

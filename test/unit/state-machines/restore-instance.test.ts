@@ -121,7 +121,6 @@ describe('restore-instance state machine', () => {
       'IsSshDone',
       'IsTestMode',
       'Report',
-      'Done',
     ]);
   });
 
@@ -129,7 +128,7 @@ describe('restore-instance state machine', () => {
     const run = await runLocally(asl, {}, happyStubs('test'));
 
     expect(run.output).toEqual({ status: 'VALIDATED_AND_CLEANED_UP' });
-    expect(run.visited.slice(-4)).toEqual(['IsTestMode', 'CleanUp', 'Report', 'Done']);
+    expect(run.visited.slice(-3)).toEqual(['IsTestMode', 'CleanUp', 'Report']);
   });
 
   it('stops after planning on a dry run without starting a restore job', async () => {
@@ -143,7 +142,6 @@ describe('restore-instance state machine', () => {
       'PlanRestore',
       'IsDryRun',
       'Report',
-      'Done',
     ]);
   });
 
