@@ -1,0 +1,271 @@
+/**
+ * restore-fleet at 10, 100 and 500 instances: wall and simulated time, what the emulator holds,
+ * the fleet execution against Step Functions' hard limits (256 KiB payload, 25,000 history
+ * events), and the peak rate of calls per API (from the request log, per simulated second and per
+ * wall second) against the documented rate limits.
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
+import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '@local/sfn/execution';
+import { type BenchEmulator, peakPerSecond, startBenchEmulator } from '../harness';
+import { transitions } from '../history';
+import { judgeRate, rateLimitFor } from '../limits';
+import { int, kib, mark, seconds, type Table, type TargetCheck } from '../report';
+import { benchWorld, SELECTION_TAG, SSH_PORT } from '../scenario';
+
+export const FLEET_WALL_TARGET_SECONDS = 60;
+const TARGET_SIZE = 100;
+const MAX_CONCURRENCY = 40;
+
+export interface FleetSectionOptions {
+  readonly sizes: readonly number[];
+  readonly clockSpeed: number;
+  readonly jobMinutes: number;
+}
+
+export interface FleetRun {
+  readonly instances: number;
+  readonly status: string;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly succeeded: number | null;
+  readonly failed: number | null;
+  readonly childrenSucceeded: number;
+  readonly wallMs: number;
+  readonly simulatedSeconds: number;
+  readonly transitions: number;
+  readonly fleetHistoryEvents: number;
+  readonly largestPayload: { readonly bytes: number; readonly where: string };
+  readonly peakRssMb: number;
+  /** Per API: calls, peak per simulated second, peak per wall second. */
+  readonly apis: Record<string, { calls: number; peakSimulated: number; peakWall: number }>;
+}
+
+export interface FleetSection {
+  readonly options: FleetSectionOptions;
+  readonly runs: readonly FleetRun[];
+  readonly tables: readonly Table[];
+  readonly checks: readonly TargetCheck[];
+}
+
+export async function runFleetSection(options: FleetSectionOptions): Promise<FleetSection> {
+  const runs: FleetRun[] = [];
+  for (const size of options.sizes) runs.push(await runFleet(size, options));
+  return { options, runs, ...summarise(runs, options) };
+}
+
+async function runFleet(size: number, options: FleetSectionOptions): Promise<FleetRun> {
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  const bench = await startBenchEmulator(
+    benchWorld({ clockSpeed: options.clockSpeed, jobMinutes: Array(size).fill(options.jobMinutes) }),
+  );
+  try {
+    const began = Date.now();
+    const arn = await bench.start(
+      bench.emulator.stateMachineArns.restoreFleet,
+      {
+        tag: SELECTION_TAG,
+        maxConcurrency: MAX_CONCURRENCY,
+        defaults: { mode: 'test', ssh: { port: SSH_PORT } },
+      },
+      `bench-fleet-${size}`,
+    );
+    const fleet = await bench.finish(arn);
+    const wallMs = Date.now() - began;
+    const children = childHistories(bench);
+    const output = fleet.output as FleetOutput | null;
+    const first = fleet.history[0]?.timestamp?.getTime() ?? 0;
+    const last = fleet.history.at(-1)?.timestamp?.getTime() ?? first;
+    const entered = [fleet.history, ...children.map((c) => c.history)].flatMap((h) =>
+      h.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.timestamp?.getTime() ?? 0),
+    );
+    const apis = apiRates(bench);
+    apis['sfn:StateTransition'] = {
+      calls: entered.length,
+      peakSimulated: peakPerSecond(entered),
+      peakWall: Number.NaN,
+    };
+    apis['sfn:StartExecution(child)'] = {
+      calls: children.length,
+      peakSimulated: peakPerSecond(children.map((c) => c.startMs)),
+      peakWall: Number.NaN,
+    };
+    return {
+      instances: size,
+      status: fleet.status,
+      error: fleet.error,
+      cause: fleet.cause,
+      succeeded: output?.succeeded ?? null,
+      failed: output?.failed ?? null,
+      childrenSucceeded: children.filter((c) => c.status === 'SUCCEEDED').length,
+      wallMs,
+      simulatedSeconds: (last - first) / 1000,
+      transitions: transitions(fleet.history) + children.reduce((sum, c) => sum + transitions(c.history), 0),
+      fleetHistoryEvents: fleet.history.length,
+      largestPayload: largestPayload(fleet.history),
+      peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 1024 / 1024,
+      apis,
+    };
+  } finally {
+    clearInterval(sampler);
+    await bench.stop();
+  }
+}
+
+function childHistories(
+  bench: BenchEmulator,
+): { status: string; startMs: number; history: HistoryEvent[] }[] {
+  const items = [];
+  let nextToken: string | undefined;
+  do {
+    const page = bench.emulator.sfn.listExecutions({
+      stateMachineArn: bench.emulator.stateMachineArns.restoreInstance,
+      maxResults: 1000,
+      nextToken,
+    });
+    items.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return items.map((e) => ({
+    status: e.status ?? 'UNKNOWN',
+    startMs: e.startDate?.getTime() ?? 0,
+    history: bench.history(e.executionArn ?? ''),
+  }));
+}
+
+function apiRates(bench: BenchEmulator): FleetRun['apis'] {
+  const byApi = new Map<string, { sim: number[]; wall: number[] }>();
+  for (const call of bench.calls) {
+    const entry = byApi.get(call.api) ?? { sim: [], wall: [] };
+    entry.sim.push(call.simulatedMs);
+    entry.wall.push(call.wallMs);
+    byApi.set(call.api, entry);
+  }
+  return Object.fromEntries(
+    [...byApi].map(([api, { sim, wall }]) => [
+      api,
+      { calls: sim.length, peakSimulated: peakPerSecond(sim), peakWall: peakPerSecond(wall) },
+    ]),
+  );
+}
+
+/** The biggest state input/output or task result in the fleet's own history. */
+function largestPayload(history: readonly HistoryEvent[]): FleetRun['largestPayload'] {
+  let best = { bytes: 0, where: '—' };
+  for (const e of history) {
+    const candidates: [string | undefined, string][] = [
+      [e.stateEnteredEventDetails?.input, `${e.stateEnteredEventDetails?.name} input`],
+      [e.stateExitedEventDetails?.output, `${e.stateExitedEventDetails?.name} output`],
+      [e.lambdaFunctionSucceededEventDetails?.output, 'Lambda result'],
+    ];
+    for (const [text, where] of candidates) {
+      const bytes = text ? Buffer.byteLength(text) : 0;
+      if (bytes > best.bytes) best = { bytes, where };
+    }
+  }
+  return best;
+}
+
+function summarise(
+  runs: readonly FleetRun[],
+  options: FleetSectionOptions,
+): { tables: Table[]; checks: TargetCheck[] } {
+  const scale: Table = {
+    title: `Fleet scale (restore-fleet, test mode, maxConcurrency ${MAX_CONCURRENCY}, ${options.jobMinutes}-min jobs, clock x${options.clockSpeed})`,
+    columns: [
+      'Instances',
+      'Fleet',
+      'Children OK',
+      'Wall',
+      'Simulated',
+      'Transitions',
+      'Fleet events',
+      'Largest payload',
+      'Peak RSS',
+      'Target',
+      'Mark',
+    ],
+    rows: runs.map((r) => {
+      const targeted = r.instances === TARGET_SIZE;
+      const statusText = r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${r.status} ${r.error ?? ''}`.trim();
+      return [
+        String(r.instances),
+        statusText,
+        `${r.childrenSucceeded}/${r.instances}`,
+        seconds(r.wallMs / 1000),
+        `${(r.simulatedSeconds / 60).toFixed(0)} min`,
+        int(r.transitions),
+        `${r.fleetHistoryEvents} / ${MAX_HISTORY_EVENTS}`,
+        `${kib(r.largestPayload.bytes)} / ${kib(MAX_PAYLOAD_BYTES)}`,
+        `${r.peakRssMb.toFixed(0)} MiB`,
+        targeted ? `≤ ${FLEET_WALL_TARGET_SECONDS} s wall` : '—',
+        targeted ? mark(r.status === 'SUCCEEDED' && r.wallMs / 1000 <= FLEET_WALL_TARGET_SECONDS) : '—',
+      ];
+    }),
+    notes: [
+      ...runs
+        .filter((r) => r.status !== 'SUCCEEDED')
+        .map(
+          (r) =>
+            `${r.instances} instances: the fleet ended ${r.status} ${r.error ?? ''}: ${(r.cause ?? '').slice(0, 200)}`,
+        ),
+      ...runs
+        .filter((r) => r.largestPayload.bytes > 0)
+        .map(
+          (r) =>
+            `${r.instances} instances: largest payload ${r.largestPayload.bytes} bytes (${r.largestPayload.where}), ${(r.largestPayload.bytes / r.instances).toFixed(0)} bytes per instance → one fleet execution holds about ${Math.floor(MAX_PAYLOAD_BYTES / (r.largestPayload.bytes / r.instances))} instances.`,
+        ),
+      `Simulated time includes the emulator's own work scaled by x${options.clockSpeed}: CPU-bound runs stretch the simulated timeline, not only the wall clock.`,
+    ],
+  };
+
+  const largest = [...runs].reverse().find((r) => r.childrenSucceeded > 0) ?? runs.at(-1);
+  const apiNames = [...new Set(runs.flatMap((r) => Object.keys(r.apis)))].filter(
+    (a) => a !== 'sfn:StartExecution',
+  );
+  const rates: Table = {
+    title: 'Peak calls per second per API during the fleet runs, against documented limits',
+    columns: [
+      'API',
+      'Calls/restore',
+      ...runs.map((r) => `peak/s sim (${r.instances})`),
+      largest ? `peak/s wall (${largest.instances})` : 'peak/s wall',
+      'Limit (refill/burst)',
+      'vs limit',
+    ],
+    rows: apiNames.map((api) => {
+      const limit = rateLimitFor(api);
+      const worst = Math.max(...runs.map((r) => r.apis[api]?.peakSimulated ?? 0));
+      const perRestore = largest?.apis[api] ? largest.apis[api].calls / largest.instances : Number.NaN;
+      return [
+        api,
+        Number.isFinite(perRestore) ? perRestore.toFixed(1) : '—',
+        ...runs.map((r) => int(r.apis[api]?.peakSimulated)),
+        int(largest?.apis[api]?.peakWall),
+        limit.perSecond === null
+          ? '?'
+          : `${limit.perSecond}/${limit.burst ?? '?'}${limit.confirmed ? '' : ' (unconfirmed)'}`,
+        judgeRate(worst, limit),
+      ];
+    }),
+    notes: [
+      'Limits: bench/limits.ts — Step Functions from aws-facts.md E.1 (confirmed); EC2 and SSM figures are unconfirmed; Backup and IAM per-API rates were not checked ("?").',
+      'Per simulated second understates bursts at high clock speeds (the emulator serialises work that AWS runs in parallel, and each wall millisecond is many simulated ones); per wall second is what this one process served. Real bursts are bounded by maxConcurrency (40 children at once).',
+    ],
+  };
+  const target = runs.find((r) => r.instances === TARGET_SIZE);
+  const checks: TargetCheck[] = target
+    ? [
+        {
+          name: `${TARGET_SIZE}-instance fleet, wall`,
+          target: `≤ ${FLEET_WALL_TARGET_SECONDS} s`,
+          measured: `${seconds(target.wallMs / 1000)} (${target.status}, ${target.childrenSucceeded}/${target.instances} restored, clock x${options.clockSpeed})`,
+          pass: target.status === 'SUCCEEDED' && target.wallMs / 1000 <= FLEET_WALL_TARGET_SECONDS,
+        },
+      ]
+    : [];
+  return { tables: [scale, rates], checks };
+}

@@ -1,0 +1,362 @@
+/**
+ * One restore, ours against the naive baseline (the same workflow polling every 30 s): state
+ * transitions, Lambda invocations, detection latency and cost per restore, for restore jobs of
+ * fixed lengths and for jittered ~20-minute jobs. Each variant runs on its own emulator; all its
+ * restores run at once, one per backed-up instance, each with its own job duration.
+ */
+import type { EmulatorOptions } from '@local/emulator';
+import type { RestoreOutput } from '@shared/workflow-state';
+import { States } from '@state-machines/restore-instance/state-names';
+import { type BenchEmulator, median, seededRandom, startBenchEmulator } from '../harness';
+import {
+  entries,
+  firstEntered,
+  lambdaDurationsMs,
+  lambdaInvocations,
+  PHASES,
+  type PhaseName,
+  transitions,
+  transitionsByPhase,
+} from '../history';
+import { PUBLIC_IPV4_PER_HOUR, type RestoreCost, restoreCost } from '../prices';
+import { int, mark, seconds, type Table, type TargetCheck, usd } from '../report';
+import { benchWorld, DEMO_BOOT, restoreInput, sourceInstanceId } from '../scenario';
+
+export const TRANSITIONS_TARGET = 30;
+export const DETECTION_TARGET_SECONDS = 15;
+export const COST_TARGET_USD = 0.001;
+
+export type Variant = 'ours' | 'naive';
+
+const VARIANTS: Record<Variant, { label: string; functionEnv?: EmulatorOptions['functionEnv'] }> = {
+  ours: { label: 'ours' },
+  naive: {
+    label: 'naive 30 s',
+    functionEnv: { 'poll-restore-job': { POLL_MIN_SECONDS: '30', POLL_MAX_SECONDS: '30' } },
+  },
+};
+
+export interface RestoreSectionOptions {
+  readonly clockSpeed: number;
+  readonly fixedJobMinutes: readonly number[];
+  readonly jitteredRuns: number;
+  /** Jittered durations are uniform in [center − spread, center + spread] minutes. */
+  readonly jitter: { readonly centerMinutes: number; readonly spreadMinutes: number; readonly seed: number };
+}
+
+export interface RestoreRun {
+  readonly variant: Variant;
+  readonly kind: 'fixed' | 'jittered';
+  readonly jobMinutes: number;
+  readonly status: string;
+  readonly error: string | null;
+  readonly transitions: number;
+  readonly phases: Record<PhaseName, number>;
+  readonly lambdaInvocations: number;
+  readonly lambdaBilledMs: number;
+  readonly polls: number;
+  /** Simulated seconds from the job's COMPLETED to the workflow leaving its wait loop. */
+  readonly detectionSeconds: number | null;
+  /** Simulated seconds the test-mode Elastic IP existed (EnsurePublicAddress → CleanUp). */
+  readonly publicIpv4Seconds: number;
+  readonly cost: RestoreCost;
+}
+
+export interface RestoreSection {
+  readonly options: RestoreSectionOptions;
+  readonly wallMs: number;
+  readonly runs: readonly RestoreRun[];
+  readonly tables: readonly Table[];
+  readonly checks: readonly TargetCheck[];
+}
+
+export async function runRestoreSection(options: RestoreSectionOptions): Promise<RestoreSection> {
+  const began = Date.now();
+  const random = seededRandom(options.jitter.seed);
+  const jittered = Array.from({ length: options.jitteredRuns }, () => {
+    const { centerMinutes, spreadMinutes } = options.jitter;
+    // Whole seconds, so that no two jobs end on the same minute boundary.
+    return Math.round((centerMinutes - spreadMinutes + 2 * spreadMinutes * random()) * 60) / 60;
+  });
+  const plan = [
+    ...options.fixedJobMinutes.map((jobMinutes) => ({ kind: 'fixed' as const, jobMinutes })),
+    ...jittered.map((jobMinutes) => ({ kind: 'jittered' as const, jobMinutes })),
+  ];
+  const [ours, naive] = await Promise.all(
+    (['ours', 'naive'] as const).map((variant) => runVariant(variant, plan, options.clockSpeed)),
+  );
+  const runs = [...(ours ?? []), ...(naive ?? [])];
+  const { tables, checks } = summarise(runs, options);
+  return { options, wallMs: Date.now() - began, runs, tables, checks };
+}
+
+async function runVariant(
+  variant: Variant,
+  plan: readonly { kind: 'fixed' | 'jittered'; jobMinutes: number }[],
+  clockSpeed: number,
+): Promise<RestoreRun[]> {
+  const bench = await startBenchEmulator(
+    benchWorld({ clockSpeed, jobMinutes: plan.map((p) => p.jobMinutes) }),
+    VARIANTS[variant].functionEnv,
+  );
+  try {
+    const arns = await Promise.all(
+      plan.map((_, i) =>
+        bench.start(
+          bench.emulator.stateMachineArns.restoreInstance,
+          restoreInput(sourceInstanceId(i)),
+          `bench-${variant}-${i}`,
+        ),
+      ),
+    );
+    const finished = await Promise.all(arns.map((arn) => bench.finish(arn)));
+    return finished.map((execution, i) => measure(bench, variant, plan[i]!, execution, clockSpeed, i));
+  } finally {
+    await bench.stop();
+  }
+}
+
+function measure(
+  bench: BenchEmulator,
+  variant: Variant,
+  planned: { kind: 'fixed' | 'jittered'; jobMinutes: number },
+  execution: Awaited<ReturnType<BenchEmulator['finish']>>,
+  clockSpeed: number,
+  index: number,
+): RestoreRun {
+  const { history } = execution;
+  const world = bench.emulator.world;
+  const source = sourceInstanceId(index);
+  const job = [...world.restoreJobs.values()].find(
+    (j) => world.recoveryPoints.get(j.recoveryPointArn)?.instanceId === source,
+  );
+  // Leaving the wait loop: IsRestoreJobDone hands over to WaitForInstance.
+  const leftLoopAt = firstEntered(history, States.WaitForInstance);
+  const detectionSeconds =
+    job?.completedAt && leftLoopAt !== null ? (leftLoopAt - job.completedAt.getTime()) / 1000 : null;
+  const output = execution.output as RestoreOutput | null;
+  const addressFrom = firstEntered(history, States.EnsurePublicAddress);
+  const addressTo = firstEntered(history, States.Report);
+  const publicIpv4Seconds =
+    output?.elasticIp && addressFrom !== null && addressTo !== null ? (addressTo - addressFrom) / 1000 : 0;
+  const usage = {
+    transitions: transitions(history),
+    lambdaInvocations: lambdaInvocations(history),
+    lambdaBilledMs: lambdaDurationsMs(history, clockSpeed).reduce((a, b) => a + b, 0),
+    publicIpv4Seconds,
+  };
+  return {
+    variant,
+    kind: planned.kind,
+    jobMinutes: planned.jobMinutes,
+    status: execution.status,
+    error: execution.error,
+    ...usage,
+    phases: transitionsByPhase(history),
+    polls: entries(history, States.PollRestoreJob),
+    detectionSeconds,
+    cost: restoreCost(usage),
+  };
+}
+
+function summarise(
+  runs: readonly RestoreRun[],
+  options: RestoreSectionOptions,
+): { tables: Table[]; checks: TargetCheck[] } {
+  const pick = (variant: Variant, minutes: number) =>
+    runs.find((r) => r.variant === variant && r.kind === 'fixed' && r.jobMinutes === minutes);
+  const jitteredOf = (variant: Variant) => runs.filter((r) => r.variant === variant && r.kind === 'jittered');
+  const failed = runs.filter((r) => r.status !== 'SUCCEEDED');
+  const failureNote =
+    failed.length > 0
+      ? [
+          `${failed.length} restore(s) did not succeed: ${failed.map((r) => `${r.variant} ${r.jobMinutes} min ${r.status} ${r.error ?? ''}`).join('; ')}`,
+        ]
+      : [];
+  const { centerMinutes, spreadMinutes } = options.jitter;
+  const jitterLabel = `${centerMinutes - spreadMinutes}–${centerMinutes + spreadMinutes} min (median of ${options.jitteredRuns})`;
+
+  // --- transitions and invocations -------------------------------------------------------------
+  const countRows = options.fixedJobMinutes.map((minutes) => {
+    const o = pick('ours', minutes);
+    const n = pick('naive', minutes);
+    const targeted = minutes === 20;
+    return [
+      `${minutes} min`,
+      int(o?.transitions),
+      int(n?.transitions),
+      int(o?.polls),
+      int(n?.polls),
+      int(o?.lambdaInvocations),
+      int(n?.lambdaInvocations),
+      targeted ? `≤ ${TRANSITIONS_TARGET}` : '—',
+      targeted ? mark(o ? o.transitions <= TRANSITIONS_TARGET : null) : '—',
+    ];
+  });
+  const jo = jitteredOf('ours');
+  const jn = jitteredOf('naive');
+  if (jo.length > 0) {
+    const med = (rs: readonly RestoreRun[], f: (r: RestoreRun) => number) => int(median(rs.map(f)));
+    countRows.push([
+      jitterLabel,
+      med(jo, (r) => r.transitions),
+      med(jn, (r) => r.transitions),
+      med(jo, (r) => r.polls),
+      med(jn, (r) => r.polls),
+      med(jo, (r) => r.lambdaInvocations),
+      med(jn, (r) => r.lambdaInvocations),
+      '—',
+      '—',
+    ]);
+  }
+  const counts: Table = {
+    title: 'Transitions and Lambda invocations per restore (test mode)',
+    columns: [
+      'Restore job',
+      'Transitions ours',
+      'naive 30 s',
+      'Polls ours',
+      'naive 30 s',
+      'Lambda calls ours',
+      'naive 30 s',
+      'Target',
+      'Mark',
+    ],
+    rows: countRows,
+    notes: [
+      'Transitions = StateEntered events of the whole execution (what Standard bills). Polls = PollRestoreJob entries; each poll costs 3 transitions (Wait, Task, Choice).',
+      `Instance boot ${DEMO_BOOT.instanceBootSeconds} s, sshd ${DEMO_BOOT.sshBootDelaySeconds} s after running (the demo's world); test mode; clock x${options.clockSpeed}.`,
+      ...failureNote,
+    ],
+  };
+
+  // --- phases ------------------------------------------------------------------------------------
+  const o20 = pick('ours', 20);
+  const n20 = pick('naive', 20);
+  const phaseNames: PhaseName[] = [...PHASES.map((p) => p.name), 'failure path'];
+  const phases: Table = {
+    title: 'Where the transitions of a 20-minute restore go',
+    columns: ['Phase', 'ours', 'naive 30 s', 'States'],
+    rows: [
+      ...phaseNames.map((name) => [
+        name,
+        int(o20?.phases[name]),
+        int(n20?.phases[name]),
+        PHASES.find((p) => p.name === name)?.states.join(', ') ?? 'Record*Failure, HandleFailure, Fail*',
+      ]),
+      ['total', int(o20?.transitions), int(n20?.transitions), ''],
+    ],
+  };
+
+  // --- detection latency ------------------------------------------------------------------------
+  const latency = (rs: readonly RestoreRun[]) =>
+    rs.map((r) => r.detectionSeconds).filter((s): s is number => s !== null);
+  const oursLat = latency(jo);
+  const naiveLat = latency(jn);
+  const oursWorst = oursLat.length > 0 ? Math.max(...oursLat) : null;
+  const oursMedian = oursLat.length > 0 ? median(oursLat) : null;
+  const fixedLat = (variant: Variant) =>
+    options.fixedJobMinutes
+      .map((m) => `${m} min ${seconds(pick(variant, m)?.detectionSeconds ?? null)}`)
+      .join(', ');
+  const detection: Table = {
+    title: 'Detection latency: job COMPLETED → workflow leaves its wait loop (simulated)',
+    columns: ['Variant', 'Runs', 'Median', 'Worst', 'Target', 'Mark'],
+    rows: [
+      [
+        'ours',
+        String(oursLat.length),
+        seconds(oursMedian),
+        seconds(oursWorst),
+        `≤ ${DETECTION_TARGET_SECONDS} s`,
+        mark(oursWorst === null ? null : oursWorst <= DETECTION_TARGET_SECONDS),
+      ],
+      [
+        'naive 30 s',
+        String(naiveLat.length),
+        seconds(naiveLat.length > 0 ? median(naiveLat) : null),
+        seconds(naiveLat.length > 0 ? Math.max(...naiveLat) : null),
+        '—',
+        '—',
+      ],
+    ],
+    notes: [
+      `Jittered job durations ${centerMinutes} ± ${spreadMinutes} min (seed ${options.jitter.seed}): ${jo.map((r) => r.jobMinutes.toFixed(2)).join(', ')} min.`,
+      `Measured from the job's completedAt (emulator world) to WaitForInstance entered; includes the emulator's own time at x${options.clockSpeed} (1 ms of wall = ${(options.clockSpeed / 1000).toFixed(2)} s).`,
+      `Fixed jobs — ours: ${fixedLat('ours')}; naive: ${fixedLat('naive')}.`,
+    ],
+  };
+
+  // --- cost --------------------------------------------------------------------------------------
+  const costRows: string[][] = [];
+  for (const minutes of options.fixedJobMinutes) {
+    for (const variant of ['ours', 'naive'] as const) {
+      const r = pick(variant, minutes);
+      if (!r) continue;
+      const ok = r.cost.workflowUsd <= COST_TARGET_USD;
+      costRows.push([
+        `${minutes} min`,
+        VARIANTS[variant].label,
+        int(r.transitions),
+        usd(r.cost.sfnUsd),
+        usd(r.cost.lambdaRequestsUsd + r.cost.lambdaDurationUsd),
+        usd(r.cost.workflowUsd),
+        variant === 'ours' ? `≤ ${usd(COST_TARGET_USD)}` : '—',
+        variant === 'ours' ? mark(ok) : ok ? '(under)' : '(over)',
+        `${(r.publicIpv4Seconds / 60).toFixed(1)} min`,
+        usd(r.cost.publicIpv4Usd),
+      ]);
+    }
+  }
+  const oursFixed = options.fixedJobMinutes.map((m) => pick('ours', m)).filter((r) => r !== undefined);
+  const lambdaMs = oursFixed.flatMap((r) => [r.lambdaBilledMs / Math.max(1, r.lambdaInvocations)]);
+  const at1s = o20 ? restoreCost({ ...o20, lambdaBilledMs: o20.lambdaInvocations * 1000 }) : null;
+  const cost: Table = {
+    title: 'Cost per restore at list prices (us-east-1)',
+    columns: [
+      'Restore job',
+      'Variant',
+      'Transitions',
+      'Step Functions',
+      'Lambda',
+      'SFN + Lambda',
+      'Target',
+      'Mark',
+      'EIP held',
+      'Public IPv4',
+    ],
+    rows: costRows,
+    notes: [
+      'Prices: bench/prices.ts (aws-facts.md G): $0.025 per 1,000 transitions; Lambda arm64 256 MB, $0.0000133334 per GB-s, $0.20 per 1M requests; public IPv4 $0.005 per hour.',
+      `Lambda duration is measured in-process against the emulator (mean ${int(median(lambdaMs))} ms per invocation); on AWS each call adds network latency. Even billed at 1 s per invocation, the 20-min restore would cost ${at1s ? usd(at1s.workflowUsd) : '—'}.`,
+      `Public IPv4 is prorated per second here; at ${usd(PUBLIC_IPV4_PER_HOUR.usd)} per hour a whole started hour would be ${usd(PUBLIC_IPV4_PER_HOUR.usd)} (AWS's rounding not confirmed). Free-tier allowances are ignored. The instance and its EBS volumes are not included.`,
+    ],
+  };
+
+  const o = (m: number) => pick('ours', m);
+  const costChecks = options.fixedJobMinutes.map((m) => ({ m, r: o(m) })).filter((x) => x.r !== undefined);
+  const checks: TargetCheck[] = [
+    {
+      name: 'Transitions, 20-min restore',
+      target: `≤ ${TRANSITIONS_TARGET}`,
+      measured: o20
+        ? `${o20.transitions} (of which ${o20.phases['restore-job wait loop']} in the job wait loop)`
+        : '—',
+      pass: o20 ? o20.transitions <= TRANSITIONS_TARGET : null,
+    },
+    {
+      name: 'Detection latency',
+      target: `≤ ${DETECTION_TARGET_SECONDS} s`,
+      measured: `median ${seconds(oursMedian)}, worst ${seconds(oursWorst)} (${oursLat.length} runs)`,
+      pass: oursWorst === null ? null : oursWorst <= DETECTION_TARGET_SECONDS,
+    },
+    {
+      name: 'Cost per restore (SFN + Lambda)',
+      target: `≤ ${usd(COST_TARGET_USD)}`,
+      measured: costChecks.map(({ m, r }) => `${m} min ${usd(r!.cost.workflowUsd)}`).join(', '),
+      pass:
+        costChecks.length > 0 ? costChecks.every(({ r }) => r!.cost.workflowUsd <= COST_TARGET_USD) : null,
+    },
+  ];
+  return { tables: [counts, phases, detection, cost], checks };
+}
