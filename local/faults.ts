@@ -23,7 +23,7 @@ export class FaultInjector {
   readonly throttled = new Map<string, number>();
 
   constructor(private readonly faults: Faults) {
-    this.random = mulberry32(faults.throttle?.seed ?? 1);
+    this.random = seededRandom(faults.throttle?.seed ?? 1);
     this.remaining = new Map(faults.apiErrors.map((f, i) => [i, f.times]));
   }
 
@@ -47,7 +47,8 @@ export class FaultInjector {
   }
 }
 
-function mulberry32(seed: number): () => number {
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32): the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,9 +5,10 @@
  * restores run at once, one per backed-up instance, each with its own job duration.
  */
 import type { EmulatorOptions } from '@local/emulator';
+import { seededRandom } from '@local/faults';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { States } from '@state-machines/restore-instance/state-names';
-import { type BenchEmulator, median, seededRandom, startBenchEmulator } from '../harness';
+import { type BenchEmulator, median, startBenchEmulator } from '../harness';
 import {
   entries,
   firstEntered,

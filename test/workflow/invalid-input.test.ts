@@ -3,6 +3,7 @@
  * end as InvalidInputError naming the field, none may crash a handler, and none may reach AWS.
  * The generator is seeded, so a failure reproduces.
  */
+import { seededRandom } from '@local/faults';
 import { DEMO } from '@test/helpers/scenarios';
 import { explain, type Harness, startHarness, type WorkflowRun } from '@test/helpers/workflow-run';
 
@@ -56,17 +57,6 @@ const HOSTILE: readonly unknown[] = [
   { __proto__: { polluted: true } },
 ];
 
-/** mulberry32: a small seeded PRNG, so the same inputs come back on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ (t + t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
@@ -99,7 +89,7 @@ function acceptable(path: readonly string[], value: unknown): boolean {
 }
 
 function generateCases(count: number): Case[] {
-  const random = prng(20261129);
+  const random = seededRandom(20261129);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const cases: Case[] = [
     { input: {}, names: 'instanceId' },
