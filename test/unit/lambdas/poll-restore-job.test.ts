@@ -1,8 +1,8 @@
 import { DescribeRestoreJobCommand, type DescribeRestoreJobOutput } from '@aws-sdk/client-backup';
 import { step } from '@lambdas/poll-restore-job/handler';
 import {
-  NO_ESTIMATE_WAIT_SECONDS,
   LANDING_MARGIN_SECONDS,
+  NO_ESTIMATE_WAIT_SECONDS,
   nextPollSeconds,
   type PollRestoreJobDeps,
   type PollTiming,
