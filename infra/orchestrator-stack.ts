@@ -12,6 +12,9 @@ export class OrchestratorStack extends Stack {
     this.orchestrator = new RestoreOrchestrator(this, 'Orchestrator', props);
     // What the CLI and callers need after a deploy (EC2_RESTORE_STATE_MACHINE_ARN and so on).
     new CfnOutput(this, 'StateMachineArn', { value: this.orchestrator.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'FleetStateMachineArn', {
+      value: this.orchestrator.fleetStateMachine.stateMachineArn,
+    });
     new CfnOutput(this, 'RestoreRoleArn', { value: this.orchestrator.restoreRole.roleArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.orchestrator.notificationTopic.topicArn });
   }

@@ -54,7 +54,16 @@ export function restoreInstanceArn(options: RenderOptions = {}): string {
   return `arn:aws:states:${region}:${accountId}:stateMachine:restore-instance`;
 }
 
-export function renderRestoreFleetAsl(options: RenderOptions = {}): Asl {
+export interface FleetRenderOptions extends RenderOptions {
+  /**
+   * Largest fleet the inline Map runs. Tests lower it to take the Distributed Map with a few
+   * instances; the committed ASL and the emulator use the default.
+   * @default INLINE_MAP_MAX_TARGETS
+   */
+  readonly inlineMapMaxTargets?: number;
+}
+
+export function renderRestoreFleetAsl(options: FleetRenderOptions = {}): Asl {
   const stack = new Stack(new App(), 'Render');
   const fn = (id: AnyFunctionId) =>
     lambda.Function.fromFunctionArn(stack, `fn-${id}`, functionArn(id, options));
@@ -68,6 +77,7 @@ export function renderRestoreFleetAsl(options: RenderOptions = {}): Asl {
       'RestoreInstance',
       restoreInstanceArn(options),
     ),
+    inlineMapMaxTargets: options.inlineMapMaxTargets,
   });
   const graph = new sfn.StateGraph(sfn.Chain.start(workflow.startState).startState, 'restore-fleet');
   graph.timeout = workflow.timeout;

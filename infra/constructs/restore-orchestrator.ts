@@ -1,7 +1,8 @@
-import { FUNCTION_IDS, type FunctionId } from '@shared/env';
+import { FLEET_FUNCTION_IDS, type FleetFunctionId, FUNCTION_IDS, type FunctionId } from '@shared/env';
 import { TagKeys } from '@shared/tags';
+import { RestoreFleetWorkflow } from '@state-machines/restore-fleet/restore-fleet';
 import { RestoreInstanceWorkflow } from '@state-machines/restore-instance/restore-instance';
-import { Stack } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -51,6 +52,9 @@ export interface RestoreOrchestratorProps {
 export class RestoreOrchestrator extends Construct {
   readonly restoreRole: iam.Role;
   readonly stateMachine: sfn.StateMachine;
+  /** restore-fleet: many restore-instance executions, started and awaited by one execution. */
+  readonly fleetStateMachine: sfn.StateMachine;
+  readonly fleetFunctions: Readonly<Record<FleetFunctionId, IFunction>>;
   readonly functions: Readonly<Record<FunctionId, IFunction>>;
   readonly notificationTopic: sns.ITopic;
   readonly alarms: ExecutionAlarms;
@@ -132,32 +136,50 @@ export class RestoreOrchestrator extends Construct {
     this.functions = functions;
 
     const workflow = new RestoreInstanceWorkflow(this, 'Workflow', { functions });
-    this.stateMachine = new sfn.StateMachine(this, 'RestoreInstance', {
-      definitionBody: sfn.DefinitionBody.fromChainable(workflow.startState),
-      timeout: workflow.timeout,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'StateMachineLogs', {
-          retention: logs.RetentionDays.THREE_MONTHS,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
+    this.stateMachine = this.createStateMachine('RestoreInstance', 'StateMachineLogs', workflow);
+
+    const fleetFunctions = {} as Record<FleetFunctionId, IFunction>;
+    for (const step of FLEET_FUNCTION_IDS) {
+      fleetFunctions[step] = new StepFunction(this, pascal(step), { step, environment: {} }).function;
+    }
+    // Read-only. ListBackupVaults and ListTags take no vault ARN (ListTags is asked about EC2
+    // recovery points, whose ARNs are AMI ARNs), so they are on "*"; listing points is per vault.
+    const listPoints = new iam.PolicyStatement({
+      actions: ['backup:ListRecoveryPointsByBackupVault'],
+      resources: [`arn:${partition}:backup:${region}:${account}:backup-vault:*`],
     });
+    const resolveStatements = [
+      new iam.PolicyStatement({ actions: ['backup:ListBackupVaults', 'backup:ListTags'], resources: ['*'] }),
+      listPoints,
+    ];
+    for (const statement of resolveStatements) {
+      fleetFunctions['resolve-fleet-targets'].addToRolePolicy(statement);
+    }
     NagSuppressions.addResourceSuppressions(
-      this.stateMachine,
+      fleetFunctions['resolve-fleet-targets'],
+      wildcardSuppressions(resolveStatements),
+      true,
+    );
+    this.fleetFunctions = fleetFunctions;
+    // CDK grants what startExecution.sync:2 needs (StartExecution on restore-instance only,
+    // Describe/StopExecution on its executions, the StepFunctionsGetEventsForStepFunctionsExecutionRule
+    // rule) and, for the Distributed Map, what AWS documents for child workflow executions
+    // (StartExecution on this state machine, Describe/StopExecution on its executions, RedriveExecution
+    // on its Map Runs): https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html and
+    // https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html
+    const fleet = new RestoreFleetWorkflow(this, 'FleetWorkflow', {
+      functions: fleetFunctions,
+      restoreInstance: this.stateMachine,
+    });
+    this.fleetStateMachine = this.createStateMachine('RestoreFleet', 'FleetStateMachineLogs', fleet);
+    NagSuppressions.addResourceSuppressions(
+      this.fleetStateMachine,
       [
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'CDK grants lambda:InvokeFunction on each step function and its versions (<function arn>:*), and only on the step functions.',
-          appliesTo: [{ regex: '/^Resource::<[A-Za-z0-9]+Function[0-9A-F]{8}\\.Arn>:\\*$/' }],
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'X-Ray tracing and log delivery to CloudWatch Logs (logs:*LogDelivery*, DescribeLogGroups/ResourcePolicies) support no resource-level permissions.',
-          appliesTo: ['Resource::*'],
+            'states:DescribeExecution/StopExecution (and RedriveExecution on Map Runs) on the executions of restore-instance (startExecution.sync:2) and of this state machine (Distributed Map child workflows): execution names are only known at run time.',
+          appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*\\*$/' }],
         },
       ],
       true,
@@ -179,6 +201,43 @@ export class RestoreOrchestrator extends Construct {
       props.api === false
         ? undefined
         : new RestoreApi(this, 'Api', { stateMachine: this.stateMachine, ...props.api });
+  }
+
+  /** A state machine as this project deploys them: logs ALL with execution data, tracing, a timeout. */
+  private createStateMachine(
+    id: string,
+    logsId: string,
+    workflow: { readonly startState: sfn.IChainable; readonly timeout: Duration },
+  ): sfn.StateMachine {
+    const stateMachine = new sfn.StateMachine(this, id, {
+      definitionBody: sfn.DefinitionBody.fromChainable(workflow.startState),
+      timeout: workflow.timeout,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, logsId, { retention: logs.RetentionDays.THREE_MONTHS }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+    NagSuppressions.addResourceSuppressions(
+      stateMachine,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'CDK grants lambda:InvokeFunction on each step function and its versions (<function arn>:*), and only on the step functions.',
+          appliesTo: [{ regex: '/^Resource::<[A-Za-z0-9]+Function[0-9A-F]{8}\\.Arn>:\\*$/' }],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'X-Ray tracing and log delivery to CloudWatch Logs (logs:*LogDelivery*, DescribeLogGroups/ResourcePolicies) support no resource-level permissions.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+    return stateMachine;
   }
 
   private createTopic(): sns.Topic {
@@ -381,6 +440,12 @@ const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: st
     finding: '/^Resource::arn:.*:ssm:.*:parameter\\/.*\\*$/',
     reason:
       'One private key parameter per key pair id, named under the configured key-pair prefix only (ssm:GetParameter only).',
+  },
+  {
+    resource: /:backup-vault:\*$/,
+    finding: '/^Resource::arn:.*:backup:.*:backup-vault:\\*$/',
+    reason:
+      'The fleet lists recovery points in every vault when no vault is named (read-only ListRecoveryPointsByBackupVault).',
   },
   {
     resource: /:instance-profile\/\*$/,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { FunctionEnvironment, FunctionId } from '@shared/env';
+import type { AnyFunctionId, FunctionEnvironment } from '@shared/env';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 
 const ROOT = join(__dirname, '..', '..');
 
-export interface StepFunctionProps<F extends FunctionId> {
+export interface StepFunctionProps<F extends AnyFunctionId> {
   /** Which step: the code is `lambdas/<step>/handler.ts`. */
   readonly step: F;
   /** Typed from the step's env schema: a variable the step needs and infra forgets does not compile. */
@@ -26,7 +26,7 @@ export interface StepFunctionProps<F extends FunctionId> {
  * The one way this project builds a step Lambda: Node 22 on arm64, JSON logs into a log group
  * with retention, X-Ray tracing, and an esbuild bundle built locally (no Docker).
  */
-export class StepFunction<F extends FunctionId> extends Construct {
+export class StepFunction<F extends AnyFunctionId> extends Construct {
   readonly function: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: StepFunctionProps<F>) {

@@ -41,6 +41,8 @@ export interface UnusableTarget {
 export interface FleetPlan {
   readonly request: FleetRequest;
   readonly targets: readonly FleetTarget[];
+  /** targets.length: the state machine's Choice between the inline and the Distributed Map reads it. */
+  readonly targetCount: number;
   readonly unusable: readonly UnusableTarget[];
   /** Why the fleet is empty, when it is. */
   readonly note: string | null;
@@ -74,7 +76,8 @@ export async function resolveFleetTargets(
   });
 
   if (request.instanceIds) {
-    return { request, targets: request.instanceIds.map(target), unusable: [], note: null };
+    const targets = request.instanceIds.map(target);
+    return { request, targets, targetCount: targets.length, unusable: [], note: null };
   }
   const tag = request.tag as NonNullable<FleetRequest['tag']>;
   const vaults = request.backupVaultName ? [request.backupVaultName] : await listVaultNames(deps.backup);
@@ -115,9 +118,10 @@ export async function resolveFleetTargets(
         (latest?.StatusMessage ? ` ("${latest.StatusMessage}")` : ''),
     });
   });
-  if (targets.length > MAX_FLEET_TARGETS) {
+  // Sources without a usable point are results too, so they count against the payload.
+  if (targets.length + unusable.length > MAX_FLEET_TARGETS) {
     throw new InvalidInputError(
-      `${targets.length} instances match ${tag.key}=${tag.value}; one fleet execution takes at most ` +
+      `${targets.length + unusable.length} instances match ${tag.key}=${tag.value}; one fleet execution takes at most ` +
         `${MAX_FLEET_TARGETS}. Narrow the tag, or split the fleet by backupVaultName or instanceIds.`,
       ['tag'],
     );
@@ -133,7 +137,7 @@ export async function resolveFleetTargets(
       ? `No recovery point in vault(s) ${vaults.join(', ') || '(none)'} carries the tag ${tag.key}=${tag.value}` +
         ` (${resources.length} backed-up instance(s) looked at); nothing to restore.`
       : null;
-  return { request, targets, unusable, note };
+  return { request, targets, targetCount: targets.length, unusable, note };
 }
 
 /**

@@ -6,13 +6,16 @@
 import { z } from 'zod';
 import { BACKUP_VAULT_NAME, INSTANCE_ID, parseRequest, RestoreRequestSchema } from './restore-request';
 
-/** Inline Map iterations the fleet runs at once; AWS's inline Map allows up to 40 in parallel. */
+/** Iterations the fleet runs at once; an inline Map allows up to 40 in parallel. */
 export const MAX_FLEET_CONCURRENCY = 40;
 /**
- * Targets one inline-Map execution takes. Each child result is kept to a few hundred bytes so that
- * this many stay under Step Functions' 256 KiB state payload, and the history under 25,000 events.
+ * Instances one fleet execution takes, whichever Map runs it. Items and results travel in the
+ * execution's state (no S3 ItemReader/ResultWriter, which the local engine cannot run), so the
+ * whole fleet must fit Step Functions' 256 KiB payload: about 700 bytes per instance at the
+ * largest point (an id list, a long execution name, every child failed with a long cause),
+ * which a test checks against this number with a tenth to spare.
  */
-export const MAX_FLEET_TARGETS = 500;
+export const MAX_FLEET_TARGETS = 300;
 
 const field = RestoreRequestSchema.shape;
 

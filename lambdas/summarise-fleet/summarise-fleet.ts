@@ -1,34 +1,35 @@
 /**
  * Last step of restore-fleet: one result per instance (children that ran, and sources that had
- * nothing to restore), sorted by instance id, with the counts a person reads first.
+ * nothing to restore), sorted by instance id, with the counts a person reads first. The Map has
+ * already cut each child's result down (state-machines/restore-fleet), so that a fleet of
+ * MAX_FLEET_TARGETS fits Step Functions' 256 KiB payload; the full output stays in the child.
  */
 import type { UnusableTarget } from '../resolve-fleet-targets/resolve-fleet-targets';
 
-/** What RecordSuccess keeps of a child that succeeded (its full output stays in the child). */
+/** What RecordSuccess keeps of a child that succeeded. */
 export interface ChildSuccess {
   readonly instanceId: string;
   readonly executionArn: string;
   readonly status: string;
-  readonly output: Record<string, unknown>;
 }
 
-/** What RecordFailure caught: for a failed child, Cause is the child's DescribeExecution as JSON. */
-export interface CaughtFailure {
+/**
+ * What RecordChildFailure keeps of a child that failed (its own error and cause), or what
+ * RecordFailure caught when there was no child to read (it never started: no executionArn).
+ */
+export interface ChildFailure {
   readonly instanceId: string;
   readonly status: 'FAILED';
+  readonly executionArn?: string;
   readonly error: string;
   readonly cause: string;
 }
 
-export interface FailedResult {
-  readonly instanceId: string;
-  readonly status: 'FAILED';
+export interface FailedResult extends Omit<ChildFailure, 'executionArn'> {
   readonly executionArn: string | null;
-  readonly error: string;
-  readonly cause: string;
 }
 
-export type ChildResult = ChildSuccess | CaughtFailure;
+export type ChildResult = ChildSuccess | ChildFailure;
 
 export interface FleetOutput {
   readonly total: number;
@@ -44,42 +45,9 @@ export function summariseFleet(input: {
   readonly note: string | null;
 }): FleetOutput {
   const results = [
-    ...input.results.map((r) =>
-      r.status === 'FAILED' ? unpackFailure(r as CaughtFailure) : (r as ChildSuccess),
-    ),
+    ...input.results.map((r) => ('error' in r ? { ...r, executionArn: r.executionArn ?? null } : r)),
     ...input.unusable.map((u) => ({ ...u, executionArn: null })),
   ].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   const failed = results.filter((r) => r.status === 'FAILED').length;
   return { total: results.length, succeeded: results.length - failed, failed, note: input.note, results };
-}
-
-/**
- * A child that ran and failed reaches the Map's Catch as States.TaskFailed with its
- * DescribeExecution as the cause: report the child's own error (e.g. RestoreJobFailedError) and
- * cause. Anything else (the child could not be started at all) is reported as it was caught.
- */
-function unpackFailure(failure: CaughtFailure): FailedResult {
-  const child = parseObject(failure.cause);
-  if (failure.error === 'States.TaskFailed' && child && typeof child.ExecutionArn === 'string') {
-    return {
-      instanceId: failure.instanceId,
-      status: 'FAILED',
-      executionArn: child.ExecutionArn,
-      error:
-        typeof child.Error === 'string' ? child.Error : `child execution ${String(child.Status ?? 'FAILED')}`,
-      cause: typeof child.Cause === 'string' ? child.Cause : '',
-    };
-  }
-  return { ...failure, executionArn: null };
-}
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
 }

@@ -6,20 +6,22 @@
  *   ResolveTargets    validate; explicit ids, or a tag matched on the recovery points' tags
  *                     (InvalidInputError ends the fleet; sources without a usable point are
  *                     carried to the report, not dropped)
- *   RestoreEach       inline Map, MaxConcurrency from the request, over the targets:
+ *   ChooseMapMode     up to INLINE_MAP_MAX_TARGETS targets: RestoreEach, an inline Map;
+ *                     more: RestoreEachDistributed, a Distributed Map (one child workflow
+ *                     execution per iteration, so the fleet's own history stays small).
+ *                     Both run the same iteration, built once per Map by restoreIteration():
  *     RestoreInstance   states:startExecution.sync:2 of restore-instance, named from the fleet's
  *                       own execution name so that re-running the fleet starts no second restore;
  *                       throttling and execution limits are retried with jittered backoff
- *     RecordSuccess / RecordFailure
- *                       a few hundred bytes per instance (the full output stays in the child),
- *                       so a failing child never stops the others
+ *     RecordSuccess     instance, status and child execution ARN (the full output stays in the child)
+ *     RecordFailure     a failed child is reduced to its own error and cause (ReadChildFailure);
+ *                       anything else (the child never started) is kept as caught. A failing
+ *                       child never stops the others.
  *   Summarise         counts and one result per instance
  *
- * Inline Map versus Distributed Map: an inline Map keeps every iteration's events in this
- * execution's history (≈ 12 per instance against the 25,000-event limit) and its results in the
- * 256 KiB state payload, so one fleet execution takes at most MAX_FLEET_TARGETS (500) instances
- * and 40 in parallel. Larger fleets are split (by vault, by tag, by id list) into several fleet
- * executions; see state-machines/README.md.
+ * No ItemReader and no ResultWriter: items come from ResolveTargets and results come back in the
+ * state, so the whole fleet must fit Step Functions' 256 KiB payload whichever Map runs it. That,
+ * not the Map, is what MAX_FLEET_TARGETS is sized by. See state-machines/README.md.
  */
 import { ErrorNames } from '@shared/errors';
 import { Duration } from 'aws-cdk-lib';
@@ -32,14 +34,39 @@ import { RETRYABLE_ERRORS } from '../restore-instance/restore-instance';
 export const FleetStates = {
   InitialiseState: 'InitialiseState',
   ResolveTargets: 'ResolveTargets',
+  ChooseMapMode: 'ChooseMapMode',
   RestoreEach: 'RestoreEach',
+  RestoreEachDistributed: 'RestoreEachDistributed',
   RestoreInstance: 'RestoreInstance',
   RecordSuccess: 'RecordSuccess',
+  IsChildFailure: 'IsChildFailure',
+  ReadChildFailure: 'ReadChildFailure',
+  RecordChildFailure: 'RecordChildFailure',
   RecordFailure: 'RecordFailure',
   Summarise: 'Summarise',
   FailFleet: 'FailFleet',
   Done: 'Done',
 } as const;
+
+export type MapMode = 'inline' | 'distributed';
+
+/**
+ * State names are unique across a whole state machine, Map iterations included: the iteration
+ * states of the Distributed Map carry a suffix.
+ */
+export function iterationStateName(name: string, mode: MapMode): string {
+  return mode === 'inline' ? name : `${name}Distributed`;
+}
+
+/**
+ * Fleets up to this size run in an inline Map, larger ones in a Distributed Map. An inline Map
+ * writes every iteration into the fleet's own history: about 12 events per instance, up to about
+ * 45 when a child's start is retried for throttling, so 100 targets stay under 4,500 of the
+ * 25,000 events an execution may have, with room to spare. Beyond that a Distributed Map keeps
+ * each iteration's events in its own child workflow execution. (Parallelism is no reason to
+ * switch: maxConcurrency is at most 40, which is what an inline Map allows.)
+ */
+export const INLINE_MAP_MAX_TARGETS = 100;
 
 /** Errors of the child-execution integration that mean "too fast", not "the restore failed". */
 export const CHILD_START_RETRYABLE_ERRORS = [
@@ -58,6 +85,12 @@ export interface RestoreFleetWorkflowProps {
   readonly restoreInstance: sfn.IStateMachine;
   /** @default 5 days: a fleet of restores that each may take a day, 40 at a time */
   readonly timeout?: Duration;
+  /**
+   * Largest fleet run by the inline Map; larger ones take the Distributed Map. Lower it only to
+   * exercise the distributed branch with a few instances (tests).
+   * @default INLINE_MAP_MAX_TARGETS
+   */
+  readonly inlineMapMaxTargets?: number;
 }
 
 export class RestoreFleetWorkflow extends Construct {
@@ -72,6 +105,7 @@ export class RestoreFleetWorkflow extends Construct {
       fn: IFunction,
       payload: sfn.TaskInput | undefined,
       resultPath: string,
+      outputPath?: string,
     ) => {
       const task = new tasks.LambdaInvoke(this, name, {
         lambdaFunction: fn,
@@ -79,6 +113,7 @@ export class RestoreFleetWorkflow extends Construct {
         retryOnServiceExceptions: false,
         ...(payload && { payload }),
         resultPath,
+        ...(outputPath && { outputPath }),
         taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
       });
       task.addRetry({
@@ -114,19 +149,62 @@ export class RestoreFleetWorkflow extends Construct {
     );
     resolve.addCatch(failFleet, { errors: ['States.ALL'], resultPath: '$.failure' });
 
-    const restoreInstance = new tasks.StepFunctionsStartExecution(this, FleetStates.RestoreInstance, {
-      stateMachine: props.restoreInstance,
+    // The results replace the targets they came from, so the state never holds both: that is
+    // what lets MAX_FLEET_TARGETS instances fit the 256 KiB payload.
+    const mapProps = {
+      itemsPath: '$.plan.targets',
+      maxConcurrencyPath: '$.plan.request.maxConcurrency',
+      itemSelector: { 'target.$': '$$.Map.Item.Value' },
+      resultPath: '$.plan.targets',
+    };
+    const restoreEach = new sfn.Map(this, FleetStates.RestoreEach, mapProps);
+    restoreEach.itemProcessor(this.restoreIteration(props.restoreInstance, 'inline'));
+    // Items come from the state and results go back into it (no ItemReader, no ResultWriter):
+    // the local engine supports neither, and the fleet fits the payload limit without them.
+    const restoreEachDistributed = new sfn.DistributedMap(this, FleetStates.RestoreEachDistributed, {
+      ...mapProps,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+    });
+    restoreEachDistributed.itemProcessor(this.restoreIteration(props.restoreInstance, 'distributed'));
+
+    const summarise = lambdaStep(
+      FleetStates.Summarise,
+      props.functions['summarise-fleet'],
+      sfn.TaskInput.fromObject({
+        'execution.$': '$.execution',
+        'results.$': '$.plan.targets',
+        'unusable.$': '$.plan.unusable',
+        'note.$': '$.plan.note',
+      }),
+      '$.output',
+      // Only the summary goes on: the Map's results are then never held twice.
+      '$.output',
+    );
+    summarise.addCatch(failFleet, { errors: ['States.ALL'], resultPath: '$.failure' });
+    summarise.next(new sfn.Succeed(this, FleetStates.Done));
+    restoreEach.next(summarise);
+    restoreEachDistributed.next(summarise);
+
+    const inlineMax = props.inlineMapMaxTargets ?? INLINE_MAP_MAX_TARGETS;
+    this.startState = initialise
+      .next(resolve)
+      .next(
+        new sfn.Choice(this, FleetStates.ChooseMapMode)
+          .when(sfn.Condition.numberGreaterThan('$.plan.targetCount', inlineMax), restoreEachDistributed)
+          .otherwise(restoreEach),
+      );
+  }
+
+  /** One target's restore: start its child, wait for it, and record a compact result either way. */
+  private restoreIteration(restoreInstanceMachine: sfn.IStateMachine, mode: MapMode): sfn.IChainable {
+    const name = (state: string) => iterationStateName(state, mode);
+    const restoreInstance = new tasks.StepFunctionsStartExecution(this, name(FleetStates.RestoreInstance), {
+      stateMachine: restoreInstanceMachine,
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       name: sfn.JsonPath.stringAt('$.target.executionName'),
       input: sfn.TaskInput.fromJsonPathAt('$.target.input'),
       associateWithParent: false,
-      resultSelector: {
-        'executionArn.$': '$.ExecutionArn',
-        'status.$': '$.Output.status',
-        'instance.$': '$.Output.instance',
-        'publicAddress.$': '$.Output.publicAddress',
-        'recoveryPointArn.$': '$.Output.recoveryPoint.arn',
-      },
+      resultSelector: { 'executionArn.$': '$.ExecutionArn', 'status.$': '$.Output.status' },
       resultPath: '$.child',
     });
     restoreInstance.addRetry({
@@ -137,21 +215,19 @@ export class RestoreFleetWorkflow extends Construct {
       maxDelay: Duration.seconds(120),
       jitterStrategy: sfn.JitterType.FULL,
     });
-    const recordSuccess = new sfn.Pass(this, FleetStates.RecordSuccess, {
+    const recordSuccess = new sfn.Pass(this, name(FleetStates.RecordSuccess), {
       parameters: {
         'instanceId.$': '$.target.instanceId',
         'executionArn.$': '$.child.executionArn',
         'status.$': '$.child.status',
-        output: {
-          'instance.$': '$.child.instance',
-          'publicAddress.$': '$.child.publicAddress',
-          'recoveryPointArn.$': '$.child.recoveryPointArn',
-        },
       },
     });
-    // The Cause of a failed child is its DescribeExecution as JSON (Error, Cause, ExecutionArn);
-    // Summarise unpacks it, because a Pass state cannot parse what might not be JSON.
-    const recordFailure = new sfn.Pass(this, FleetStates.RecordFailure, {
+
+    // A child that ran and failed reaches the Catch as States.TaskFailed with its
+    // DescribeExecution as JSON in Cause (about 1 KB: input, dates, ARNs). Only its own Error and
+    // Cause are kept. The Choice makes sure the fields are there, because a Pass cannot catch
+    // the States.Runtime error of a missing field or of parsing what is not JSON.
+    const recordFailure = new sfn.Pass(this, name(FleetStates.RecordFailure), {
       parameters: {
         'instanceId.$': '$.target.instanceId',
         status: 'FAILED',
@@ -159,34 +235,33 @@ export class RestoreFleetWorkflow extends Construct {
         'cause.$': '$.failure.Cause',
       },
     });
-    restoreInstance.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
-
-    const restoreEach = new sfn.Map(this, FleetStates.RestoreEach, {
-      itemsPath: '$.plan.targets',
-      maxConcurrencyPath: '$.plan.request.maxConcurrency',
-      itemSelector: { 'target.$': '$$.Map.Item.Value' },
-      resultPath: '$.results',
+    const recordChildFailure = new sfn.Pass(this, name(FleetStates.RecordChildFailure), {
+      parameters: {
+        'instanceId.$': '$.target.instanceId',
+        status: 'FAILED',
+        'executionArn.$': '$.child.ExecutionArn',
+        'error.$': '$.child.Error',
+        'cause.$': '$.child.Cause',
+      },
     });
-    restoreEach.itemProcessor(restoreInstance.next(recordSuccess));
-
-    const summarise = lambdaStep(
-      FleetStates.Summarise,
-      props.functions['summarise-fleet'],
-      sfn.TaskInput.fromObject({
-        'execution.$': '$.execution',
-        'results.$': '$.results',
-        'unusable.$': '$.plan.unusable',
-        'note.$': '$.plan.note',
-      }),
-      '$.output',
-    );
-    summarise.addCatch(failFleet, { errors: ['States.ALL'], resultPath: '$.failure' });
-
-    this.startState = initialise
-      .next(resolve)
-      .next(restoreEach)
-      .next(summarise)
-      .next(new sfn.Succeed(this, FleetStates.Done, { outputPath: '$.output' }));
+    const readChildFailure = new sfn.Pass(this, name(FleetStates.ReadChildFailure), {
+      parameters: { 'target.$': '$.target', 'child.$': 'States.StringToJson($.failure.Cause)' },
+    });
+    const jsonField = (field: string) => sfn.Condition.stringMatches('$.failure.Cause', `*"${field}":*`);
+    const isChildFailure = new sfn.Choice(this, name(FleetStates.IsChildFailure))
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.stringEquals('$.failure.Error', 'States.TaskFailed'),
+          sfn.Condition.stringMatches('$.failure.Cause', '{*}'),
+          jsonField('ExecutionArn'),
+          jsonField('Error'),
+          jsonField('Cause'),
+        ),
+        readChildFailure.next(recordChildFailure),
+      )
+      .otherwise(recordFailure);
+    restoreInstance.addCatch(isChildFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    return restoreInstance.next(recordSuccess);
   }
 }
 

@@ -1,4 +1,4 @@
-import { EnvSchemas, FUNCTION_IDS } from '@shared/env';
+import { EnvSchemas, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -96,11 +96,109 @@ describe('orchestrator stack: IAM', () => {
   });
 });
 
+describe('orchestrator stack: restore-fleet', () => {
+  const fleetRole = () => logicalId(orchestrator.fleetStateMachine.role);
+  const restoreInstance = logicalId(orchestrator.stateMachine);
+  const fleet = logicalId(orchestrator.fleetStateMachine);
+  const executionsOf = (machine: string, suffix: string) => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':states:us-east-1:123456789012:execution:',
+        { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: machine }] }] },
+        suffix,
+      ],
+    ],
+  });
+
+  it('lets the fleet start executions of restore-instance and of itself (Distributed Map) only', () => {
+    const starts = statementsOfRole(template, fleetRole()).filter((s) =>
+      actionsOf(s).includes('states:StartExecution'),
+    );
+
+    expect(starts.map((s) => s.Resource)).toEqual(
+      expect.arrayContaining([{ Ref: restoreInstance }, { Ref: fleet }]),
+    );
+    expect(starts).toHaveLength(2);
+  });
+
+  it('lets the fleet describe and stop only the executions of those two state machines', () => {
+    const statements = statementsOfRole(template, fleetRole());
+    const describes = statements.filter((s) => actionsOf(s).includes('states:DescribeExecution'));
+
+    expect(describes.map((s) => [actionsOf(s).sort(), s.Resource])).toEqual(
+      expect.arrayContaining([
+        [['states:DescribeExecution', 'states:StopExecution'], executionsOf(restoreInstance, '*')],
+        [['states:DescribeExecution', 'states:StopExecution'], executionsOf(fleet, ':*')],
+      ]),
+    );
+    expect(describes).toHaveLength(2);
+  });
+
+  it('lets the fleet manage only the EventBridge rule that startExecution.sync:2 uses', () => {
+    const events = statementsOfRole(template, fleetRole()).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('events:')),
+    );
+
+    expect(events).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':events:us-east-1:123456789012:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('gives resolve-fleet-targets read-only Backup listing, recovery points per vault', () => {
+    const role = orchestrator.fleetFunctions['resolve-fleet-targets'].role!;
+    const backup = statementsOfRole(template, logicalId(role)).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('backup:')),
+    );
+
+    expect(backup).toEqual([
+      { Effect: 'Allow', Action: ['backup:ListBackupVaults', 'backup:ListTags'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: 'backup:ListRecoveryPointsByBackupVault',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':backup:us-east-1:123456789012:backup-vault:*'],
+          ],
+        },
+      },
+    ]);
+    expect(backup.every((s) => s.Condition === undefined)).toBe(true);
+  });
+
+  it('logs ALL with execution data, traces, times out, and outputs the fleet state machine ARN', () => {
+    const resource = template.toJSON().Resources[fleet];
+
+    expect(resource.Properties).toMatchObject({
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(JSON.stringify(resource.Properties.DefinitionString)).toMatch(/\\"TimeoutSeconds\\":432000/);
+    template.hasOutput('FleetStateMachineArn', { Value: { Ref: fleet } });
+  });
+});
+
 describe('orchestrator stack: functions, logs and tracing', () => {
   it('runs every step Lambda on Node 22 arm64 with tracing and JSON logs', () => {
     const functions = template.findResources('AWS::Lambda::Function');
 
-    expect(Object.keys(functions)).toHaveLength(FUNCTION_IDS.length);
+    expect(Object.keys(functions)).toHaveLength(FUNCTION_IDS.length + FLEET_FUNCTION_IDS.length);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',

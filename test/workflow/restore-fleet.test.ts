@@ -2,9 +2,19 @@
  * restore-fleet on the emulator: the real fleet ASL starting real restore-instance children
  * (states:startExecution.sync:2), with the real Lambda code, against the emulated world.
  */
+import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import type { ScenarioInput } from '@local/scenario';
+import { renderRestoreFleetAsl } from '@state-machines/render';
+import { FleetStates } from '@state-machines/restore-fleet/restore-fleet';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
-import { explain, type Harness, leakedSecrets, startHarness } from '@test/helpers/workflow-run';
+import {
+  explain,
+  type Harness,
+  leakedSecrets,
+  startHarness,
+  type WorkflowRun,
+} from '@test/helpers/workflow-run';
 
 let harness: Harness;
 afterEach(() => harness.stop());
@@ -88,6 +98,35 @@ describe('restore-fleet on the emulator', () => {
     expect(leakedSecrets(harness, r)).toEqual([]);
   });
 
+  it('takes the Distributed Map above the inline limit (lowered to 2 here) and restores every instance', async () => {
+    // Prepare: the same fleet ASL with the inline limit at 2, deployed next to the real one.
+    harness = await startHarness(fleetScenario(3, { ...base.faults, elasticIpQuota: 20 }));
+    const { sfn, region, accountId } = harness.emulator;
+    const { stateMachineArn } = sfn.createStateMachine({
+      name: 'restore-fleet-inline-limit-2',
+      definition: JSON.stringify(renderRestoreFleetAsl({ region, accountId, inlineMapMaxTargets: 2 })),
+      roleArn: `arn:aws:iam::${accountId}:role/ec2-restore-state-machine`,
+    });
+
+    // Act
+    const r = await runOn(stateMachineArn, {
+      instanceIds: [fleetId(0), fleetId(1), fleetId(2)],
+      defaults: { mode: 'test', ssh: { port: 2222 } },
+    });
+
+    // Assess
+    explain(r, () => {
+      const maps = r.history
+        .filter((e) => e.type === 'MapStateEntered')
+        .map((e) => e.stateEnteredEventDetails?.name);
+      expect(maps).toEqual([FleetStates.RestoreEachDistributed]);
+      expect(r.status).toBe('SUCCEEDED');
+      expect(r.output).toMatchObject({ total: 3, succeeded: 3, failed: 0 });
+      expect(r.output?.results.map((x) => x.status)).toEqual(Array(3).fill('VALIDATED_AND_CLEANED_UP'));
+    });
+    expect(liveRestored()).toEqual([]);
+  });
+
   it('answers a tag that matches nothing with an empty result that says so, not a failure', async () => {
     harness = await startHarness(fleetScenario(2));
 
@@ -134,3 +173,26 @@ describe('restore-fleet on the emulator', () => {
     });
   });
 });
+
+/** Runs a fleet on a state machine the harness does not know by name, and reads its history. */
+async function runOn(
+  stateMachineArn: string,
+  input: Record<string, unknown>,
+): Promise<WorkflowRun<FleetOutput>> {
+  const { executionArn } = await harness.sfn.send(
+    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
+  );
+  if (!executionArn) throw new Error('StartExecution returned no execution ARN');
+  const described = await harness.emulator.sfn.waitForExecution(executionArn);
+  const { events = [] } = await harness.sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+  );
+  return {
+    executionArn,
+    status: described.status ?? 'UNKNOWN',
+    output: described.output ? (JSON.parse(described.output) as FleetOutput) : null,
+    error: described.error ?? null,
+    cause: described.cause ?? null,
+    history: events,
+  };
+}

@@ -20,6 +20,7 @@ const arn = (id: string) => `arn:aws:ec2:us-east-1:123456789012:instance/${id}`;
 const A = 'i-0000000000000000a';
 const B = 'i-0000000000000000b';
 const C = 'i-0000000000000000c';
+const D = 'i-0000000000000000d';
 
 function point(
   instanceId: string,
@@ -136,28 +137,30 @@ describe('resolve-fleet-targets', () => {
 });
 
 describe('summarise-fleet', () => {
-  it("counts and sorts every result, children and unusable sources alike, with a failed child's own error", () => {
+  it('counts and sorts every result, children and unusable sources alike, marking those without a child', () => {
     const output = summariseFleet({
       results: [
-        { instanceId: B, executionArn: 'arn:b', status: 'RESTORED', output: {} },
+        { instanceId: B, executionArn: 'arn:b', status: 'RESTORED' },
         {
           instanceId: A,
           status: 'FAILED',
-          error: 'States.TaskFailed',
-          cause: JSON.stringify({
-            ExecutionArn: 'arn:a',
-            Status: 'FAILED',
-            Error: 'PublicAddressError',
-            Cause: 'quota',
-          }),
+          executionArn: 'arn:a',
+          error: 'PublicAddressError',
+          cause: 'quota',
+        },
+        {
+          instanceId: D,
+          status: 'FAILED',
+          error: 'StepFunctions.ExecutionLimitExceededException',
+          cause: 'too many',
         },
       ],
       unusable: [{ instanceId: C, status: 'FAILED', error: 'NoRecoveryPointError', cause: 'none COMPLETED' }],
       note: null,
     });
 
-    expect(output).toMatchObject({ total: 3, succeeded: 1, failed: 2 });
-    expect(output.results.map((r) => r.instanceId)).toEqual([A, B, C]);
+    expect(output).toMatchObject({ total: 4, succeeded: 1, failed: 3 });
+    expect(output.results.map((r) => r.instanceId)).toEqual([A, B, C, D]);
     expect(output.results[0]).toEqual({
       instanceId: A,
       status: 'FAILED',
@@ -166,5 +169,9 @@ describe('summarise-fleet', () => {
       cause: 'quota',
     });
     expect(output.results[2]).toMatchObject({ error: 'NoRecoveryPointError', executionArn: null });
+    expect(output.results[3]).toMatchObject({
+      error: expect.stringMatching(/ExecutionLimit/),
+      executionArn: null,
+    });
   });
 });
