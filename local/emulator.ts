@@ -5,6 +5,7 @@
  * same handlers, environment and SDK clients they have in AWS (pointed at this endpoint).
  */
 import './polyfills';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { functionEnvironments } from '@infra/function-environments';
 import { FLEET_STEPS, STEPS } from '@lambdas/steps';
@@ -63,6 +64,11 @@ export interface Emulator {
   readonly lambdaLogs: readonly string[];
   /** Lambda invocations per function id. */
   readonly invocations: ReadonlyMap<AnyFunctionId, number>;
+  /**
+   * Simulated seconds the step Lambdas of an execution spent pausing inside their calls
+   * (shared/in-call-wait.ts), per execution ARN: on AWS that time is billed Lambda duration.
+   */
+  readonly inCallPauseSeconds: ReadonlyMap<string, number>;
   /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
   readonly clientEnv: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -85,6 +91,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const sshHosts = new SshHosts(scenario.sshPort, options.log);
   const lambdaLogs: string[] = [];
   const invocations = new Map<AnyFunctionId, number>();
+  const inCallPauseSeconds = new Map<string, number>();
+  // Which execution a running handler works for, so that its pauses are counted against it.
+  const invocationContext = new AsyncLocalStorage<string | undefined>();
   const { region, accountId } = scenario;
 
   // Handlers are bound once the endpoint is known (their SDK clients point at it).
@@ -97,7 +106,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const target = handlers.get(resource);
       if (!target) return undefined;
       invocations.set(target.id, (invocations.get(target.id) ?? 0) + 1);
-      return target.handler(input);
+      const executionArn = (input as { execution?: { id?: unknown } } | null)?.execution?.id;
+      return invocationContext.run(typeof executionArn === 'string' ? executionArn : undefined, () =>
+        target.handler(input),
+      );
     },
   });
 
@@ -122,7 +134,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const env = functionEnvironments({ restoreRoleArn: world.restoreRoleArn });
   const logger = createLogger('ec2-restore-orchestrator', (line) => lambdaLogs.push(line));
   const bind = (id: AnyFunctionId, step: unknown, stepEnv: Record<string, string>) => {
-    const handler = createHandler(step as never, { env: stepEnv, clients, now: clock.now, logger });
+    const handler = createHandler(step as never, {
+      env: stepEnv,
+      clients,
+      now: clock.now,
+      sleep: (seconds) => {
+        const executionArn = invocationContext.getStore();
+        if (executionArn)
+          inCallPauseSeconds.set(executionArn, (inCallPauseSeconds.get(executionArn) ?? 0) + seconds);
+        return clock.sleep(seconds);
+      },
+      logger,
+    });
     handlers.set(functionArn(id, { region, accountId }), { id, handler: handler as StepHandler<unknown> });
   };
   for (const id of FUNCTION_IDS) bind(id, STEPS[id], { ...env[id], ...options.functionEnv?.[id] });
@@ -171,6 +194,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     sshHosts,
     lambdaLogs,
     invocations,
+    inCallPauseSeconds,
     clientEnv,
     stop: () => {
       stopped ??= (async () => {

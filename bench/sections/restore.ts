@@ -55,6 +55,8 @@ export interface RestoreRun {
   readonly phases: Record<PhaseName, number>;
   readonly lambdaInvocations: number;
   readonly lambdaBilledMs: number;
+  /** Of which: pauses inside calls (wait-instance, reattach-instance-profile, check-ssh). */
+  readonly inCallPauseMs: number;
   readonly polls: number;
   /** Simulated seconds from the job's COMPLETED to the workflow leaving its wait loop. */
   readonly detectionSeconds: number | null;
@@ -136,6 +138,7 @@ function measure(
   const detectionSeconds =
     job?.completedAt && leftLoopAt !== null ? (leftLoopAt - job.completedAt.getTime()) / 1000 : null;
   const output = execution.output as RestoreOutput | null;
+  const inCallPauseMs = (bench.emulator.inCallPauseSeconds.get(execution.executionArn) ?? 0) * 1000;
   const addressFrom = firstEntered(history, States.EnsurePublicAddress);
   const addressTo = firstEntered(history, States.Report);
   const publicIpv4Seconds =
@@ -143,7 +146,10 @@ function measure(
   const usage = {
     transitions: transitions(history),
     lambdaInvocations: lambdaInvocations(history),
-    lambdaBilledMs: lambdaDurationsMs(history, clockSpeed).reduce((a, b) => a + b, 0),
+    // Wall time of each call, plus its in-call pauses at full length: on AWS a pause is real time.
+    lambdaBilledMs:
+      lambdaDurationsMs(history, clockSpeed).reduce((a, b) => a + b, 0) +
+      inCallPauseMs * (1 - 1 / clockSpeed),
     publicIpv4Seconds,
   };
   return {
@@ -153,6 +159,7 @@ function measure(
     status: execution.status,
     error: execution.error,
     ...usage,
+    inCallPauseMs,
     phases: transitionsByPhase(history),
     polls: entries(history, States.PollRestoreJob),
     detectionSeconds,
@@ -311,7 +318,10 @@ function summarise(
   }
   const oursFixed = options.fixedJobMinutes.map((m) => pick('ours', m)).filter((r) => r !== undefined);
   const lambdaMs = oursFixed.flatMap((r) => [r.lambdaBilledMs / Math.max(1, r.lambdaInvocations)]);
-  const at1s = o20 ? restoreCost({ ...o20, lambdaBilledMs: o20.lambdaInvocations * 1000 }) : null;
+  const at1s = o20
+    ? restoreCost({ ...o20, lambdaBilledMs: o20.lambdaInvocations * 1000 + o20.inCallPauseMs })
+    : null;
+  const pauseSeconds = o20 ? o20.inCallPauseMs / 1000 : null;
   const cost: Table = {
     title: 'Cost per restore at list prices (us-east-1)',
     columns: [
@@ -329,7 +339,7 @@ function summarise(
     rows: costRows,
     notes: [
       'Prices: bench/prices.ts (aws-facts.md G): $0.025 per 1,000 transitions; Lambda arm64 256 MB, $0.0000133334 per GB-s, $0.20 per 1M requests; public IPv4 $0.005 per hour.',
-      `Lambda duration is measured in-process against the emulator (mean ${int(median(lambdaMs))} ms per invocation); on AWS each call adds network latency. Even billed at 1 s per invocation, the 20-min restore would cost ${at1s ? usd(at1s.workflowUsd) : '—'}.`,
+      `Lambda duration: each call's wall time in-process against the emulator, plus its pauses inside the call at full length (mean ${int(median(lambdaMs))} ms per invocation; the 20-min restore paused ${pauseSeconds === null ? '—' : seconds(pauseSeconds, 0)} in calls, where a Wait-state loop would have cost transitions). On AWS each call adds network latency: even at 1 s of compute per call plus the pauses, the 20-min restore would cost ${at1s ? usd(at1s.workflowUsd) : '—'}.`,
       `Public IPv4 is prorated per second here; at ${usd(PUBLIC_IPV4_PER_HOUR.usd)} per hour a whole started hour would be ${usd(PUBLIC_IPV4_PER_HOUR.usd)} (AWS's rounding not confirmed). Free-tier allowances are ignored. The instance and its EBS volumes are not included.`,
     ],
   };

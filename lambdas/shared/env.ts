@@ -14,6 +14,13 @@ const parameterPrefix = z
   .regex(/^\/[a-zA-Z0-9_.\-/]*\/$/, { message: 'must start and end with /' })
   .default('/ec2/keypair/');
 
+/**
+ * How long a step that waits for something quick (instance running, profile associated, sshd up)
+ * keeps checking inside one call before handing the wait to a Wait state (shared/in-call-wait.ts).
+ * At most 40 s, so that the call plus one last check stays inside the functions' 60 s timeout.
+ */
+const inCallWait = z.coerce.number().int().min(0).max(40).default(30);
+
 const common = { LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional() };
 
 export const EnvSchemas = {
@@ -41,12 +48,14 @@ export const EnvSchemas = {
     ...common,
     INSTANCE_POLL_SECONDS: seconds(10),
     INSTANCE_TIMEOUT_SECONDS: seconds(900),
+    IN_CALL_WAIT_SECONDS: inCallWait,
   }),
   'tag-resources': z.object({ ...common }),
   'reattach-instance-profile': z.object({
     ...common,
     PROFILE_POLL_SECONDS: seconds(5),
     PROFILE_TIMEOUT_SECONDS: seconds(300),
+    IN_CALL_WAIT_SECONDS: inCallWait,
   }),
   'ensure-public-address': z.object({ ...common }),
   'check-ssh': z.object({
@@ -54,6 +63,7 @@ export const EnvSchemas = {
     KEY_PAIR_PARAMETER_PREFIX: parameterPrefix,
     SSH_CONNECT_TIMEOUT_SECONDS: seconds(10),
     SSH_RETRY_SECONDS: seconds(15),
+    IN_CALL_WAIT_SECONDS: inCallWait,
   }),
   cleanup: z.object({ ...common }),
   'handle-failure': z.object({ ...common }),

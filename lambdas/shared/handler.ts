@@ -9,13 +9,14 @@ import { type AwsClients, createAwsClients } from './clients';
 import { type AnyFunctionId, type FunctionEnv, parseEnv } from './env';
 import { awsErrorCode, errorMessage, isTransientAwsError, TransientAwsError, WorkflowError } from './errors';
 import { createLogger, type Logger } from './logger';
-import { type Clock, systemClock } from './time';
+import { type Clock, type Sleep, systemClock, systemSleep } from './time';
 import type { WorkflowState } from './workflow-state';
 
 export interface StepDeps<F extends AnyFunctionId> {
   readonly env: FunctionEnv<F>;
   readonly clients: AwsClients;
   readonly now: Clock;
+  readonly sleep: Sleep;
   readonly logger: Logger;
 }
 
@@ -34,6 +35,7 @@ export interface HandlerOptions {
   readonly env?: Record<string, string | undefined>;
   readonly clients?: AwsClients;
   readonly now?: Clock;
+  readonly sleep?: Sleep;
   readonly logger?: Logger;
 }
 
@@ -55,6 +57,7 @@ export function createHandler<F extends AnyFunctionId, R>(
       env: parseEnv(definition.id, options.env ?? process.env),
       clients: options.clients ?? createAwsClients(),
       now: options.now ?? systemClock,
+      sleep: options.sleep ?? systemSleep,
       logger,
     };
   };

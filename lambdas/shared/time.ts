@@ -3,6 +3,14 @@ export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
 
+/** Pause for a number of seconds; the emulator passes its simulated clock's sleep. */
+export type Sleep = (seconds: number) => Promise<void>;
+
+export const systemSleep: Sleep = (seconds) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, seconds * 1000);
+  });
+
 export function secondsBetween(
   fromIso: string | null | undefined,
   toIso: string | null | undefined,

@@ -328,7 +328,7 @@ describe('reattach-instance-profile', () => {
       .on(AssociateIamInstanceProfileCommand)
       .resolves({ IamInstanceProfileAssociation: association(OURS, IDS.profileArn, 'associating') });
     const handler = createHandler(step, {
-      env: { PROFILE_POLL_SECONDS: '3', PROFILE_TIMEOUT_SECONDS: '120' },
+      env: { PROFILE_POLL_SECONDS: '3', PROFILE_TIMEOUT_SECONDS: '120', IN_CALL_WAIT_SECONDS: '0' },
       clients,
       now: () => at(START),
       logger: captureLogger().logger,

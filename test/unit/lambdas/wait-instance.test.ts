@@ -170,7 +170,7 @@ describe('wait-instance', () => {
   it('runs through the Lambda handler with INSTANCE_POLL_SECONDS', async () => {
     ec2Shows({ State: { Code: 0, Name: 'pending' } });
     const handler = createHandler(step, {
-      env: { INSTANCE_POLL_SECONDS: '7', INSTANCE_TIMEOUT_SECONDS: '600' },
+      env: { INSTANCE_POLL_SECONDS: '7', INSTANCE_TIMEOUT_SECONDS: '600', IN_CALL_WAIT_SECONDS: '0' },
       clients,
       now: () => at(COMPLETED),
       logger: captureLogger().logger,
@@ -179,5 +179,34 @@ describe('wait-instance', () => {
     const instance = await handler(afterRestore());
 
     expect(instance).toMatchObject({ ready: false, nextWaitSeconds: 7 });
+  });
+
+  it('checks again inside one handler call until the instance runs (IN_CALL_WAIT_SECONDS)', async () => {
+    mocks.ec2
+      .on(DescribeInstancesCommand)
+      .resolvesOnce({
+        Reservations: [
+          { Instances: [{ InstanceId: IDS.restoredInstance, State: { Code: 0, Name: 'pending' } }] },
+        ],
+      })
+      .resolves({ Reservations: [{ Instances: [{ InstanceId: IDS.restoredInstance, ...RUNNING }] }] });
+    let clock = COMPLETED;
+    const pauses: number[] = [];
+    const handler = createHandler(step, {
+      env: { IN_CALL_WAIT_SECONDS: '30' },
+      clients,
+      now: () => at(clock),
+      sleep: async (seconds) => {
+        pauses.push(seconds);
+        clock += seconds;
+      },
+      logger: captureLogger().logger,
+    });
+
+    const instance = await handler(afterRestore());
+
+    expect(instance).toMatchObject({ ready: true, polls: 2, firstCheckedAt: at(COMPLETED).toISOString() });
+    expect(pauses).toEqual([5]);
+    expect(mocks.ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 2);
   });
 });
