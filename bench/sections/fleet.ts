@@ -5,13 +5,14 @@
  * wall second) against the documented rate limits.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { MAX_FLEET_TARGETS } from '@lambdas/shared/fleet-request';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '@local/sfn/execution';
 import { type BenchEmulator, peakPerSecond, startBenchEmulator } from '../harness';
 import { transitions } from '../history';
 import { judgeRate, rateLimitFor } from '../limits';
 import { int, kib, mark, seconds, type Table, type TargetCheck } from '../report';
-import { benchWorld, SELECTION_TAG, SSH_PORT } from '../scenario';
+import { benchWorld, SELECTION_TAG, SSH_PORT, sourceInstanceId } from '../scenario';
 
 export const FLEET_WALL_TARGET_SECONDS = 60;
 const TARGET_SIZE = 100;
@@ -25,6 +26,8 @@ export interface FleetSectionOptions {
 
 export interface FleetRun {
   readonly instances: number;
+  /** Fleet executions: more than one when the fleet is larger than one execution takes. */
+  readonly executions: number;
   readonly status: string;
   readonly error: string | null;
   readonly cause: string | null;
@@ -63,24 +66,32 @@ async function runFleet(size: number, options: FleetSectionOptions): Promise<Fle
     benchWorld({ clockSpeed: options.clockSpeed, jobMinutes: Array(size).fill(options.jobMinutes) }),
   );
   try {
+    // One fleet execution takes at most MAX_FLEET_TARGETS instances; a larger fleet is split into
+    // id lists started together, as state-machines/README.md tells users to do.
+    const ids = Array.from({ length: size }, (_, i) => sourceInstanceId(i));
+    const parts = size <= MAX_FLEET_TARGETS ? [null] : chunks(ids, MAX_FLEET_TARGETS);
     const began = Date.now();
-    const arn = await bench.start(
-      bench.emulator.stateMachineArns.restoreFleet,
-      {
-        tag: SELECTION_TAG,
-        maxConcurrency: MAX_CONCURRENCY,
-        defaults: { mode: 'test', ssh: { port: SSH_PORT } },
-      },
-      `bench-fleet-${size}`,
+    const arns = await Promise.all(
+      parts.map((instanceIds, i) =>
+        bench.start(
+          bench.emulator.stateMachineArns.restoreFleet,
+          {
+            ...(instanceIds ? { instanceIds } : { tag: SELECTION_TAG }),
+            maxConcurrency: MAX_CONCURRENCY,
+            defaults: { mode: 'test', ssh: { port: SSH_PORT } },
+          },
+          `bench-fleet-${size}-${i + 1}`,
+        ),
+      ),
     );
-    const fleet = await bench.finish(arn);
+    const fleets = await Promise.all(arns.map((arn) => bench.finish(arn)));
     const wallMs = Date.now() - began;
     const children = childHistories(bench);
-    const output = fleet.output as FleetOutput | null;
-    const first = fleet.history[0]?.timestamp?.getTime() ?? 0;
-    const last = fleet.history.at(-1)?.timestamp?.getTime() ?? first;
-    const entered = [fleet.history, ...children.map((c) => c.history)].flatMap((h) =>
-      h.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.timestamp?.getTime() ?? 0),
+    const outputs = fleets.map((f) => f.output as FleetOutput | null);
+    const failedFleet = fleets.find((f) => f.status !== 'SUCCEEDED');
+    const stamps = fleets.flatMap((f) => f.history.map((e) => e.timestamp?.getTime() ?? 0));
+    const entered = [...fleets, ...children].flatMap(({ history }) =>
+      history.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.timestamp?.getTime() ?? 0),
     );
     const apis = apiRates(bench);
     apis['sfn:StateTransition'] = {
@@ -95,17 +106,20 @@ async function runFleet(size: number, options: FleetSectionOptions): Promise<Fle
     };
     return {
       instances: size,
-      status: fleet.status,
-      error: fleet.error,
-      cause: fleet.cause,
-      succeeded: output?.succeeded ?? null,
-      failed: output?.failed ?? null,
+      executions: fleets.length,
+      status: failedFleet?.status ?? 'SUCCEEDED',
+      error: failedFleet?.error ?? null,
+      cause: failedFleet?.cause ?? null,
+      succeeded: outputs.every((o) => o) ? sum(outputs.map((o) => o?.succeeded ?? 0)) : null,
+      failed: outputs.every((o) => o) ? sum(outputs.map((o) => o?.failed ?? 0)) : null,
       childrenSucceeded: children.filter((c) => c.status === 'SUCCEEDED').length,
       wallMs,
-      simulatedSeconds: (last - first) / 1000,
-      transitions: transitions(fleet.history) + children.reduce((sum, c) => sum + transitions(c.history), 0),
-      fleetHistoryEvents: fleet.history.length,
-      largestPayload: largestPayload(fleet.history),
+      simulatedSeconds: (Math.max(...stamps) - Math.min(...stamps)) / 1000,
+      transitions: sum([...fleets, ...children].map((e) => transitions(e.history))),
+      fleetHistoryEvents: Math.max(...fleets.map((f) => f.history.length)),
+      largestPayload: fleets
+        .map((f) => largestPayload(f.history))
+        .reduce((a, b) => (b.bytes > a.bytes ? b : a)),
       peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 1024 / 1024,
       apis,
     };
@@ -190,7 +204,9 @@ function summarise(
     ],
     rows: runs.map((r) => {
       const targeted = r.instances === TARGET_SIZE;
-      const statusText = r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${r.status} ${r.error ?? ''}`.trim();
+      const statusText =
+        (r.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${r.status} ${r.error ?? ''}`.trim()) +
+        (r.executions > 1 ? ` (${r.executions} executions)` : '');
       return [
         String(r.instances),
         statusText,
@@ -216,7 +232,7 @@ function summarise(
         .filter((r) => r.largestPayload.bytes > 0)
         .map(
           (r) =>
-            `${r.instances} instances: largest payload ${r.largestPayload.bytes} bytes (${r.largestPayload.where}), ${(r.largestPayload.bytes / r.instances).toFixed(0)} bytes per instance → one fleet execution holds about ${Math.floor(MAX_PAYLOAD_BYTES / (r.largestPayload.bytes / r.instances))} instances.`,
+            `${r.instances} instances: largest payload ${r.largestPayload.bytes} bytes (${r.largestPayload.where}), ${perInstance(r).toFixed(0)} bytes per instance → one fleet execution would hold about ${Math.floor(MAX_PAYLOAD_BYTES / perInstance(r))} instances (MAX_FLEET_TARGETS: ${MAX_FLEET_TARGETS}).`,
         ),
       `Simulated time includes the emulator's own work scaled by x${options.clockSpeed}: CPU-bound runs stretch the simulated timeline, not only the wall clock.`,
     ],
@@ -268,4 +284,19 @@ function summarise(
       ]
     : [];
   return { tables: [scale, rates], checks };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
+    items.slice(i * size, (i + 1) * size),
+  );
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Payload bytes per instance in the largest fleet execution of a run. */
+function perInstance(run: FleetRun): number {
+  return run.largestPayload.bytes / Math.ceil(run.instances / run.executions);
 }

@@ -16,6 +16,7 @@
  */
 import '@local/polyfills';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type {
   DescribeExecutionOutput,
   ExecutionListItem,
@@ -138,7 +139,12 @@ export class Execution {
   cause: string | undefined;
   readonly history: HistoryEvent[] = [];
   /** Aborted when the execution closes: ends Waits, pending Tasks and the timeout timer. */
-  private readonly lifetime = new AbortController();
+  private readonly lifetime = (() => {
+    const controller = new AbortController();
+    // A fleet's Map waits on it once per running iteration (up to 40): not a leak.
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
   private readonly closedSignal: Promise<void>;
   private resolveClosed: () => void = () => {};
   private engineAbort: (() => void) | undefined;
