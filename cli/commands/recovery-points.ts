@@ -2,13 +2,8 @@
  * `ec2-restore recovery-points --instance-id ID [--vault NAME]`: what can be restored, newest
  * first, with each point's age (the RPO a restore from it would achieve).
  */
-import {
-  type BackupClient,
-  ListBackupVaultsCommand,
-  ListRecoveryPointsByResourceCommand,
-  type RecoveryPointByResource,
-} from '@aws-sdk/client-backup';
-import { awsErrorCode } from '@shared/errors';
+import { type BackupClient, ListBackupVaultsCommand } from '@aws-sdk/client-backup';
+import { listRecoveryPoints } from '@shared/backup';
 import { BACKUP_VAULT_NAME, INSTANCE_ID } from '@shared/restore-request';
 import type { CliContext } from '../context';
 import { usageError } from '../errors';
@@ -40,7 +35,7 @@ export async function runRecoveryPoints(options: RecoveryPointsOptions, ctx: Cli
   const region = home?.[3] ?? ctx.region() ?? '';
   const resourceArn = home ? `arn:${home[1]}:ec2:${region}:${home[4]}:instance/${options.instanceId}` : null;
   const now = new Date();
-  const points = (resourceArn ? await listPoints(backup, resourceArn) : [])
+  const points = (resourceArn ? await listRecoveryPoints(backup, resourceArn) : [])
     .filter((p) => !options.vault || p.BackupVaultName === options.vault)
     .sort((a, b) => (b.CreationDate?.getTime() ?? 0) - (a.CreationDate?.getTime() ?? 0))
     .map((p) => ({
@@ -87,23 +82,4 @@ async function listVaults(backup: BackupClient): Promise<{ name: string; arn: st
     nextToken = page.NextToken || undefined;
   } while (nextToken);
   return vaults;
-}
-
-async function listPoints(backup: BackupClient, resourceArn: string): Promise<RecoveryPointByResource[]> {
-  const points: RecoveryPointByResource[] = [];
-  let nextToken: string | undefined;
-  do {
-    try {
-      const page = await backup.send(
-        new ListRecoveryPointsByResourceCommand({ ResourceArn: resourceArn, NextToken: nextToken }),
-      );
-      points.push(...(page.RecoveryPoints ?? []));
-      nextToken = page.NextToken || undefined;
-    } catch (error) {
-      // Backup does not know a resource it never backed up: that is "no points", not an error.
-      if (nextToken === undefined && awsErrorCode(error) === 'ResourceNotFoundException') return [];
-      throw error;
-    }
-  } while (nextToken);
-  return points;
 }

@@ -2,10 +2,9 @@ import {
   type BackupClient,
   DescribeRecoveryPointCommand,
   type DescribeRecoveryPointCommandOutput,
-  ListRecoveryPointsByResourceCommand,
   type RecoveryPointByResource,
 } from '@aws-sdk/client-backup';
-import { listVaultNames, USABLE_STATUSES } from '@shared/backup';
+import { listRecoveryPoints, listVaultNames, USABLE_STATUSES } from '@shared/backup';
 import { parseInstanceArn } from '@shared/ec2';
 import { awsErrorCode, InvalidInputError, NoRecoveryPointError } from '@shared/errors';
 import type { Logger } from '@shared/logger';
@@ -162,28 +161,6 @@ async function selectFromList(
     point: { ...chosen, status: statusOf(inVault, chosen.arn) },
     candidates: eligible,
   };
-}
-
-/** Every recovery point of the resource, all pages. A resource Backup does not know has none. */
-async function listRecoveryPoints(
-  backup: BackupClient,
-  resourceArn: string,
-): Promise<RecoveryPointByResource[]> {
-  const points: RecoveryPointByResource[] = [];
-  let nextToken: string | undefined;
-  do {
-    try {
-      const page = await backup.send(
-        new ListRecoveryPointsByResourceCommand({ ResourceArn: resourceArn, NextToken: nextToken }),
-      );
-      points.push(...(page.RecoveryPoints ?? []));
-      nextToken = page.NextToken || undefined;
-    } catch (error) {
-      if (nextToken === undefined && awsErrorCode(error) === 'ResourceNotFoundException') return [];
-      throw error;
-    }
-  } while (nextToken);
-  return points;
 }
 
 type ListedPoint = RecoveryPointByResource & {
