@@ -6,6 +6,7 @@
 import '@local/polyfills';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from './commands/demo';
+import { type FleetFlags, runFleet } from './commands/fleet';
 import { runList } from './commands/list';
 import { runLocal } from './commands/local';
 import { runRecoveryPoints } from './commands/recovery-points';
@@ -57,7 +58,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--endpoint-url <url>', 'AWS endpoint, e.g. the emulator (default: AWS_ENDPOINT_URL)')
     .option(
       '--state-machine-arn <arn>',
-      'the restore-instance state machine (default: EC2_RESTORE_STATE_MACHINE_ARN)',
+      'the state machine (default: EC2_RESTORE_STATE_MACHINE_ARN; for fleet EC2_RESTORE_FLEET_STATE_MACHINE_ARN)',
     )
     .option('--json', 'print exactly one JSON document on stdout; progress goes to stderr')
     .exitOverride()
@@ -70,7 +71,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'ec2-restore recovery-points --instance-id i-0123456789abcdef0',
         'ec2-restore start --instance-id i-0123456789abcdef0 --wait',
         'ec2-restore start --instance-id i-0123456789abcdef0 --mode test --wait   # rehearse, then clean up',
-      )}\n\nExit codes: 0 success, 1 the restore failed, 2 bad usage or input, 3 configuration or AWS access.`,
+        'ec2-restore fleet --tag AWSBackup=EC2 --mode test --wait                 # every tagged instance',
+      )}\n\nExit codes: 0 success, 1 the restore (or any fleet member) failed, 2 bad usage or input, 3 configuration or AWS access.`,
     );
 
   /** Runs a command with a context built from the global options; errors become exit 2/3 with a fix. */
@@ -160,7 +162,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program
     .command('report')
-    .description('Write an offline HTML report: the restore timeline, RPO, RTO and summary.')
+    .description(
+      'Write an offline HTML report: the restore timeline, RPO, RTO and summary (a fleet: a bar per instance).',
+    )
     .argument('<execution>', 'execution ARN (or name, with the state machine ARN set)')
     .option('--out <file>', 'where to write it (default: <execution name>.html)')
     .addHelpText(
@@ -169,7 +173,36 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .action(action((ctx, ref: string, opts: { out?: string }) => runReport(ref, opts, ctx)));
 
-  // `fleet` joins here once the restore-fleet workflow is deployed (CliContext already knows its ARN variable).
+  program
+    .command('fleet')
+    .description('Restore many instances at once (restore-fleet); --wait follows them all to the end.')
+    .option('--instance-ids <a,b>', 'restore these instances (IDs, comma-separated)')
+    .option('--tag <key=value>', 'or every instance whose recovery points carry this tag')
+    .option('--vault <name>', 'only recovery points in this backup vault')
+    .option('--max-concurrency <n>', 'restores running at once (default 10, at most 40)')
+    .option('--before <iso>', 'for each instance, the latest recovery point at or before this time')
+    .option('--subnet-id <id>', 'restore every instance into this subnet')
+    .option('--security-group-ids <a,b>', 'with these security groups')
+    .option('--instance-type <type>', 'as this instance type')
+    .option('--instance-profile <mode>', 'reattach (default) | passrole | none')
+    .option('--public-ip <policy>', 'auto (default) | always | never')
+    .option('--ssh-user <user>', 'user for the SSH check (default ec2-user)')
+    .option('--ssh-port <n>', 'port for the SSH check (default 22)')
+    .option('--no-ssh', 'skip the SSH check')
+    .option('--mode <mode>', 'recovery (keep the instances, default) | test (validate, then clean up)')
+    .option('--dry-run', 'pre-flight checks and plan only; create nothing')
+    .option('--restore-timeout-minutes <n>', 'give up on a restore job after this long (default 240)')
+    .option('--name <name>', 'execution name; re-running with the same name and flags does not start another')
+    .option('--wait', 'follow the fleet to the end: n of N done, then one row per instance')
+    .addOption(POLL_OPTION())
+    .addHelpText(
+      'after',
+      `${example(
+        'ec2-restore fleet --tag AWSBackup=EC2 --mode test --max-concurrency 5 --wait',
+        'ec2-restore fleet --instance-ids i-0123456789abcdef0,i-0123456789abcdef1 --vault EC2 --json',
+      )}\n\nThe state machine is EC2_RESTORE_FLEET_STATE_MACHINE_ARN (or --state-machine-arn). Exit 1 when any instance failed.`,
+    )
+    .action(action((ctx, flags: FleetFlags) => runFleet(flags, ctx)));
 
   program
     .command('local')

@@ -50,7 +50,7 @@ class PlainView implements ProgressView {
   close(): void {}
 }
 
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 /** Carriage return + erase line: the status line is redrawn in place. */
 export const CLEAR_LINE = '\r\x1b[2K';
 const BAR_WIDTH = 20;

@@ -31,18 +31,28 @@ export interface FollowOptions {
 }
 
 /** Yields progress lines until the execution ends or `signal` aborts. */
-export async function* followExecution(
+export function followExecution(
   sfn: SFNClient,
   executionArn: string,
   options: FollowOptions = {},
 ): AsyncGenerator<ProgressLine> {
   const tracker = new HistoryTracker();
+  return followHistory(sfn, executionArn, (event) => tracker.consume(event), options);
+}
+
+/** Yields what `consume` makes of each new history event, until the execution ends or `signal` aborts. */
+export async function* followHistory<T>(
+  sfn: SFNClient,
+  executionArn: string,
+  consume: (event: HistoryEvent) => readonly T[],
+  options: FollowOptions = {},
+): AsyncGenerator<T> {
   let lastId = 0;
   while (!options.signal?.aborted) {
     const events = await readHistorySince(sfn, executionArn, lastId);
     for (const event of events) {
       lastId = event.id ?? lastId;
-      yield* tracker.consume(event);
+      yield* consume(event);
       if (isTerminal(event)) return;
     }
     if (events.length === 0) options.onIdle?.();

@@ -26,7 +26,7 @@ export interface ReportData {
   readonly version: string;
 }
 
-const CHART = { width: 960, labelWidth: 230, right: 30, top: 40, row: 32, bar: 18 } as const;
+export const CHART = { width: 960, labelWidth: 230, right: 30, top: 40, row: 32, bar: 18 } as const;
 
 export function renderReportHtml(d: ReportData): string {
   const title = `Restore ${d.sourceInstanceId ?? d.name}: ${d.output?.status ?? d.status}`;
@@ -76,15 +76,7 @@ function timelineSvg(t: Timeline): string {
   const rows = Math.max(t.phases.length, 1);
   const axisBottom = CHART.top + rows * CHART.row;
   const height = axisBottom + 80;
-  const step = tickStep(total);
-
-  const ticks: string[] = [];
-  for (let s = 0; s <= total + 0.001; s += step) {
-    ticks.push(
-      `<line class="grid" x1="${x(s)}" y1="${CHART.top - 6}" x2="${x(s)}" y2="${axisBottom}"/>` +
-        `<text class="tick" x="${x(s)}" y="${CHART.top - 12}" text-anchor="middle">${clockOffset(0, s * 1000)}</text>`,
-    );
-  }
+  const ticks = timeAxis(x, total, CHART.top, axisBottom);
   const bars = t.phases.map((p, i) => {
     const y = CHART.top + i * CHART.row + (CHART.row - CHART.bar) / 2;
     const left = x(p.startSeconds);
@@ -127,6 +119,24 @@ ${rpo}
 </svg>`;
 }
 
+/** Gridlines with their `+hh:mm:ss` labels above, from `top` down to `bottom`. */
+export function timeAxis(
+  x: (seconds: number) => number,
+  total: number,
+  top: number,
+  bottom: number,
+): string[] {
+  const step = tickStep(total);
+  const ticks: string[] = [];
+  for (let s = 0; s <= total + 0.001; s += step) {
+    ticks.push(
+      `<line class="grid" x1="${x(s)}" y1="${top - 6}" x2="${x(s)}" y2="${bottom}"/>` +
+        `<text class="tick" x="${x(s)}" y="${top - 12}" text-anchor="middle">${clockOffset(0, s * 1000)}</text>`,
+    );
+  }
+  return ticks;
+}
+
 /** About six gridlines whatever the length: a round number of seconds, minutes or hours. */
 function tickStep(totalSeconds: number): number {
   const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
@@ -158,14 +168,14 @@ function summarySection(o: RestoreOutput): string {
 </section>`;
 }
 
-function esc(text: string): string {
+export function esc(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 }
 
-const CSS = `
+export const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a202c; background: #fff; margin: 24px 32px; max-width: 1000px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; } h3 { font-size: 15px; }
 .meta, footer { color: #4a5568; } footer { margin-top: 32px; font-size: 12px; }

@@ -1,12 +1,18 @@
-/** `ec2-restore report EXECUTION --out FILE.html`: the restore's timeline and summary as one offline HTML file. */
+/**
+ * `ec2-restore report EXECUTION --out FILE.html`: the restore's timeline and summary as one offline
+ * HTML file; for a fleet execution, one bar per instance on the fleet's time axis and the counts.
+ */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { consoleUrl } from '../arns';
 import type { CliContext } from '../context';
 import { failureFacts, latestWorkflowState } from '../execution-facts';
 import { ExitCodes } from '../exit-codes';
+import { fleetMembers, isFleetExecution } from '../fleet-progress';
+import { type FleetReportData, renderFleetReportHtml } from '../fleet-report-html';
 import { parseJson } from '../json';
 import { nextSteps } from '../next-steps';
 import { resolveExecution } from '../outcome';
@@ -18,9 +24,11 @@ import { VERSION } from '../version';
 export async function runReport(ref: string, options: { out?: string }, ctx: CliContext): Promise<number> {
   const executionArn = resolveExecution(ctx, ref);
   const sfn = ctx.sfn(executionArn);
-  const data = await collectReport(sfn, executionArn);
+  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const fleet = isFleetExecution(execution, ctx.io.env.EC2_RESTORE_FLEET_STATE_MACHINE_ARN);
+  const data = fleet ? await collectFleetReport(sfn, executionArn) : await collectReport(sfn, executionArn);
   const path = resolve(options.out ?? `${data.name}.html`);
-  writeFileSync(path, renderReportHtml(data));
+  writeFileSync(path, 'members' in data ? renderFleetReportHtml(data) : renderReportHtml(data));
   if (ctx.json) ctx.emit({ report: path, executionArn, status: data.status });
   else ctx.say(`Wrote the report of ${data.name} (${data.status}) to ${path}`);
   return ExitCodes.Ok;
@@ -61,4 +69,55 @@ export async function collectReport(sfn: SFNClient, executionArn: string): Promi
     generatedAt: new Date(),
     version: VERSION,
   };
+}
+
+/** One bar per instance: each child execution's start and end on the fleet's time axis. */
+export async function collectFleetReport(sfn: SFNClient, executionArn: string): Promise<FleetReportData> {
+  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const history = await readHistory(sfn, executionArn);
+  const startDate = execution.startDate ?? new Date();
+  const endDate = execution.stopDate ?? history.at(-1)?.timestamp ?? startDate;
+  const at = (date: Date | undefined, otherwise: Date) =>
+    ((date ?? otherwise).getTime() - startDate.getTime()) / 1000;
+  const members = fleetMembers(execution, history);
+  const children = await inBatches(members, 10, (m) =>
+    m.executionArn ? sfn.send(new DescribeExecutionCommand({ executionArn: m.executionArn })) : null,
+  );
+  const output = parseJson<FleetOutput>(execution.output);
+  return {
+    executionArn,
+    name: execution.name ?? executionArn,
+    status: execution.status ?? 'UNKNOWN',
+    startDate,
+    stopDate: execution.stopDate ?? null,
+    totalSeconds: at(endDate, endDate),
+    error: execution.status === 'SUCCEEDED' ? null : (execution.error ?? null),
+    cause: execution.status === 'SUCCEEDED' ? null : (execution.cause ?? null),
+    note: output?.note ?? null,
+    members: members.map((m, i) => {
+      const child = children[i];
+      return {
+        ...m,
+        outcome: m.status === 'FAILED' ? 'failed' : m.status === 'RUNNING' ? 'running' : 'succeeded',
+        startSeconds: child ? at(child.startDate, endDate) : 0,
+        endSeconds: child ? at(child.stopDate, endDate) : 0,
+      };
+    }),
+    consoleUrl: consoleUrl(executionArn),
+    generatedAt: new Date(),
+    version: VERSION,
+  };
+}
+
+/** `work` over every item, `size` at a time, results in order. */
+async function inBatches<T, R>(
+  items: readonly T[],
+  size: number,
+  work: (item: T) => Promise<R> | R,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    results.push(...(await Promise.all(items.slice(i, i + size).map(work))));
+  }
+  return results;
 }

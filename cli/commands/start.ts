@@ -41,7 +41,7 @@ export interface StartFlags {
 }
 
 /** Input fields → the flag that sets each, so a schema error names what the person typed. */
-const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
+export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   instanceId: '--instance-id',
   resourceArn: '--instance-id',
   recoveryPointArn: '--recovery-point',
@@ -76,15 +76,16 @@ export async function runStart(flags: StartFlags, ctx: CliContext): Promise<numb
   );
 
   if (ctx.json && !flags.wait) {
-    ctx.emit({
-      executionArn: started.executionArn,
-      name,
-      startDate: started.startDate.toISOString(),
-      consoleUrl: consoleUrl(started.executionArn),
-      alreadyStarted: started.alreadyStarted,
-    });
+    ctx.emit(startedDocument(name, started));
     return ExitCodes.Ok;
   }
+  announceStarted(ctx, name, started, flags.wait === true);
+  if (!flags.wait) return ExitCodes.Ok;
+  return watchExecution(ctx, sfn, started.executionArn, { pollInterval: flags.pollInterval });
+}
+
+/** What was started (or found already started), where to see it, and how to follow it. */
+export function announceStarted(ctx: CliContext, name: string, started: Started, wait: boolean): void {
   ctx.say(
     started.alreadyStarted
       ? `Already started ${name} at ${utc(started.startDate.toISOString())} with the same input; not starting another.`
@@ -92,12 +93,19 @@ export async function runStart(flags: StartFlags, ctx: CliContext): Promise<numb
   );
   ctx.say(`  execution  ${started.executionArn}`);
   ctx.say(`  console    ${consoleUrl(started.executionArn) ?? '(no console for this partition)'}`);
-  if (!flags.wait) {
-    ctx.say(`  follow     ec2-restore watch ${started.executionArn}`);
-    return ExitCodes.Ok;
-  }
-  ctx.say('');
-  return watchExecution(ctx, sfn, started.executionArn, { pollInterval: flags.pollInterval });
+  if (wait) ctx.say('');
+  else ctx.say(`  follow     ec2-restore watch ${started.executionArn}`);
+}
+
+/** The `--json` document of a start without `--wait`. */
+export function startedDocument(name: string, started: Started) {
+  return {
+    executionArn: started.executionArn,
+    name,
+    startDate: started.startDate.toISOString(),
+    consoleUrl: consoleUrl(started.executionArn),
+    alreadyStarted: started.alreadyStarted,
+  };
 }
 
 /** The execution input, holding only what the flags set: the workflow fills in its own defaults. */
@@ -136,12 +144,20 @@ export function defaultExecutionName(request: RestoreRequest, now: Date): string
     request.resourceArn?.split('/').pop() ??
     request.recoveryPointArn?.split('/').pop() ??
     'instance';
-  const verb = request.dryRun ? 'plan' : request.mode === 'test' ? 'test' : 'restore';
-  const stamp = now
+  return `${executionVerb(request)}-${target}-${executionStamp(now)}`;
+}
+
+/** What a run does, as the first word of its name. */
+export function executionVerb(request: { dryRun?: boolean; mode?: string }): 'plan' | 'test' | 'restore' {
+  return request.dryRun ? 'plan' : request.mode === 'test' ? 'test' : 'restore';
+}
+
+/** `20261120T101500Z`. */
+export function executionStamp(now: Date): string {
+  return now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `${verb}-${target}-${stamp}`;
 }
 
 function validate(input: Record<string, unknown>): RestoreRequest {
@@ -157,21 +173,24 @@ function validate(input: Record<string, unknown>): RestoreRequest {
 }
 
 /** "Invalid restore request: overrides.subnetId: must look like …" → "--subnet-id: must look like …". */
-export function flagMessage(message: string): string {
-  const body = message.replace(/^Invalid restore request: /, '').replace(/\.$/, '');
+export function flagMessage(
+  message: string,
+  flagForField: Readonly<Record<string, string>> = FLAG_FOR_FIELD,
+): string {
+  const body = message.replace(/^Invalid [\w ]+ request: /, '').replace(/\.$/, '');
   return body
     .split('; ')
     .map((problem) => {
       const [field = '', ...rest] = problem.split(': ');
-      const key = Object.keys(FLAG_FOR_FIELD)
+      const key = Object.keys(flagForField)
         .filter((k) => field === k || field.startsWith(`${k}.`))
         .sort((a, b) => b.length - a.length)[0];
-      return key ? [FLAG_FOR_FIELD[key], ...rest].join(': ') : problem;
+      return key ? [flagForField[key], ...rest].join(': ') : problem;
     })
     .join('; ');
 }
 
-interface Started {
+export interface Started {
   readonly executionArn: string;
   readonly startDate: Date;
   readonly alreadyStarted: boolean;
@@ -181,7 +200,7 @@ interface Started {
  * Starts the execution, or finds the one this exact command already started: re-running a runbook
  * step with the same `--name` and flags is then harmless. The same name with other input is refused.
  */
-async function startOrFind(
+export async function startOrFind(
   sfn: SFNClient,
   stateMachineArn: string,
   name: string,
@@ -248,10 +267,10 @@ function canonical(value: unknown): string {
 }
 
 /** Numbers stay numbers; anything else goes to the schema as typed, so its error shows the value. */
-function numberOrText(text: string): number | string {
+export function numberOrText(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
 }
 
-function defined<T extends Record<string, unknown>>(object: T): Partial<T> {
+export function defined<T extends Record<string, unknown>>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

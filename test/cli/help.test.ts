@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isolatedEnv, runInProcess } from '@test/helpers/cli-run';
 
 const env = isolatedEnv();
-const COMMANDS = ['start', 'watch', 'status', 'list', 'recovery-points', 'report', 'local', 'demo'];
+const COMMANDS = ['start', 'watch', 'status', 'list', 'recovery-points', 'report', 'fleet', 'local', 'demo'];
 
 it('--version prints the package version', async () => {
   const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
@@ -21,7 +21,7 @@ it('the top-level help lists every command, examples and the exit codes', async 
   for (const command of COMMANDS) expect(stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
   expect(stdout).toContain('Examples:');
   expect(stdout).toContain(
-    'Exit codes: 0 success, 1 the restore failed, 2 bad usage or input, 3 configuration',
+    'Exit codes: 0 success, 1 the restore (or any fleet member) failed, 2 bad usage or input, 3 configuration',
   );
 });
 

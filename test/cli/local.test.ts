@@ -26,7 +26,12 @@ it('prints READY and the client env, serves the AWS CLI, and stops on SIGTERM', 
     const ready = /^READY (http:\/\/127\.0\.0\.1:\d+)$/m.exec(text);
     expect(ready).not.toBeNull();
     const env = Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
-    expect(env).toMatchObject({ AWS_ENDPOINT_URL: ready?.[1], AWS_REGION: 'us-east-1' });
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL: ready?.[1],
+      AWS_REGION: 'us-east-1',
+      EC2_RESTORE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:restore-instance',
+      EC2_RESTORE_FLEET_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:restore-fleet',
+    });
 
     const vaults = await awsCli(env.AWS_ENDPOINT_URL ?? '', ['backup', 'list-backup-vaults']);
     expect(vaults.code).toBe(0);

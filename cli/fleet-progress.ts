@@ -1,0 +1,196 @@
+/**
+ * Follows a restore-fleet execution through its own history: ResolveTargets says how many
+ * instances there are, each Map iteration's RestoreInstance step says one started, and its Record*
+ * step says how it ended. From those the tracker keeps one member per instance and the counts a
+ * person reads ("3 of 8 done, 1 failed so far").
+ */
+import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
+import type { FleetPlan } from '@lambdas/resolve-fleet-targets/resolve-fleet-targets';
+import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
+import { parseJson } from './json';
+
+/**
+ * The restore-fleet states the CLI reads (FleetStates in state-machines/restore-fleet, retyped so
+ * that the CLI does not load aws-cdk-lib; a test checks they match). The Distributed Map's copies
+ * carry the suffix `Distributed`.
+ */
+export const FLEET_STATES = {
+  ResolveTargets: 'ResolveTargets',
+  RestoreEachDistributed: 'RestoreEachDistributed',
+  RestoreInstance: 'RestoreInstance',
+  RecordSuccess: 'RecordSuccess',
+  RecordChildFailure: 'RecordChildFailure',
+  RecordFailure: 'RecordFailure',
+} as const;
+
+const RECORD_STATES = new Set<string>([
+  FLEET_STATES.RecordSuccess,
+  FLEET_STATES.RecordChildFailure,
+  FLEET_STATES.RecordFailure,
+]);
+
+export interface FleetMember {
+  readonly instanceId: string;
+  /** RUNNING until its result is recorded; then the child's output status, or FAILED. */
+  readonly status: string;
+  readonly error: string | null;
+  readonly cause: string | null;
+  /** The child restore-instance execution; null when none ran (no usable recovery point). */
+  readonly executionArn: string | null;
+}
+
+export interface FleetCounts {
+  /** Null until ResolveTargets has said how many instances the fleet has. */
+  readonly total: number | null;
+  readonly done: number;
+  readonly failed: number;
+  readonly running: number;
+}
+
+export interface FleetLine {
+  readonly at: Date;
+  /** planned: the targets are known; started/finished: one instance; note: news about the fleet; failure/end: it ended. */
+  readonly kind: 'planned' | 'started' | 'finished' | 'note' | 'failure' | 'end';
+  readonly text: string;
+  readonly member?: FleetMember;
+  /** The counts after this line. */
+  readonly counts: FleetCounts;
+}
+
+export class FleetTracker {
+  readonly members = new Map<string, FleetMember>();
+  private total: number | null = null;
+
+  counts(): FleetCounts {
+    const members = [...this.members.values()];
+    const done = members.filter((m) => m.status !== 'RUNNING').length;
+    return {
+      total: this.total,
+      done,
+      failed: members.filter((m) => m.status === 'FAILED').length,
+      running: members.length - done,
+    };
+  }
+
+  consume(event: HistoryEvent): FleetLine[] {
+    const at = event.timestamp ?? new Date();
+    const line = (kind: FleetLine['kind'], text: string, member?: FleetMember): FleetLine[] => [
+      { at, kind, text, member, counts: this.counts() },
+    ];
+    const entered = event.stateEnteredEventDetails;
+    const exited = event.stateExitedEventDetails;
+    switch (event.type) {
+      case 'TaskStateExited': {
+        if (exited?.name !== FLEET_STATES.ResolveTargets) return [];
+        const plan = parseJson<{ plan?: FleetPlan }>(exited.output)?.plan;
+        if (!plan) return [];
+        for (const u of plan.unusable) {
+          this.members.set(u.instanceId, { ...u, executionArn: null });
+        }
+        this.total = plan.targetCount + plan.unusable.length;
+        const unusable =
+          plan.unusable.length > 0 ? `, ${plan.unusable.length} without a usable recovery point` : '';
+        const text =
+          this.total === 0
+            ? (plan.note ?? 'no instance to restore')
+            : `${plan.targetCount} of ${this.total} instances to restore, ${plan.request.maxConcurrency} at a time${unusable}`;
+        return line('planned', text);
+      }
+      case 'TaskStateEntered': {
+        if (baseName(entered?.name) !== FLEET_STATES.RestoreInstance) return [];
+        const target = parseJson<{ target?: { instanceId?: string } }>(entered?.input)?.target;
+        if (!target?.instanceId) return [];
+        const member: FleetMember = {
+          instanceId: target.instanceId,
+          status: 'RUNNING',
+          error: null,
+          cause: null,
+          executionArn: null,
+        };
+        this.members.set(member.instanceId, member);
+        return line('started', `${member.instanceId} started`, member);
+      }
+      case 'PassStateExited': {
+        if (!RECORD_STATES.has(baseName(exited?.name))) return [];
+        const result = parseJson<Partial<FleetMember>>(exited?.output);
+        if (!result?.instanceId) return [];
+        const member: FleetMember = {
+          instanceId: result.instanceId,
+          status: result.status ?? 'UNKNOWN',
+          error: result.error ?? null,
+          cause: result.cause ?? null,
+          executionArn: result.executionArn ?? null,
+        };
+        this.members.set(member.instanceId, member);
+        return line('finished', describeMember(member), member);
+      }
+      case 'MapStateEntered':
+        // AWS runs a Distributed Map's iterations as child workflows: their events are not here.
+        return entered?.name === FLEET_STATES.RestoreEachDistributed
+          ? line(
+              'note',
+              `${this.total ?? 'the'} instances run in a Distributed Map: each restore's progress is in its Map Run; results come at the end`,
+            )
+          : [];
+      case 'ExecutionFailed':
+      case 'ExecutionTimedOut':
+      case 'ExecutionAborted': {
+        const details =
+          event.executionFailedEventDetails ??
+          event.executionTimedOutEventDetails ??
+          event.executionAbortedEventDetails;
+        return line('failure', `${details?.error ?? event.type}: ${details?.cause ?? ''}`);
+      }
+      case 'ExecutionSucceeded':
+        return line('end', 'fleet execution succeeded');
+      default:
+        return [];
+    }
+  }
+}
+
+/** `i-0123… VALIDATED_AND_CLEANED_UP` or `i-0123… FAILED (RestoreJobFailedError)`. */
+export function describeMember(m: FleetMember): string {
+  return `${m.instanceId} ${m.status}${m.error ? ` (${m.error})` : ''}`;
+}
+
+/** `RestoreInstanceDistributed` → `RestoreInstance`. */
+function baseName(name: string | undefined): string {
+  return (name ?? '').replace(/Distributed$/, '');
+}
+
+/**
+ * Every member of a fleet, sorted by instance id: the output's results once it succeeded (they
+ * also cover a Distributed Map, whose iterations are not in the history), else what the history shows.
+ */
+export function fleetMembers(
+  execution: DescribeExecutionOutput,
+  history: readonly HistoryEvent[],
+): FleetMember[] {
+  const output = execution.status === 'SUCCEEDED' ? parseJson<FleetOutput>(execution.output) : null;
+  if (output) {
+    return output.results.map((r) => ({
+      instanceId: r.instanceId,
+      status: r.status,
+      error: 'error' in r ? r.error : null,
+      cause: 'cause' in r ? r.cause : null,
+      executionArn: r.executionArn ?? null,
+    }));
+  }
+  const tracker = new FleetTracker();
+  for (const event of history) tracker.consume(event);
+  return [...tracker.members.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+}
+
+/**
+ * Whether an execution is a restore-fleet one: it belongs to the configured fleet state machine,
+ * or its input names targets the way only a fleet request does.
+ */
+export function isFleetExecution(
+  execution: DescribeExecutionOutput,
+  fleetStateMachineArn: string | undefined,
+): boolean {
+  if (fleetStateMachineArn && execution.stateMachineArn === fleetStateMachineArn) return true;
+  const input = parseJson<Record<string, unknown>>(execution.input);
+  return Array.isArray(input?.instanceIds) || (typeof input?.tag === 'object' && input?.tag !== null);
+}
