@@ -276,8 +276,11 @@ export function describeStep(name: string, s: WorkflowState): string | null {
       return s.cleanup
         ? `terminated ${s.cleanup.terminatedInstanceIds.join(', ') || 'nothing'}, released ${s.cleanup.releasedAllocationIds.join(', ') || 'nothing'}`
         : '';
-    case States.Report:
-      return s.output ? `status ${s.output.status}` : '';
+    case States.Report: {
+      // Report ends the execution, so its state output is the contract output itself.
+      const status = (s as { status?: unknown }).status;
+      return typeof status === 'string' ? `status ${status}` : '';
+    }
     case States.HandleFailure:
       return s.failure ? `${s.failure.error} in ${s.failure.failedStep}` : '';
     default:

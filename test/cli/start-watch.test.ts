@@ -72,6 +72,7 @@ describe('ec2-restore start', () => {
     expect(stderr).toMatch(/SelectRecoveryPoint\s+started/);
     expect(stderr).toMatch(/PollRestoreJob\s+restore job RUNNING \d+%/);
     expect(stderr).toMatch(/CheckSsh\s+ec2-user@.*authenticated/);
+    expect(stderr).toMatch(/Report\s+status RESTORED\n/);
   });
 
   it('names the bad flag and exits 2 without starting anything', async () => {
