@@ -4,6 +4,7 @@
  * next when it did not.
  */
 import { DescribeExecutionCommand, type DescribeExecutionOutput, type SFNClient } from '@aws-sdk/client-sfn';
+import { awsErrorCode } from '@shared/errors';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { EXECUTION_NAME, executionArnFor, isExecutionArn } from './arns';
 import type { CliContext } from './context';
@@ -25,14 +26,42 @@ export interface Outcome {
   readonly sourceInstanceId: string | null;
 }
 
-/** An execution ARN, or a name of an execution of the configured state machine. */
-export function resolveExecution(ctx: CliContext, ref: string): string {
+/**
+ * An execution ARN, or a name: of a restore-instance execution, or else of a restore-fleet one
+ * when that state machine is configured too (so `report NAME` works for both).
+ */
+export async function resolveExecution(ctx: CliContext, ref: string): Promise<string> {
   if (isExecutionArn(ref)) return ref;
-  if (EXECUTION_NAME.test(ref)) return executionArnFor(ctx.stateMachineArn(), ref);
-  throw usageError(
-    `"${ref}" is neither an execution ARN nor an execution name.`,
-    'Pass the ARN `ec2-restore start` printed, or a name from `ec2-restore list`.',
-  );
+  if (!EXECUTION_NAME.test(ref)) {
+    throw usageError(
+      `"${ref}" is neither an execution ARN nor an execution name.`,
+      'Pass the ARN `ec2-restore start` printed, or a name from `ec2-restore list`.',
+    );
+  }
+  const restoreArn = executionArnFor(ctx.stateMachineArn(), ref);
+  const fleetArn = optionalFleetExecutionArn(ctx, ref);
+  if (!fleetArn || fleetArn === restoreArn || (await executionExists(ctx.sfn(restoreArn), restoreArn))) {
+    return restoreArn;
+  }
+  return (await executionExists(ctx.sfn(fleetArn), fleetArn)) ? fleetArn : restoreArn;
+}
+
+function optionalFleetExecutionArn(ctx: CliContext, name: string): string | null {
+  try {
+    return executionArnFor(ctx.stateMachineArn('restoreFleet'), name);
+  } catch {
+    return null;
+  }
+}
+
+async function executionExists(sfn: SFNClient, executionArn: string): Promise<boolean> {
+  try {
+    await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return true;
+  } catch (error) {
+    if (awsErrorCode(error) === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
 }
 
 export async function readOutcome(sfn: SFNClient, executionArn: string): Promise<Outcome> {

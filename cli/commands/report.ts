@@ -22,7 +22,7 @@ import { buildTimeline } from '../timeline';
 import { VERSION } from '../version';
 
 export async function runReport(ref: string, options: { out?: string }, ctx: CliContext): Promise<number> {
-  const executionArn = resolveExecution(ctx, ref);
+  const executionArn = await resolveExecution(ctx, ref);
   const sfn = ctx.sfn(executionArn);
   const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   const fleet = isFleetExecution(execution, ctx.io.env.EC2_RESTORE_FLEET_STATE_MACHINE_ARN);

@@ -6,7 +6,7 @@ import { duration, secondsBetween, utc } from '../format';
 import { printOutcome, readOutcome, resolveExecution, statusDocument } from '../outcome';
 
 export async function runStatus(ref: string, ctx: CliContext): Promise<number> {
-  const executionArn = resolveExecution(ctx, ref);
+  const executionArn = await resolveExecution(ctx, ref);
   const outcome = await readOutcome(ctx.sfn(executionArn), executionArn);
   const e = outcome.execution;
   if (ctx.json) {

@@ -18,7 +18,7 @@ export interface WatchOptions {
 }
 
 export async function runWatch(ref: string, options: WatchOptions, ctx: CliContext): Promise<number> {
-  const executionArn = resolveExecution(ctx, ref);
+  const executionArn = await resolveExecution(ctx, ref);
   return watchExecution(ctx, ctx.sfn(executionArn), executionArn, options);
 }
 

@@ -64,6 +64,12 @@ function rowRuns(
   return runs;
 }
 
+function executionArnOf(html: string): string {
+  const arn = /arn:aws:states:[\w-]+:\d{12}:execution:restore-fleet:[\w-]+/.exec(html)?.[0];
+  if (!arn) throw new Error('the report names no fleet execution ARN');
+  return arn;
+}
+
 describe('the report of a fleet of 6 with one failed restore', () => {
   let world: CliEmulator;
   let html: string;
@@ -86,6 +92,16 @@ describe('the report of a fleet of 6 with one failed restore', () => {
   }, 60_000);
 
   afterAll(() => world.stop());
+
+  it('finds the fleet execution by its name too, not only by its ARN', async () => {
+    const name = executionArnOf(html).split(':').at(-1) ?? '';
+    const byName = join(dir, 'by-name.html');
+
+    const report = await runInProcess(['report', name, '--out', byName], { env: world.env });
+
+    expect(report).toMatchObject({ code: 0, stdout: expect.stringContaining(`${name} (SUCCEEDED) to `) });
+    expect(barsIn(readFileSync(byName, 'utf8'))).toHaveLength(6);
+  });
 
   it('is self-contained and has the counts', () => {
     expect(html).toMatch(/^<!doctype html>/);
