@@ -173,6 +173,38 @@ export async function watchFleet(
   return printFleetOutcome(ctx, { ...ended, executionArn }, output, members);
 }
 
+/** `status` of a fleet execution: how far it is, or how it ended with one row per instance. */
+export async function fleetStatus(
+  ctx: CliContext,
+  sfn: SFNClient,
+  e: DescribeExecutionOutput & { executionArn: string },
+): Promise<number> {
+  const output = e.status === 'SUCCEEDED' ? parseJson<FleetOutput>(e.output) : null;
+  const history = output ? [] : await readHistory(sfn, e.executionArn);
+  const tracker = new FleetTracker();
+  for (const event of history) tracker.consume(event);
+  if (ctx.json) {
+    ctx.emit({
+      executionArn: e.executionArn,
+      name: e.name ?? null,
+      stateMachineArn: e.stateMachineArn ?? null,
+      status: e.status ?? null,
+      startDate: e.startDate?.toISOString() ?? null,
+      stopDate: e.stopDate?.toISOString() ?? null,
+      error: e.error ?? null,
+      cause: e.cause ?? null,
+      progress: output ? null : tracker.counts(),
+      output,
+    });
+  }
+  if (e.status === 'RUNNING') {
+    ctx.say(`progress   ${countsText(tracker.counts())}`);
+    ctx.say(`Follow it: ec2-restore watch ${e.executionArn}`);
+    return ExitCodes.Ok;
+  }
+  return printFleetOutcome(ctx, e, output, fleetMembers(e, history));
+}
+
 /** How the fleet ended, one row per instance, and what to do about failures; exit 1 when any failed. */
 function printFleetOutcome(
   ctx: CliContext,

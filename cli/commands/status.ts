@@ -1,18 +1,31 @@
 /** `ec2-restore status EXECUTION`: where an execution is or how it ended; exit 1 when it failed. */
+import { DescribeExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { consoleUrl } from '../arns';
 import type { CliContext } from '../context';
 import { ExitCodes } from '../exit-codes';
+import { isFleetExecution } from '../fleet-progress';
 import { duration, secondsBetween, utc } from '../format';
 import { printOutcome, readOutcome, resolveExecution, statusDocument } from '../outcome';
+import { fleetStatus } from './fleet';
 
 export async function runStatus(ref: string, ctx: CliContext): Promise<number> {
   const executionArn = await resolveExecution(ctx, ref);
-  const outcome = await readOutcome(ctx.sfn(executionArn), executionArn);
-  const e = outcome.execution;
+  const sfn = ctx.sfn(executionArn);
+  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  if (isFleetExecution(execution, ctx.io.env.EC2_RESTORE_FLEET_STATE_MACHINE_ARN)) {
+    if (!ctx.json) sayHeader(ctx, execution, executionArn);
+    return fleetStatus(ctx, sfn, { ...execution, executionArn });
+  }
+  const outcome = await readOutcome(sfn, executionArn);
   if (ctx.json) {
     ctx.emit(statusDocument(outcome));
     return outcome.failure ? ExitCodes.RestoreFailed : ExitCodes.Ok;
   }
+  sayHeader(ctx, outcome.execution, executionArn);
+  return printOutcome(ctx, outcome);
+}
+
+function sayHeader(ctx: CliContext, e: DescribeExecutionOutput, executionArn: string): void {
   ctx.say(`execution  ${executionArn}`);
   ctx.say(`status     ${e.status}`);
   ctx.say(`started    ${utc(e.startDate?.toISOString())}`);
@@ -21,5 +34,4 @@ export async function runStatus(ref: string, ctx: CliContext): Promise<number> {
       `stopped    ${utc(e.stopDate.toISOString())} (${duration(secondsBetween(e.startDate, e.stopDate))})`,
     );
   ctx.say(`console    ${consoleUrl(executionArn) ?? '—'}`);
-  return printOutcome(ctx, outcome);
 }

@@ -161,6 +161,22 @@ describe('a fleet where every restore succeeds', () => {
     ).toEqual(ids.map((id) => [id, 'VALIDATED_AND_CLEANED_UP']));
   });
 
+  it('status of a finished fleet by its name shows one row per instance and exits 0', async () => {
+    const { code, stdout } = await runInProcess(['status', 'ops-7-fleet'], { env: world.env });
+    const json = await runInProcess(['status', 'ops-7-fleet', '--json'], { env: world.env });
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^status {5}SUCCEEDED$/m);
+    expect(stdout).toContain('Fleet SUCCEEDED in');
+    expect(stdout).toMatch(new RegExp(`^  ${fleetId(2)}  VALIDATED_AND_CLEANED_UP`, 'm'));
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      name: 'ops-7-fleet',
+      status: 'SUCCEEDED',
+      output: { total: 3, succeeded: 3, failed: 0 },
+    });
+  });
+
   it('a tag that matches nothing ends at once with an empty result that says so, exit 0', async () => {
     const json = await runInProcess(
       ['fleet', '--tag', 'Team=nobody', '--wait', '--json', '--poll-interval', '0.05'],
