@@ -3,8 +3,8 @@
  * one bar per instance on the fleet's shared time axis, from its child execution's start to its
  * end, coloured by outcome (failed red, with the error name), and the counts a person reads first.
  */
-import { duration, utc } from './format';
-import { CHART, CSS, esc, timeAxis } from './report-html';
+import { duration } from './format';
+import { CHART, esc, type PageFacts, page, timeAxis } from './report-html';
 import { FAILED_COLOR } from './timeline';
 
 export const FLEET_COLORS = { succeeded: '#2f855a', failed: FAILED_COLOR, running: '#a0aec0' } as const;
@@ -22,7 +22,7 @@ export interface FleetReportMember {
   readonly endSeconds: number;
 }
 
-export interface FleetReportData {
+export interface FleetReportData extends PageFacts {
   readonly executionArn: string;
   readonly name: string;
   readonly status: string;
@@ -44,22 +44,10 @@ export function renderFleetReportHtml(d: FleetReportData): string {
     d.members.filter((m) => m.outcome === outcome).length;
   const failed = count('failed');
   const title = `Fleet restore ${d.name}: ${d.status}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header>
-  <h1>${esc(title)}</h1>
-  <p class="meta">Execution <code>${esc(d.name)}</code> · started ${esc(utc(d.startDate.toISOString()))}${
-    d.stopDate ? ` · ended ${esc(utc(d.stopDate.toISOString()))}` : ' · still running'
-  }${d.consoleUrl ? ` · <a href="${esc(d.consoleUrl)}">AWS console</a>` : ''}</p>
-</header>
-<section class="cards">
+  return page(
+    title,
+    d,
+    `<section class="cards">
   <div class="card"><span>Instances</span><strong>${d.members.length}</strong></div>
   <div class="card status-ok"><span>Succeeded</span><strong>${count('succeeded')}</strong></div>
   <div class="card status-${failed > 0 ? 'failed' : 'ok'}"><span>Failed</span><strong>${failed}</strong></div>
@@ -79,11 +67,8 @@ ${d.error ? `<section class="failure"><h2>Fleet failed</h2><p><code>${esc(d.erro
 <section>
   <h2>Results</h2>
   ${membersTable(d.members)}
-</section>
-<footer>ec2-restore ${esc(d.version)} · generated ${esc(utc(d.generatedAt.toISOString()))} · <code>${esc(d.executionArn)}</code></footer>
-</body>
-</html>
-`;
+</section>`,
+  );
 }
 
 function fleetSvg(d: FleetReportData): string {

@@ -10,7 +10,7 @@ import { clockOffset, duration, utc } from './format';
 import { summaryRows } from './summary';
 import { FAILED_COLOR, type Timeline } from './timeline';
 
-export interface ReportData {
+export interface ReportData extends PageFacts {
   readonly executionArn: string;
   readonly name: string;
   readonly status: string;
@@ -26,12 +26,19 @@ export interface ReportData {
   readonly version: string;
 }
 
-export const CHART = { width: 960, labelWidth: 230, right: 30, top: 40, row: 32, bar: 18 } as const;
+/** What the header and footer of every report say about the execution. */
+export interface PageFacts {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly startDate: Date;
+  readonly stopDate: Date | null;
+  readonly consoleUrl: string | null;
+  readonly generatedAt: Date;
+  readonly version: string;
+}
 
-export function renderReportHtml(d: ReportData): string {
-  const title = `Restore ${d.sourceInstanceId ?? d.name}: ${d.output?.status ?? d.status}`;
-  const rto = d.output?.timings.totalSeconds ?? d.timeline.totalSeconds;
-  const rpo = d.timeline.recoveryPoint;
+/** The self-contained page around a report's sections: inline CSS, no script, nothing to fetch. */
+export function page(title: string, d: PageFacts, sections: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -47,7 +54,23 @@ export function renderReportHtml(d: ReportData): string {
     d.stopDate ? ` · ended ${esc(utc(d.stopDate.toISOString()))}` : ' · still running'
   }${d.consoleUrl ? ` · <a href="${esc(d.consoleUrl)}">AWS console</a>` : ''}</p>
 </header>
-<section class="cards">
+${sections}
+<footer>ec2-restore ${esc(d.version)} · generated ${esc(utc(d.generatedAt.toISOString()))} · <code>${esc(d.executionArn)}</code></footer>
+</body>
+</html>
+`;
+}
+
+export const CHART = { width: 960, labelWidth: 230, right: 30, top: 40, row: 32, bar: 18 } as const;
+
+export function renderReportHtml(d: ReportData): string {
+  const title = `Restore ${d.sourceInstanceId ?? d.name}: ${d.output?.status ?? d.status}`;
+  const rto = d.output?.timings.totalSeconds ?? d.timeline.totalSeconds;
+  const rpo = d.timeline.recoveryPoint;
+  return page(
+    title,
+    d,
+    `<section class="cards">
   <div class="card status-${d.failure ? 'failed' : 'ok'}"><span>Status</span><strong>${esc(d.output?.status ?? d.status)}</strong></div>
   <div class="card"><span>RPO: recovery point age</span><strong>${esc(rpo ? duration(rpo.ageSeconds) : '—')}</strong><small>${esc(
     rpo ? `created ${utc(rpo.creationDate)}` : 'no recovery point selected',
@@ -61,11 +84,8 @@ export function renderReportHtml(d: ReportData): string {
   ${timelineSvg(d.timeline)}
 </section>
 ${d.failure ? failureSection(d.failure, d.nextSteps) : ''}
-${d.output ? summarySection(d.output) : ''}
-<footer>ec2-restore ${esc(d.version)} · generated ${esc(utc(d.generatedAt.toISOString()))} · <code>${esc(d.executionArn)}</code></footer>
-</body>
-</html>
-`;
+${d.output ? summarySection(d.output) : ''}`,
+  );
 }
 
 function timelineSvg(t: Timeline): string {
@@ -175,7 +195,7 @@ export function esc(text: string): string {
   );
 }
 
-export const CSS = `
+const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a202c; background: #fff; margin: 24px 32px; max-width: 1000px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; } h3 { font-size: 15px; }
 .meta, footer { color: #4a5568; } footer { margin-top: 32px; font-size: 12px; }
