@@ -7,7 +7,7 @@
 import type { FleetCounts, FleetLine } from './fleet-progress';
 import { clockOffset } from './format';
 import type { OutputStream } from './io';
-import { CLEAR_LINE, type ProgressView, progressBar, SPINNER, type ViewOptions } from './progress-view';
+import { type ProgressView, progressBar, StatusLine, type ViewOptions } from './progress-view';
 
 export type FleetProgressView = Omit<ProgressView, 'show'> & { show(line: FleetLine): void };
 
@@ -49,57 +49,35 @@ class PlainFleetView implements FleetProgressView {
 
 class TerminalFleetView implements FleetProgressView {
   private counts: FleetCounts | null = null;
-  /** Offset of the newest event from the start, and when, in real time, it arrived. */
-  private lastOffsetMs = 0;
-  private lastSeenMs: number;
-  private frame = 0;
-  private drawn = false;
-  private readonly now: () => number;
+  private readonly status: StatusLine;
 
-  constructor(
-    private readonly stream: OutputStream,
-    private readonly options: ViewOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-    this.lastSeenMs = this.now();
+  constructor(stream: OutputStream, options: ViewOptions) {
+    this.status = new StatusLine(stream, options);
   }
 
   show(line: FleetLine): void {
-    this.lastOffsetMs = Math.max(this.lastOffsetMs, line.at.getTime() - this.options.startedAt.getTime());
-    this.lastSeenMs = this.now();
+    this.status.seen(line.at);
     this.counts = line.counts;
     if (line.kind !== 'started') {
       const mark = line.kind === 'failure' || line.member?.status === 'FAILED' ? '✗' : '✓';
-      this.clear();
-      this.stream.write(`${mark} [${clockOffset(0, this.lastOffsetMs)}] ${lineText(line)}\n`);
+      this.status.print(`${mark} [${this.status.when()}] ${lineText(line)}`);
     }
     if (line.kind === 'end' || line.kind === 'failure') this.counts = null;
     this.draw();
   }
 
   idle(): void {
-    this.frame += 1;
+    this.status.tick();
     this.draw();
   }
 
   close(): void {
-    this.clear();
+    this.status.clear();
   }
 
   private draw(): void {
     const c = this.counts;
     if (!c?.total) return;
-    // Between events the real clock stands in for the execution's (exact on AWS; the emulator's runs faster).
-    const elapsed = clockOffset(0, this.lastOffsetMs + Math.max(0, this.now() - this.lastSeenMs));
-    const spinner = SPINNER[this.frame % SPINNER.length];
-    const text = `${spinner} ${progressBar((100 * c.done) / c.total)} ${countsText(c)} · ${c.running} running · elapsed ${elapsed}`;
-    const width = (this.stream.columns || 100) - 1;
-    this.stream.write(`${CLEAR_LINE}${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
-    this.drawn = true;
-  }
-
-  private clear(): void {
-    if (this.drawn) this.stream.write(CLEAR_LINE);
-    this.drawn = false;
+    this.status.draw(`${progressBar((100 * c.done) / c.total)} ${countsText(c)} · ${c.running} running`);
   }
 }

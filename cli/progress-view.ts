@@ -50,16 +50,18 @@ class PlainView implements ProgressView {
   close(): void {}
 }
 
-export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 /** Carriage return + erase line: the status line is redrawn in place. */
 export const CLEAR_LINE = '\r\x1b[2K';
 const BAR_WIDTH = 20;
 
-class TerminalView implements ProgressView {
-  private step = '';
-  private detail = '';
-  private percent: number | null = null;
-  /** Simulated (or real) offset of the newest event, and when, in real time, it arrived. */
+/**
+ * The one line at the bottom of a terminal, redrawn in place: a spinner, whatever the view says,
+ * and the elapsed time. Between events the real clock stands in for the execution's (exact on
+ * AWS; the emulator's runs faster).
+ */
+export class StatusLine {
+  /** Offset of the newest event from the start, and when, in real time, it arrived. */
   private lastOffsetMs = 0;
   private lastSeenMs: number;
   private frame = 0;
@@ -74,9 +76,54 @@ class TerminalView implements ProgressView {
     this.lastSeenMs = this.now();
   }
 
-  show(line: ProgressLine): void {
-    this.lastOffsetMs = Math.max(this.lastOffsetMs, line.at.getTime() - this.options.startedAt.getTime());
+  /** An event happened at `at`: the elapsed time goes on from there. */
+  seen(at: Date): void {
+    this.lastOffsetMs = Math.max(this.lastOffsetMs, at.getTime() - this.options.startedAt.getTime());
     this.lastSeenMs = this.now();
+  }
+
+  /** `+hh:mm:ss` of the newest event. */
+  when(): string {
+    return clockOffset(0, this.lastOffsetMs);
+  }
+
+  /** A line that stays, above the status line. */
+  print(line: string): void {
+    this.clear();
+    this.stream.write(`${line}\n`);
+  }
+
+  tick(): void {
+    this.frame += 1;
+  }
+
+  /** Draws "spinner text · elapsed"; a line that wraps cannot be redrawn, so it is cut to the width. */
+  draw(text: string): void {
+    const elapsed = clockOffset(0, this.lastOffsetMs + Math.max(0, this.now() - this.lastSeenMs));
+    const line = `${SPINNER[this.frame % SPINNER.length]} ${text} · elapsed ${elapsed}`;
+    const width = (this.stream.columns || 100) - 1;
+    this.stream.write(`${CLEAR_LINE}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) this.stream.write(CLEAR_LINE);
+    this.drawn = false;
+  }
+}
+
+class TerminalView implements ProgressView {
+  private step = '';
+  private detail = '';
+  private percent: number | null = null;
+  private readonly status: StatusLine;
+
+  constructor(stream: OutputStream, options: ViewOptions) {
+    this.status = new StatusLine(stream, options);
+  }
+
+  show(line: ProgressLine): void {
+    this.status.seen(line.at);
     if (line.kind === 'enter') {
       this.step = line.state;
       this.detail = '';
@@ -85,8 +132,7 @@ class TerminalView implements ProgressView {
       this.detail = line.text;
       this.percent = line.percentDone ?? null;
     } else {
-      this.clear();
-      this.stream.write(`${this.permanent(line)}\n`);
+      this.status.print(this.permanent(line));
       // A finished step leaves the status line empty until the next one starts; a retry keeps it.
       if (line.kind !== 'retry') this.step = '';
     }
@@ -94,16 +140,16 @@ class TerminalView implements ProgressView {
   }
 
   idle(): void {
-    this.frame += 1;
+    this.status.tick();
     this.draw();
   }
 
   close(): void {
-    this.clear();
+    this.status.clear();
   }
 
   private permanent(line: ProgressLine): string {
-    const when = clockOffset(0, this.lastOffsetMs);
+    const when = this.status.when();
     switch (line.kind) {
       case 'retry':
         return `↻ [${when}] ${line.state.padEnd(STATE_WIDTH)} ${line.text}`;
@@ -118,20 +164,8 @@ class TerminalView implements ProgressView {
 
   private draw(): void {
     if (!this.step) return;
-    // Between events the real clock stands in for the execution's (exact on AWS; the emulator's runs faster).
-    const elapsed = clockOffset(0, this.lastOffsetMs + Math.max(0, this.now() - this.lastSeenMs));
     const bar = this.percent === null ? '' : `${progressBar(this.percent)} `;
-    const spinner = SPINNER[this.frame % SPINNER.length];
-    const text = `${spinner} ${this.step} ${bar}${this.detail || 'running'} · elapsed ${elapsed}`;
-    // A status line that wraps cannot be redrawn in place, so it is cut to the terminal's width.
-    const width = (this.stream.columns || 100) - 1;
-    this.stream.write(`${CLEAR_LINE}${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
-    this.drawn = true;
-  }
-
-  private clear(): void {
-    if (this.drawn) this.stream.write(CLEAR_LINE);
-    this.drawn = false;
+    this.status.draw(`${this.step} ${bar}${this.detail || 'running'}`);
   }
 }
 
