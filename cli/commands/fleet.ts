@@ -9,7 +9,6 @@ import { DescribeExecutionCommand, type DescribeExecutionOutput, type SFNClient 
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { InvalidInputError } from '@shared/errors';
 import { type FleetRequest, parseFleetRequest } from '@shared/fleet-request';
-import { EXECUTION_NAME } from '../arns';
 import type { CliContext } from '../context';
 import { usageError } from '../errors';
 import { isFailedStatus } from '../execution-facts';
@@ -20,17 +19,15 @@ import { duration, secondsBetween, table, utc } from '../format';
 import { parseJson } from '../json';
 import { followHistory, readHistory } from '../progress';
 import {
-  announceStarted,
   buildRestoreInput,
   defined,
   executionStamp,
   executionVerb,
   FLAG_FOR_FIELD,
   flagMessage,
+  launch,
   numberOrText,
   type StartFlags,
-  startedDocument,
-  startOrFind,
 } from './start';
 import { showUntilEnd, type WatchOptions } from './watch';
 
@@ -53,25 +50,13 @@ export async function runFleet(flags: FleetFlags, ctx: CliContext): Promise<numb
   const input = buildFleetInput(flags);
   const request = validate(input);
   const name = flags.name ?? defaultFleetName(request, new Date());
-  if (!EXECUTION_NAME.test(name)) {
-    throw usageError(`--name: "${name}" is not a valid execution name.`, 'Use 1-80 letters, digits, - or _.');
-  }
-  const stateMachineArn = ctx.stateMachineArn('restoreFleet');
-  const sfn = ctx.sfn(stateMachineArn);
-  const started = await startOrFind(
-    sfn,
-    stateMachineArn,
-    name,
-    JSON.stringify(input),
-    flags.name !== undefined,
+  return launch(
+    ctx,
+    'restoreFleet',
+    input,
+    { ...flags, name, explicitName: flags.name !== undefined },
+    watchFleet,
   );
-  if (ctx.json && !flags.wait) {
-    ctx.emit(startedDocument(name, started));
-    return ExitCodes.Ok;
-  }
-  announceStarted(ctx, name, started, flags.wait === true);
-  if (!flags.wait) return ExitCodes.Ok;
-  return watchFleet(ctx, sfn, started.executionArn, { pollInterval: flags.pollInterval });
 }
 
 /** The fleet request, holding only what the flags set: the workflow fills in its own defaults. */

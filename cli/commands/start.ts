@@ -12,11 +12,11 @@ import {
 import { awsErrorCode, InvalidInputError } from '@shared/errors';
 import { parseRestoreRequest, type RestoreRequest } from '@shared/restore-request';
 import { consoleUrl, EXECUTION_NAME, executionArnFor } from '../arns';
-import type { CliContext } from '../context';
+import type { CliContext, Workflow } from '../context';
 import { usageError } from '../errors';
 import { ExitCodes } from '../exit-codes';
 import { utc } from '../format';
-import { watchExecution } from './watch';
+import { type WatchOptions, watchExecution } from './watch';
 
 export interface StartFlags {
   readonly instanceId?: string;
@@ -62,30 +62,44 @@ export async function runStart(flags: StartFlags, ctx: CliContext): Promise<numb
   const input = buildRestoreInput(flags);
   const request = validate(input);
   const name = flags.name ?? defaultExecutionName(request, new Date());
+  return launch(
+    ctx,
+    'restoreInstance',
+    input,
+    { ...flags, name, explicitName: flags.name !== undefined },
+    watchExecution,
+  );
+}
+
+/**
+ * Starts the execution (or finds the one a re-run with the same --name started), says where it
+ * is, and with --wait follows it with `follow`. `start` and `fleet` both end here.
+ */
+export async function launch(
+  ctx: CliContext,
+  workflow: Workflow,
+  input: Record<string, unknown>,
+  flags: WatchOptions & { readonly name: string; readonly explicitName: boolean; readonly wait?: boolean },
+  follow: (ctx: CliContext, sfn: SFNClient, executionArn: string, options: WatchOptions) => Promise<number>,
+): Promise<number> {
+  const { name } = flags;
   if (!EXECUTION_NAME.test(name)) {
     throw usageError(`--name: "${name}" is not a valid execution name.`, 'Use 1-80 letters, digits, - or _.');
   }
-  const stateMachineArn = ctx.stateMachineArn();
+  const stateMachineArn = ctx.stateMachineArn(workflow);
   const sfn = ctx.sfn(stateMachineArn);
-  const started = await startOrFind(
-    sfn,
-    stateMachineArn,
-    name,
-    JSON.stringify(input),
-    flags.name !== undefined,
-  );
-
+  const started = await startOrFind(sfn, stateMachineArn, name, JSON.stringify(input), flags.explicitName);
   if (ctx.json && !flags.wait) {
     ctx.emit(startedDocument(name, started));
     return ExitCodes.Ok;
   }
   announceStarted(ctx, name, started, flags.wait === true);
   if (!flags.wait) return ExitCodes.Ok;
-  return watchExecution(ctx, sfn, started.executionArn, { pollInterval: flags.pollInterval });
+  return follow(ctx, sfn, started.executionArn, { pollInterval: flags.pollInterval });
 }
 
 /** What was started (or found already started), where to see it, and how to follow it. */
-export function announceStarted(ctx: CliContext, name: string, started: Started, wait: boolean): void {
+function announceStarted(ctx: CliContext, name: string, started: Started, wait: boolean): void {
   ctx.say(
     started.alreadyStarted
       ? `Already started ${name} at ${utc(started.startDate.toISOString())} with the same input; not starting another.`
@@ -98,7 +112,7 @@ export function announceStarted(ctx: CliContext, name: string, started: Started,
 }
 
 /** The `--json` document of a start without `--wait`. */
-export function startedDocument(name: string, started: Started) {
+function startedDocument(name: string, started: Started) {
   return {
     executionArn: started.executionArn,
     name,
@@ -200,7 +214,7 @@ export interface Started {
  * Starts the execution, or finds the one this exact command already started: re-running a runbook
  * step with the same `--name` and flags is then harmless. The same name with other input is refused.
  */
-export async function startOrFind(
+async function startOrFind(
   sfn: SFNClient,
   stateMachineArn: string,
   name: string,
