@@ -8,6 +8,7 @@ import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn'
 import type { FleetPlan } from '@lambdas/resolve-fleet-targets/resolve-fleet-targets';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { parseJson } from './json';
+import { executionEndText } from './progress';
 
 /**
  * The restore-fleet states the CLI reads (FleetStates in state-machines/restore-fleet, retyped so
@@ -134,13 +135,8 @@ export class FleetTracker {
           : [];
       case 'ExecutionFailed':
       case 'ExecutionTimedOut':
-      case 'ExecutionAborted': {
-        const details =
-          event.executionFailedEventDetails ??
-          event.executionTimedOutEventDetails ??
-          event.executionAbortedEventDetails;
-        return line('failure', `${details?.error ?? event.type}: ${details?.cause ?? ''}`);
-      }
+      case 'ExecutionAborted':
+        return line('failure', executionEndText(event));
       case 'ExecutionSucceeded':
         return line('end', 'fleet execution succeeded');
       default:

@@ -111,12 +111,7 @@ export class HistoryTracker {
       case 'ExecutionFailed':
       case 'ExecutionTimedOut':
       case 'ExecutionAborted': {
-        const details =
-          event.executionFailedEventDetails ??
-          event.executionTimedOutEventDetails ??
-          event.executionAbortedEventDetails;
-        const text = `${details?.error ?? event.type}: ${details?.cause ?? ''}`;
-        return [{ at, state: this.current, text, kind: 'failure' }];
+        return [{ at, state: this.current, text: executionEndText(event), kind: 'failure' }];
       }
       case 'ExecutionSucceeded':
         return [{ at, state: '', text: 'execution succeeded', kind: 'end' }];
@@ -162,6 +157,15 @@ async function readHistorySince(
     nextToken = page.nextToken;
   } while (nextToken);
   return fresh.reverse();
+}
+
+/** "Error: cause" of an execution that failed, timed out or was aborted. */
+export function executionEndText(event: HistoryEvent): string {
+  const details =
+    event.executionFailedEventDetails ??
+    event.executionTimedOutEventDetails ??
+    event.executionAbortedEventDetails;
+  return `${details?.error ?? event.type}: ${details?.cause ?? ''}`;
 }
 
 export function isTerminal(event: HistoryEvent): boolean {
