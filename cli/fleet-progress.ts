@@ -3,8 +3,13 @@
  * instances there are, each Map iteration's RestoreInstance step says one started, and its Record*
  * step says how it ended. From those the tracker keeps one member per instance and the counts a
  * person reads ("3 of 8 done, 1 failed so far").
+ *
+ * A Distributed Map's iterations are not in the fleet's history on AWS (they are child workflows
+ * of its Map Run), so once RestoreEachDistributed is entered the tracker learns each instance's
+ * start and end from its restore-instance execution instead (`child`, fed by fleet-children.ts),
+ * and ignores the iteration events the emulator, which runs that Map inline, does write.
  */
-import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
+import type { DescribeExecutionOutput, ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
 import type { FleetPlan } from '@lambdas/resolve-fleet-targets/resolve-fleet-targets';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { parseJson } from './json';
@@ -24,6 +29,7 @@ export const FLEET_STATES = {
   RecordFailure: 'RecordFailure',
 } as const;
 
+/** Only the inline Map's iteration states: the Distributed Map's carry a suffix. */
 const RECORD_STATES = new Set<string>([
   FLEET_STATES.RecordSuccess,
   FLEET_STATES.RecordChildFailure,
@@ -61,6 +67,10 @@ export interface FleetLine {
 export class FleetTracker {
   readonly members = new Map<string, FleetMember>();
   private total: number | null = null;
+  /** Each target's child execution name → its instance id (ResolveTargets names them). */
+  private readonly childNames = new Map<string, string>();
+  /** The Distributed Map runs the fleet: progress comes from the child executions. */
+  private distributed = false;
 
   counts(): FleetCounts {
     const members = [...this.members.values()];
@@ -88,6 +98,7 @@ export class FleetTracker {
         for (const u of plan.unusable) {
           this.members.set(u.instanceId, { ...u, executionArn: null });
         }
+        for (const t of plan.targets) this.childNames.set(t.executionName, t.instanceId);
         this.total = plan.targetCount + plan.unusable.length;
         const unusable =
           plan.unusable.length > 0 ? `, ${plan.unusable.length} without a usable recovery point` : '';
@@ -98,41 +109,24 @@ export class FleetTracker {
         return line('planned', text);
       }
       case 'TaskStateEntered': {
-        if (baseName(entered?.name) !== FLEET_STATES.RestoreInstance) return [];
-        const target = parseJson<{ target?: { instanceId?: string } }>(entered?.input)?.target;
+        if (entered?.name !== FLEET_STATES.RestoreInstance) return [];
+        const target = parseJson<{ target?: { instanceId?: string } }>(entered.input)?.target;
         if (!target?.instanceId) return [];
-        const member: FleetMember = {
-          instanceId: target.instanceId,
-          status: 'RUNNING',
-          error: null,
-          cause: null,
-          executionArn: null,
-        };
-        this.members.set(member.instanceId, member);
-        return line('started', `${member.instanceId} started`, member);
+        return this.update(at, 'started', { instanceId: target.instanceId, status: 'RUNNING' });
       }
       case 'PassStateExited': {
-        if (!RECORD_STATES.has(baseName(exited?.name))) return [];
+        if (!RECORD_STATES.has(exited?.name ?? '')) return [];
         const result = parseJson<Partial<FleetMember>>(exited?.output);
         if (!result?.instanceId) return [];
-        const member: FleetMember = {
-          instanceId: result.instanceId,
-          status: result.status ?? 'UNKNOWN',
-          error: result.error ?? null,
-          cause: result.cause ?? null,
-          executionArn: result.executionArn ?? null,
-        };
-        this.members.set(member.instanceId, member);
-        return line('finished', describeMember(member), member);
+        return this.update(at, 'finished', { ...result, instanceId: result.instanceId });
       }
       case 'MapStateEntered':
-        // AWS runs a Distributed Map's iterations as child workflows: their events are not here.
-        return entered?.name === FLEET_STATES.RestoreEachDistributed
-          ? line(
-              'note',
-              `${this.total ?? 'the'} instances run in a Distributed Map: each restore's progress is in its Map Run; results come at the end`,
-            )
-          : [];
+        if (entered?.name !== FLEET_STATES.RestoreEachDistributed) return [];
+        this.distributed = true;
+        return line(
+          'note',
+          `${this.total ?? 'the'} instances run in a Distributed Map: following each one's restore-instance execution`,
+        );
       case 'ExecutionFailed':
       case 'ExecutionTimedOut':
       case 'ExecutionAborted':
@@ -143,16 +137,63 @@ export class FleetTracker {
         return [];
     }
   }
+
+  /** The child executions not yet seen to end, by name; none unless the Distributed Map runs. */
+  awaitedChildren(): Map<string, string> {
+    if (!this.distributed) return new Map();
+    return new Map(
+      [...this.childNames].filter(([, id]) => (this.members.get(id)?.status ?? 'RUNNING') === 'RUNNING'),
+    );
+  }
+
+  /**
+   * One child execution of the Distributed Map as ListExecutions shows it (with the error of a
+   * failed one, from DescribeExecution): "started" when first seen, "finished" once it ended.
+   */
+  child(c: ExecutionListItem, failure: { error?: string; cause?: string } = {}): FleetLine[] {
+    const instanceId = this.childNames.get(c.name ?? '');
+    if (instanceId === undefined) return [];
+    const known = this.members.get(instanceId);
+    if (known && known.status !== 'RUNNING') return [];
+    const { executionArn } = c;
+    const lines = known
+      ? []
+      : this.update(c.startDate, 'started', { instanceId, status: 'RUNNING', executionArn });
+    if (c.status === 'RUNNING' || c.status === 'PENDING_REDRIVE') return lines;
+    const failed = c.status !== 'SUCCEEDED';
+    return lines.concat(
+      this.update(c.stopDate, 'finished', {
+        instanceId,
+        executionArn,
+        status: failed ? 'FAILED' : c.status,
+        error: failed ? (failure.error ?? c.status) : null,
+        cause: failure.cause ?? null,
+      }),
+    );
+  }
+
+  /** Records what is now known of one member, and says so in one line. */
+  private update(
+    at: Date | undefined,
+    kind: 'started' | 'finished',
+    fields: Partial<FleetMember> & { instanceId: string },
+  ): FleetLine[] {
+    const member: FleetMember = {
+      instanceId: fields.instanceId,
+      status: fields.status ?? 'UNKNOWN',
+      error: fields.error ?? null,
+      cause: fields.cause ?? null,
+      executionArn: fields.executionArn ?? null,
+    };
+    this.members.set(member.instanceId, member);
+    const text = kind === 'started' ? `${member.instanceId} started` : describeMember(member);
+    return [{ at: at ?? new Date(), kind, text, member, counts: this.counts() }];
+  }
 }
 
 /** `i-0123… VALIDATED_AND_CLEANED_UP` or `i-0123… FAILED (RestoreJobFailedError)`. */
 export function describeMember(m: FleetMember): string {
   return `${m.instanceId} ${m.status}${m.error ? ` (${m.error})` : ''}`;
-}
-
-/** `RestoreInstanceDistributed` → `RestoreInstance`. */
-function baseName(name: string | undefined): string {
-  return (name ?? '').replace(/Distributed$/, '');
 }
 
 /**

@@ -40,22 +40,33 @@ export function followExecution(
   return followHistory(sfn, executionArn, (event) => tracker.consume(event), options);
 }
 
-/** Yields what `consume` makes of each new history event, until the execution ends or `signal` aborts. */
+/**
+ * Yields what `consume` makes of each new history event, until the execution ends or `signal`
+ * aborts. `alongside`, when given, is read after each history read, and once more before the
+ * execution's end is yielded: what happens outside the history (a Distributed Map's children).
+ */
 export async function* followHistory<T>(
   sfn: SFNClient,
   executionArn: string,
   consume: (event: HistoryEvent) => readonly T[],
-  options: FollowOptions = {},
+  options: FollowOptions & { readonly alongside?: () => Promise<readonly T[]> } = {},
 ): AsyncGenerator<T> {
   let lastId = 0;
   while (!options.signal?.aborted) {
     const events = await readHistorySince(sfn, executionArn, lastId);
+    const end = events.find(isTerminal);
     for (const event of events) {
+      if (event === end) break;
       lastId = event.id ?? lastId;
       yield* consume(event);
-      if (isTerminal(event)) return;
     }
-    if (events.length === 0) options.onIdle?.();
+    const outside = (await options.alongside?.()) ?? [];
+    yield* outside;
+    if (end) {
+      yield* consume(end);
+      return;
+    }
+    if (events.length === 0 && outside.length === 0) options.onIdle?.();
     await sleep(options.pollMs ?? 2000, options.signal);
   }
 }

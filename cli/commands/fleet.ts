@@ -13,6 +13,7 @@ import type { CliContext } from '../context';
 import { usageError } from '../errors';
 import { isFailedStatus } from '../execution-facts';
 import { ExitCodes } from '../exit-codes';
+import { FleetChildren } from '../fleet-children';
 import { type FleetMember, FleetTracker, fleetMembers } from '../fleet-progress';
 import { countsText, createFleetProgressView } from '../fleet-progress-view';
 import { duration, secondsBetween, table, utc } from '../format';
@@ -127,9 +128,13 @@ export async function watchFleet(
     `Watching fleet ${execution.name} (${execution.status}, started ${utc(startedAt.toISOString())}); Ctrl-C stops watching, not the restores.`,
   );
   const tracker = new FleetTracker();
+  const children = fleetChildren(ctx, sfn, tracker, execution);
   const view = createFleetProgressView(ctx.human, { startedAt });
   const interrupted = await showUntilEnd(ctx, view, options.pollInterval, (follow) =>
-    followHistory(sfn, executionArn, (event) => tracker.consume(event), follow),
+    followHistory(sfn, executionArn, (event) => tracker.consume(event), {
+      ...follow,
+      alongside: () => children.poll(),
+    }),
   );
 
   const ended = await sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -168,6 +173,7 @@ export async function fleetStatus(
   const history = output ? [] : await readHistory(sfn, e.executionArn);
   const tracker = new FleetTracker();
   for (const event of history) tracker.consume(event);
+  if (e.status === 'RUNNING') await fleetChildren(ctx, sfn, tracker, e).poll();
   if (ctx.json) {
     ctx.emit({
       executionArn: e.executionArn,
@@ -188,6 +194,16 @@ export async function fleetStatus(
     return ExitCodes.Ok;
   }
   return printFleetOutcome(ctx, e, output, fleetMembers(e, history));
+}
+
+/** A Distributed Map fleet's restore-instance children, which the tracker reads its progress from. */
+function fleetChildren(
+  ctx: CliContext,
+  sfn: SFNClient,
+  tracker: FleetTracker,
+  fleet: DescribeExecutionOutput,
+): FleetChildren {
+  return new FleetChildren(sfn, tracker, fleet, ctx.io.env.EC2_RESTORE_STATE_MACHINE_ARN);
 }
 
 /** How the fleet ended, one row per instance, and what to do about failures; exit 1 when any failed. */
