@@ -8,6 +8,11 @@ import { Construct } from 'constructs';
 
 export interface ExecutionAlarmsProps {
   readonly stateMachine: sfn.IStateMachine;
+  /**
+   * restore-fleet: it fails as a whole only on a bad request or a step of its own (its
+   * instances' failures raise the restore-instance alarms), or times out. @default none
+   */
+  readonly fleetStateMachine?: sfn.IStateMachine;
   /** Alarms (and their recovery) are published here. */
   readonly topic: sns.ITopic;
   /** The schedules' dead-letter queue: a scheduled restore test that never started. @default none */
@@ -15,8 +20,8 @@ export interface ExecutionAlarmsProps {
 }
 
 /**
- * Alarms on the outcomes nobody may miss: a failed or timed-out restore execution, and a
- * scheduled start that ended in the dead-letter queue. Any one occurrence in five minutes
+ * Alarms on the outcomes nobody may miss: a failed or timed-out restore or fleet execution, and
+ * a scheduled start that ended in the dead-letter queue. Any one occurrence in five minutes
  * alarms; no data means nothing ran, which is not an alarm.
  */
 export class ExecutionAlarms extends Construct {
@@ -29,6 +34,13 @@ export class ExecutionAlarms extends Construct {
       ['ExecutionsFailed', 'A restore execution failed', props.stateMachine.metricFailed({ period })],
       ['ExecutionsTimedOut', 'A restore execution timed out', props.stateMachine.metricTimedOut({ period })],
     ];
+    if (props.fleetStateMachine) {
+      const fleet = props.fleetStateMachine;
+      metrics.push(
+        ['FleetExecutionsFailed', 'A fleet restore execution failed', fleet.metricFailed({ period })],
+        ['FleetExecutionsTimedOut', 'A fleet restore execution timed out', fleet.metricTimedOut({ period })],
+      );
+    }
     if (props.deadLetterQueue) {
       metrics.push([
         'ScheduledStartsUndelivered',

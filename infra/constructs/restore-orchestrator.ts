@@ -194,6 +194,7 @@ export class RestoreOrchestrator extends Construct {
         : undefined;
     this.alarms = new ExecutionAlarms(this, 'Alarms', {
       stateMachine: this.stateMachine,
+      fleetStateMachine: this.fleetStateMachine,
       topic: this.notificationTopic,
       deadLetterQueue: this.schedules?.deadLetterQueue,
     });

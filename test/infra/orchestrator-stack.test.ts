@@ -261,9 +261,12 @@ describe('orchestrator stack: functions, logs and tracing', () => {
 });
 
 describe('orchestrator stack: notifications and alarms', () => {
-  it('alarms on failed and timed-out executions of the state machine, to the topic', () => {
+  it.each([
+    ['restore-instance', () => orchestrator.stateMachine],
+    ['restore-fleet', () => orchestrator.fleetStateMachine],
+  ])('alarms on failed and timed-out executions of %s, to the topic', (_name, machine) => {
     const topic = { Ref: logicalId(orchestrator.notificationTopic) };
-    const stateMachine = { Ref: logicalId(orchestrator.stateMachine) };
+    const stateMachine = { Ref: logicalId(machine()) };
 
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
