@@ -26,6 +26,7 @@ import { States, TaskFunctions } from '@state-machines/restore-instance/state-na
 import { awsCli } from '@test/helpers/aws-cli';
 import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
+import { happyStubs } from '@test/helpers/local-engine';
 
 const SIM_START = '2026-11-28T10:00:00.000Z';
 const ROLE = 'arn:aws:iam::123456789012:role/sfn-test';
@@ -800,41 +801,6 @@ describe('Task states', () => {
 // ---- the real workflow ---------------------------------------------------------------------------
 
 describe('restore-instance', () => {
-  /** Each Task returns the slice the real step would; the loops take two turns (as in the unit test). */
-  function happyStubs(): Record<string, Stub> {
-    const turns = (first: object, last: object): Stub => {
-      let calls = 0;
-      return () => (++calls === 1 ? first : last);
-    };
-    return {
-      [States.ValidateInput]: () => ({ mode: 'recovery', dryRun: false }),
-      [States.SelectRecoveryPoint]: () => ({ recoveryPoint: { arn: 'rp' } }),
-      [States.ResolveSource]: () => ({ instanceId: 'i-source' }),
-      [States.PlanRestore]: () => ({ metadata: {} }),
-      [States.StartRestoreJob]: () => ({ id: 'job', done: false, nextWaitSeconds: 600 }),
-      [States.PollRestoreJob]: turns(
-        { done: false, nextWaitSeconds: 60 },
-        { done: true, nextWaitSeconds: 0 },
-      ),
-      [States.WaitForInstance]: turns(
-        { ready: false, nextWaitSeconds: 10 },
-        { ready: true, nextWaitSeconds: 0 },
-      ),
-      [States.TagResources]: () => ({ taggedResourceIds: ['i-new'] }),
-      [States.ReattachInstanceProfile]: turns(
-        { done: false, nextWaitSeconds: 5 },
-        { done: true, nextWaitSeconds: 0 },
-      ),
-      [States.EnsurePublicAddress]: () => ({ action: 'allocated' }),
-      [States.CheckSsh]: turns({ done: false, nextWaitSeconds: 15 }, { done: true, nextWaitSeconds: 0 }),
-      [States.CleanUp]: () => ({ instanceTerminated: true }),
-      [States.Report]: () => ({ status: 'RESTORED' }),
-      [States.HandleFailure]: () => {
-        throw new Error('HandleFailure must not run on the happy path');
-      },
-    };
-  }
-
   it('runs the rendered ASL end to end, its Waits advancing simulated time by the steps’ nextWaitSeconds', async () => {
     for (const [state, stub] of Object.entries(happyStubs())) {
       lambdas.set(functionArn(TaskFunctions[state as keyof typeof TaskFunctions]), stub);

@@ -4,6 +4,7 @@
  */
 
 import type { Asl } from '@state-machines/render';
+import { States } from '@state-machines/restore-instance/state-names';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 export type TaskStub = (input: unknown) => unknown;
@@ -65,4 +66,36 @@ export async function runLocally(
   const output = await execution.result.catch(() => null);
   await logs;
   return { visited, output, error };
+}
+
+/** Happy-path stubs: each Task returns the slice the real step would, with loops taking two turns. */
+export function happyStubs(mode: 'recovery' | 'test' = 'recovery', dryRun = false): Record<string, TaskStub> {
+  const turns = (first: object, last: object): TaskStub => {
+    let calls = 0;
+    return () => (++calls === 1 ? first : last);
+  };
+  return {
+    [States.ValidateInput]: () => ({ mode, dryRun }),
+    [States.SelectRecoveryPoint]: () => ({ recoveryPoint: { arn: 'rp' } }),
+    [States.ResolveSource]: () => ({ instanceId: 'i-source' }),
+    [States.PlanRestore]: () => ({ metadata: {} }),
+    [States.StartRestoreJob]: () => ({ id: 'job', done: false, nextWaitSeconds: 600 }),
+    [States.PollRestoreJob]: turns({ done: false, nextWaitSeconds: 60 }, { done: true, nextWaitSeconds: 0 }),
+    [States.WaitForInstance]: turns(
+      { ready: false, nextWaitSeconds: 10 },
+      { ready: true, nextWaitSeconds: 0 },
+    ),
+    [States.TagResources]: () => ({ taggedResourceIds: ['i-new'] }),
+    [States.ReattachInstanceProfile]: turns(
+      { done: false, nextWaitSeconds: 5 },
+      { done: true, nextWaitSeconds: 0 },
+    ),
+    [States.EnsurePublicAddress]: () => ({ action: 'allocated' }),
+    [States.CheckSsh]: turns({ done: false, nextWaitSeconds: 15 }, { done: true, nextWaitSeconds: 0 }),
+    [States.CleanUp]: () => ({ instanceTerminated: true, elasticIpReleased: true }),
+    [States.Report]: () => ({ status: mode === 'test' ? 'VALIDATED_AND_CLEANED_UP' : 'RESTORED' }),
+    [States.HandleFailure]: () => {
+      throw new Error('HandleFailure must not run on the happy path');
+    },
+  };
 }

@@ -3,43 +3,11 @@ import { join } from 'node:path';
 import { ErrorNames, PreflightError, SshAuthenticationError } from '@shared/errors';
 import { renderRestoreInstanceAsl } from '@state-machines/render';
 import { States, TaskFunctions } from '@state-machines/restore-instance/state-names';
-import { runLocally, type TaskStub } from '@test/helpers/local-engine';
+import { happyStubs, runLocally, type TaskStub } from '@test/helpers/local-engine';
 import aslValidator from 'asl-validator';
 
 const asl = renderRestoreInstanceAsl();
 const committedPath = join(__dirname, '../../../state-machines/restore-instance/restore-instance.asl.json');
-
-/** Happy-path stubs: each Task returns the slice the real step would, with loops taking two turns. */
-function happyStubs(mode: 'recovery' | 'test' = 'recovery', dryRun = false): Record<string, TaskStub> {
-  const turns = (first: object, last: object): TaskStub => {
-    let calls = 0;
-    return () => (++calls === 1 ? first : last);
-  };
-  return {
-    [States.ValidateInput]: () => ({ mode, dryRun }),
-    [States.SelectRecoveryPoint]: () => ({ recoveryPoint: { arn: 'rp' } }),
-    [States.ResolveSource]: () => ({ instanceId: 'i-source' }),
-    [States.PlanRestore]: () => ({ metadata: {} }),
-    [States.StartRestoreJob]: () => ({ id: 'job', done: false, nextWaitSeconds: 600 }),
-    [States.PollRestoreJob]: turns({ done: false, nextWaitSeconds: 60 }, { done: true, nextWaitSeconds: 0 }),
-    [States.WaitForInstance]: turns(
-      { ready: false, nextWaitSeconds: 10 },
-      { ready: true, nextWaitSeconds: 0 },
-    ),
-    [States.TagResources]: () => ({ taggedResourceIds: ['i-new'] }),
-    [States.ReattachInstanceProfile]: turns(
-      { done: false, nextWaitSeconds: 5 },
-      { done: true, nextWaitSeconds: 0 },
-    ),
-    [States.EnsurePublicAddress]: () => ({ action: 'allocated' }),
-    [States.CheckSsh]: turns({ done: false, nextWaitSeconds: 15 }, { done: true, nextWaitSeconds: 0 }),
-    [States.CleanUp]: () => ({ instanceTerminated: true, elasticIpReleased: true }),
-    [States.Report]: () => ({ status: mode === 'test' ? 'VALIDATED_AND_CLEANED_UP' : 'RESTORED' }),
-    [States.HandleFailure]: () => {
-      throw new Error('HandleFailure must not run on the happy path');
-    },
-  };
-}
 
 function throwing(error: Error): TaskStub {
   return () => {
