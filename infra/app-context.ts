@@ -4,6 +4,8 @@
  * both typed (cdk.json) and as text; structured values (the schedules) also as JSON text. Every
  * error names the context key, so a typo or a bad value fails synth instead of deploying a default.
  */
+import { parameterPrefix } from '@shared/env';
+import { BACKUP_VAULT_NAME } from '@shared/restore-request';
 import { z } from 'zod';
 import type { Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
 import type { RestoreTestSchedule } from './constructs/restore-test-schedules';
@@ -70,10 +72,8 @@ const ContextSchema = z.object({
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: 'must be IAM role ARNs' }))
       .min(1, { error: 'must name at least one instance role (PassRole is never granted on *)' }),
   ),
-  keyPairParameterPrefix: z
-    .string()
-    .regex(/^\/([a-zA-Z0-9_.\-/]*\/)?$/, { error: 'must start and end with /' })
-    .default('/ec2/keypair/'),
+  // The Lambdas' own schemas: a value the functions would reject must not deploy.
+  keyPairParameterPrefix: parameterPrefix,
   notificationEmails: list.pipe(z.array(z.email({ error: 'must be e-mail addresses' }))).default([]),
   restoreTestSchedules: json(z.array(ScheduleSchema)).default([]),
   deployApi: bool.default(true),
@@ -83,7 +83,7 @@ const ContextSchema = z.object({
   deployBackupStack: bool.default(true),
   backupVaultName: z
     .string()
-    .regex(/^[a-zA-Z0-9\-_]{2,50}$/, { error: 'must be 2-50 letters, digits, - or _' })
+    .regex(BACKUP_VAULT_NAME, { error: 'must be 2-50 letters, digits, - or _' })
     .default('EC2'),
   backupPlanName: name(50).default('EC2'),
   backupRuleName: name(50).default('EC2'),

@@ -9,7 +9,8 @@ const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400)
 const roleArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
   message: 'must be an IAM role ARN',
 });
-const parameterPrefix = z
+/** A Parameter Store path: `/…/`. Also what infra's `keyPairParameterPrefix` context key accepts. */
+export const parameterPrefix = z
   .string()
   .regex(/^\/[a-zA-Z0-9_.\-/]*\/$/, { message: 'must start and end with /' })
   .default('/ec2/keypair/');

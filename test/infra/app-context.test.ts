@@ -60,6 +60,12 @@ describe('readAppContext', () => {
     expect(act).toThrow(/context key apiGatewayCloudWatchRole: must be true or false \(got "yes"\)/);
   });
 
+  it('rejects a key-pair prefix the Lambdas would reject at run time', () => {
+    expect(() => readAppContext({ instanceRoleArns: ROLE, keyPairParameterPrefix: '/' })).toThrow(
+      /context key keyPairParameterPrefix: must start and end with \//,
+    );
+  });
+
   it('says the instance roles are required when they are missing', () => {
     expect(() => readAppContext({})).toThrow('context key instanceRoleArns: is required');
   });
