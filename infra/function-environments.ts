@@ -29,7 +29,7 @@ export function functionEnvironments(settings: FunctionEnvironmentSettings): Fun
     'tag-resources': {},
     'reattach-instance-profile': {},
     'ensure-public-address': {},
-    'check-ssh': { KEY_PAIR_PARAMETER_PREFIX: prefix },
+    'check-ssh': {},
     cleanup: {},
     'handle-failure': {},
     report: settings.notificationTopicArn ? { NOTIFICATION_TOPIC_ARN: settings.notificationTopicArn } : {},

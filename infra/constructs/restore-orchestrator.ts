@@ -377,10 +377,7 @@ export class RestoreOrchestrator extends Construct {
           }),
         ];
       case 'check-ssh':
-        return [
-          read('ec2:DescribeKeyPairs'),
-          new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
-        ];
+        return [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] })];
       case 'cleanup':
         return cleanupStatements;
       case 'handle-failure':

@@ -1,4 +1,3 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import {
   awsErrorCode,
@@ -7,19 +6,20 @@ import {
   SshAuthenticationError,
   SshUnreachableError,
 } from '@shared/errors';
-import { findKeyPairId, privateKeyParameterName } from '@shared/key-pair';
 import type { Logger } from '@shared/logger';
 import { addSeconds, type Clock } from '@shared/time';
 import { requireSlices, type SshState, type StateWith, type WorkflowState } from '@shared/workflow-state';
 import { type SshHandshake, ssh2Handshake } from './ssh-handshake';
 
 export interface CheckSshDeps {
-  readonly ec2: EC2Client;
   readonly ssm: SSMClient;
   readonly now: Clock;
   readonly logger: Logger;
-  /** Where CloudFormation-created key pairs keep their private key, e.g. `/ec2/keypair/`. */
-  readonly keyPairParameterPrefix: string;
+  /**
+   * Private keys already read in this invocation, by parameter: the in-call retries
+   * (shared/in-call-wait.ts) then read SSM (and KMS) once, not once per attempt.
+   */
+  readonly keys?: Map<string, PrivateKey>;
   readonly connectTimeoutSeconds: number;
   readonly retrySeconds: number;
   /** One SSH attempt; the real ssh2 handshake unless a test replaces it. */
@@ -164,7 +164,7 @@ function routeHint(state: CheckState, host: string): string {
     : 'a private address is reachable only from inside the VPC or a peered network';
 }
 
-interface PrivateKey {
+export interface PrivateKey {
   readonly text: string;
   readonly parameter: string;
   /** "key pair app-key (key-…)", for messages. */
@@ -176,10 +176,12 @@ async function readPrivateKey(state: CheckState, deps: CheckSshDeps): Promise<Pr
   const describe = plan.keyName
     ? `key pair ${plan.keyName}${plan.keyPairId ? ` (${plan.keyPairId})` : ''}`
     : 'the configured key';
-  const parameter =
-    request.ssh.privateKeyParameter ??
-    plan.privateKeyParameter ??
-    (await keyParameterFromKeyPair(state, deps));
+  // PlanRestore resolved the parameter, or failed its pre-flight check: SSH is never attempted without one.
+  const parameter = request.ssh.privateKeyParameter ?? plan.privateKeyParameter;
+  if (!parameter)
+    throw new TypeError('check-ssh ran without plan.privateKeyParameter: a workflow wiring bug');
+  const cached = deps.keys?.get(parameter);
+  if (cached) return cached;
 
   let value: string | undefined;
   try {
@@ -200,20 +202,9 @@ async function readPrivateKey(state: CheckState, deps: CheckSshDeps): Promise<Pr
     );
   }
   // Keys generated or copied on Windows carry CRLF line ends, which the key parser rejects.
-  return { text: value.replace(/\r\n/g, '\n'), parameter, describe };
-}
-
-async function keyParameterFromKeyPair(state: CheckState, deps: CheckSshDeps): Promise<string> {
-  const { plan } = state;
-  const keyPairId = plan.keyPairId ?? (plan.keyName ? await findKeyPairId(deps.ec2, plan.keyName) : null);
-  if (!keyPairId) {
-    throw new SshAuthenticationError(
-      plan.keyName
-        ? `Key pair ${plan.keyName} no longer exists in EC2, so its private key cannot be found; give ssh.privateKeyParameter, or disable the check with ssh.enabled false.`
-        : 'The source instance had no key pair, so there is no key to log in with; give ssh.privateKeyParameter, or disable the check with ssh.enabled false.',
-    );
-  }
-  return privateKeyParameterName(deps.keyPairParameterPrefix, keyPairId, null);
+  const key = { text: value.replace(/\r\n/g, '\n'), parameter, describe };
+  deps.keys?.set(parameter, key);
+  return key;
 }
 
 /** Belt and braces: no line of the key may survive into a message, whatever a library put there. */

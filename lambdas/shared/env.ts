@@ -61,7 +61,6 @@ export const EnvSchemas = {
   'ensure-public-address': z.object({ ...common }),
   'check-ssh': z.object({
     ...common,
-    KEY_PAIR_PARAMETER_PREFIX: parameterPrefix,
     SSH_CONNECT_TIMEOUT_SECONDS: seconds(10),
     SSH_RETRY_SECONDS: seconds(15),
     IN_CALL_WAIT_SECONDS: inCallWait,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
-import { DescribeKeyPairsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { type CheckSshDeps, checkSsh } from '@lambdas/check-ssh/check-ssh';
 import { step } from '@lambdas/check-ssh/handler';
@@ -105,11 +104,9 @@ function deps(overrides: Partial<CheckSshDeps> = {}) {
   return {
     lines: captured.lines,
     deps: {
-      ec2: clients.ec2,
       ssm: clients.ssm,
       now: () => STARTED,
       logger: captured.logger,
-      keyPairParameterPrefix: '/ec2/keypair/',
       connectTimeoutSeconds: 5,
       retrySeconds: 15,
       ...overrides,
@@ -345,20 +342,23 @@ describe('check-ssh choices before connecting', () => {
     await expect(failure).rejects.toThrow(/no public IPv4 address \(publicIp is never\)/);
   });
 
-  it('finds the key parameter through the key pair id when the plan names no parameter', async () => {
+  it('reads the key from SSM once per invocation when the same call tries again', async () => {
     givenKey();
-    mocks.ec2
-      .on(DescribeKeyPairsCommand)
-      .resolves({ KeyPairs: [{ KeyName: IDS.keyName, KeyPairId: 'key-0ccccccccccccccccc' }] });
+    const keys = new Map();
+    const { handshake } = recordingHandshake();
+
+    await checkSsh(sshState(22), deps({ handshake, keys }).deps);
+    await checkSsh(sshState(22), deps({ handshake, keys }).deps);
+
+    expect(mocks.ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+  });
+
+  it('refuses to run without a key parameter, which PlanRestore always resolves', async () => {
     const base = requireSlices(sshState(22), 'plan');
-    const state = { ...base, plan: { ...base.plan, privateKeyParameter: null, keyPairId: null } };
+    const state = { ...base, plan: { ...base.plan, privateKeyParameter: null } };
 
-    await checkSsh(state, deps({ ...recordingHandshake(), keyPairParameterPrefix: '/keys/' }).deps);
-
-    expect(mocks.ec2).toHaveReceivedCommandWith(DescribeKeyPairsCommand, { KeyNames: [IDS.keyName] });
-    expect(mocks.ssm).toHaveReceivedCommandWith(GetParameterCommand, {
-      Name: '/keys/key-0ccccccccccccccccc',
-    });
+    await expect(checkSsh(state, deps(recordingHandshake()).deps)).rejects.toThrow(TypeError);
+    expect(mocks.ssm.calls()).toHaveLength(0);
   });
 
   it('reads the parameter the request names instead of the key pair’s', async () => {
