@@ -66,6 +66,13 @@ export interface FleetLine {
 
 export class FleetTracker {
   readonly members = new Map<string, FleetMember>();
+
+  /** A tracker that has seen these events. */
+  static of(history: readonly HistoryEvent[]): FleetTracker {
+    const tracker = new FleetTracker();
+    for (const event of history) tracker.consume(event);
+    return tracker;
+  }
   private total: number | null = null;
   /** Each target's child execution name → its instance id (ResolveTargets names them). */
   private readonly childNames = new Map<string, string>();
@@ -198,12 +205,10 @@ export function describeMember(m: FleetMember): string {
 
 /**
  * Every member of a fleet, sorted by instance id: the output's results once it succeeded (they
- * also cover a Distributed Map, whose iterations are not in the history), else what the history shows.
+ * also cover a Distributed Map, whose iterations are not in the history), else what the tracker
+ * has seen (the history, and a Distributed Map's child executions).
  */
-export function fleetMembers(
-  execution: DescribeExecutionOutput,
-  history: readonly HistoryEvent[],
-): FleetMember[] {
+export function fleetMembers(execution: DescribeExecutionOutput, tracker: FleetTracker): FleetMember[] {
   const output = execution.status === 'SUCCEEDED' ? parseJson<FleetOutput>(execution.output) : null;
   if (output) {
     return output.results.map((r) => ({
@@ -214,8 +219,6 @@ export function fleetMembers(
       executionArn: r.executionArn ?? null,
     }));
   }
-  const tracker = new FleetTracker();
-  for (const event of history) tracker.consume(event);
   return [...tracker.members.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 

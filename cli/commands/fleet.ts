@@ -157,10 +157,7 @@ export async function watchFleet(
       },
     );
   }
-  const members = output
-    ? fleetMembers(ended, [])
-    : fleetMembers(ended, await readHistory(sfn, executionArn));
-  return printFleetOutcome(ctx, { ...ended, executionArn }, output, members);
+  return printFleetOutcome(ctx, { ...ended, executionArn }, output, fleetMembers(ended, tracker));
 }
 
 /** `status` of a fleet execution: how far it is, or how it ended with one row per instance. */
@@ -170,10 +167,8 @@ export async function fleetStatus(
   e: DescribeExecutionOutput & { executionArn: string },
 ): Promise<number> {
   const output = e.status === 'SUCCEEDED' ? parseJson<FleetOutput>(e.output) : null;
-  const history = output ? [] : await readHistory(sfn, e.executionArn);
-  const tracker = new FleetTracker();
-  for (const event of history) tracker.consume(event);
-  if (e.status === 'RUNNING') await fleetChildren(ctx, sfn, tracker, e).poll();
+  const tracker = FleetTracker.of(output ? [] : await readHistory(sfn, e.executionArn));
+  if (!output) await fleetChildren(ctx, sfn, tracker, e).poll();
   if (ctx.json) {
     ctx.emit({
       executionArn: e.executionArn,
@@ -193,7 +188,7 @@ export async function fleetStatus(
     ctx.say(`Follow it: ec2-restore watch ${e.executionArn}`);
     return ExitCodes.Ok;
   }
-  return printFleetOutcome(ctx, e, output, fleetMembers(e, history));
+  return printFleetOutcome(ctx, e, output, fleetMembers(e, tracker));
 }
 
 /** A Distributed Map fleet's restore-instance children, which the tracker reads its progress from. */

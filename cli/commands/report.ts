@@ -11,7 +11,7 @@ import { consoleUrl } from '../arns';
 import type { CliContext } from '../context';
 import { failureFacts, latestWorkflowState } from '../execution-facts';
 import { ExitCodes } from '../exit-codes';
-import { fleetMembers, isFleetExecution } from '../fleet-progress';
+import { FleetTracker, fleetMembers, isFleetExecution } from '../fleet-progress';
 import { type FleetReportData, renderFleetReportHtml } from '../fleet-report-html';
 import { parseJson } from '../json';
 import { nextSteps } from '../next-steps';
@@ -79,7 +79,7 @@ export async function collectFleetReport(sfn: SFNClient, executionArn: string): 
   const endDate = execution.stopDate ?? history.at(-1)?.timestamp ?? startDate;
   const at = (date: Date | undefined, otherwise: Date) =>
     ((date ?? otherwise).getTime() - startDate.getTime()) / 1000;
-  const members = fleetMembers(execution, history);
+  const members = fleetMembers(execution, FleetTracker.of(history));
   const children = await inBatches(members, 10, (m) =>
     m.executionArn ? sfn.send(new DescribeExecutionCommand({ executionArn: m.executionArn })) : null,
   );
