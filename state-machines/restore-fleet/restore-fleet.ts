@@ -45,7 +45,6 @@ export const FleetStates = {
   RecordFailure: 'RecordFailure',
   Summarise: 'Summarise',
   FailFleet: 'FailFleet',
-  Done: 'Done',
 } as const;
 
 export type MapMode = 'inline' | 'distributed';
@@ -181,7 +180,6 @@ export class RestoreFleetWorkflow extends Construct {
       '$.output',
     );
     summarise.addCatch(failFleet, { errors: ['States.ALL'], resultPath: '$.failure' });
-    summarise.next(new sfn.Succeed(this, FleetStates.Done));
     restoreEach.next(summarise);
     restoreEachDistributed.next(summarise);
 
