@@ -10,5 +10,3 @@ export const ExitCodes = {
   /** Ctrl-C while watching: the shell convention (128 + SIGINT); the restore goes on. */
   Interrupted: 130,
 } as const;
-
-export type ExitCode = (typeof ExitCodes)[keyof typeof ExitCodes];

@@ -17,6 +17,7 @@ import {
   ListExecutionsCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { awsErrorCode, isTransientAwsError } from '@shared/errors';
 import { isStateMachineArn } from './arns';
 import { FLEET_STATES, type FleetLine, type FleetTracker } from './fleet-progress';
 import { parseJson } from './json';
@@ -58,9 +59,8 @@ export class FleetChildren {
     try {
       listed = await this.list(this.restoreInstanceArn, awaited);
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'ThrottlingException') return []; // the next poll tries again
-      return this.giveUp(`ListExecutions failed: ${name}`);
+      if (isTransientAwsError(error)) return []; // throttled or a 5xx: the next poll tries again
+      return this.giveUp(`ListExecutions failed: ${awsErrorCode(error) ?? (error as Error).name}`);
     }
     const lines: FleetLine[] = [];
     let describes = MAX_DESCRIBES;

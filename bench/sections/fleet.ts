@@ -9,7 +9,6 @@ import { MAX_FLEET_TARGETS } from '@lambdas/shared/fleet-request';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '@local/sfn/execution';
 import { type BenchEmulator, peakPerSecond, startBenchEmulator } from '../harness';
-import { transitions } from '../history';
 import { judgeRate, rateLimitFor } from '../limits';
 import { int, kib, mark, seconds, type Table, type TargetCheck } from '../report';
 import { benchWorld, SELECTION_TAG, SSH_PORT, sourceInstanceId } from '../scenario';
@@ -115,7 +114,7 @@ async function runFleet(size: number, options: FleetSectionOptions): Promise<Fle
       childrenSucceeded: children.filter((c) => c.status === 'SUCCEEDED').length,
       wallMs,
       simulatedSeconds: (Math.max(...stamps) - Math.min(...stamps)) / 1000,
-      transitions: sum([...fleets, ...children].map((e) => transitions(e.history))),
+      transitions: entered.length,
       fleetHistoryEvents: Math.max(...fleets.map((f) => f.history.length)),
       largestPayload: fleets
         .map((f) => largestPayload(f.history))

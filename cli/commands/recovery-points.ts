@@ -1,9 +1,4 @@
-/**
- * `ec2-restore recovery-points --instance-id ID [--vault NAME]`: what can be restored, newest
- * first, with each point's age (the RPO a restore from it would achieve).
- */
-import { type BackupClient, ListBackupVaultsCommand } from '@aws-sdk/client-backup';
-import { listRecoveryPoints } from '@shared/backup';
+import { listRecoveryPoints, listVaults } from '@shared/backup';
 import { BACKUP_VAULT_NAME, INSTANCE_ID } from '@shared/restore-request';
 import type { CliContext } from '../context';
 import { usageError } from '../errors';
@@ -31,7 +26,7 @@ export async function runRecoveryPoints(options: RecoveryPointsOptions, ctx: Cli
     );
   }
   // Backup files an instance's points under its ARN; a vault's ARN gives the partition and account.
-  const home = vaults[0]?.arn.split(':');
+  const home = vaults.find((v) => v.arn)?.arn?.split(':');
   const region = home?.[3] ?? ctx.region() ?? '';
   const resourceArn = home ? `arn:${home[1]}:ec2:${region}:${home[4]}:instance/${options.instanceId}` : null;
   const now = new Date();
@@ -68,18 +63,4 @@ export async function runRecoveryPoints(options: RecoveryPointsOptions, ctx: Cli
   ctx.say('');
   ctx.say(`Restore one: ec2-restore start --instance-id ${options.instanceId} --recovery-point ARN`);
   return ExitCodes.Ok;
-}
-
-async function listVaults(backup: BackupClient): Promise<{ name: string; arn: string }[]> {
-  const vaults: { name: string; arn: string }[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await backup.send(new ListBackupVaultsCommand({ NextToken: nextToken }));
-    for (const v of page.BackupVaultList ?? []) {
-      if (v.BackupVaultName && v.BackupVaultArn)
-        vaults.push({ name: v.BackupVaultName, arn: v.BackupVaultArn });
-    }
-    nextToken = page.NextToken || undefined;
-  } while (nextToken);
-  return vaults;
 }

@@ -10,17 +10,27 @@ import { awsErrorCode } from './errors';
 /** PARTIAL, CREATING, EXPIRED … cannot be restored (aws-facts A.2). */
 export const USABLE_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'AVAILABLE']);
 
-export async function listVaultNames(backup: BackupClient): Promise<string[]> {
-  const names: string[] = [];
+export interface VaultRef {
+  readonly name: string;
+  readonly arn: string | null;
+}
+
+export async function listVaults(backup: BackupClient): Promise<VaultRef[]> {
+  const vaults: VaultRef[] = [];
   let nextToken: string | undefined;
   do {
     const page = await backup.send(new ListBackupVaultsCommand({ NextToken: nextToken }));
     for (const vault of page.BackupVaultList ?? []) {
-      if (vault.BackupVaultName) names.push(vault.BackupVaultName);
+      if (vault.BackupVaultName)
+        vaults.push({ name: vault.BackupVaultName, arn: vault.BackupVaultArn ?? null });
     }
     nextToken = page.NextToken || undefined;
   } while (nextToken);
-  return names;
+  return vaults;
+}
+
+export async function listVaultNames(backup: BackupClient): Promise<string[]> {
+  return (await listVaults(backup)).map((vault) => vault.name);
 }
 
 /** Every recovery point of the resource, all pages. A resource Backup does not know has none. */

@@ -56,7 +56,7 @@ export async function waitInstance(state: WorkflowState, deps: WaitInstanceDeps)
 
   if (stateName === 'running') {
     deps.logger?.info('restored instance is running', { instanceId, polls });
-    return { ...base, runningAt: previous?.runningAt ?? now.toISOString(), ready: true, nextWaitSeconds: 0 };
+    return { ...base, runningAt: now.toISOString(), ready: true, nextWaitSeconds: 0 };
   }
   if (instance && GONE_OR_STOPPING.has(stateName)) {
     throw new InstanceNotRunningError(notRunningMessage(instanceId, stateName, instance));

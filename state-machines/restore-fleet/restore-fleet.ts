@@ -23,7 +23,6 @@
  * state, so the whole fleet must fit Step Functions' 256 KiB payload whichever Map runs it. That,
  * not the Map, is what MAX_FLEET_TARGETS is sized by. See state-machines/README.md.
  */
-import { ErrorNames } from '@shared/errors';
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -262,6 +261,3 @@ export class RestoreFleetWorkflow extends Construct {
     return restoreInstance.next(recordSuccess);
   }
 }
-
-/** Error names a fleet execution itself may end with (child failures are results, not errors). */
-export const FLEET_ERROR_NAMES = [ErrorNames.InvalidInput] as const;
