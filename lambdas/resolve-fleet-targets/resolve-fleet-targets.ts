@@ -16,7 +16,7 @@ import {
   ListTagsCommand,
   type RecoveryPointByBackupVault,
 } from '@aws-sdk/client-backup';
-import { listVaultNames, USABLE_STATUSES } from '@shared/backup';
+import { listVaultNames, newestPoint, USABLE_STATUSES } from '@shared/backup';
 import { parseInstanceArn } from '@shared/ec2';
 import { ErrorNames, InvalidInputError } from '@shared/errors';
 import { type FleetRequest, MAX_FLEET_TARGETS, parseFleetRequest } from '@shared/fleet-request';
@@ -85,13 +85,15 @@ export async function resolveFleetTargets(
   for (const vault of vaults) {
     for (const point of await listEc2Points(deps.backup, vault)) {
       if (!point.ResourceArn || !parseInstanceArn(point.ResourceArn)) continue;
-      byResource.set(point.ResourceArn, [...(byResource.get(point.ResourceArn) ?? []), point]);
+      const points = byResource.get(point.ResourceArn);
+      if (points) points.push(point);
+      else byResource.set(point.ResourceArn, [point]);
     }
   }
 
   const resources = [...byResource.entries()].sort(([a], [b]) => a.localeCompare(b));
   const matches = await mapLimited(resources, deps.tagLookupConcurrency ?? 4, async ([, points]) => {
-    const newest = newestFirst(points)[0];
+    const newest = newestPoint(points);
     if (!newest?.RecoveryPointArn) return false;
     const tags = await listTags(deps.backup, newest.RecoveryPointArn);
     return tags[tag.key] === tag.value;
@@ -107,7 +109,7 @@ export async function resolveFleetTargets(
       targets.push(target(instanceId));
       return;
     }
-    const latest = newestFirst(points)[0];
+    const latest = newestPoint(points);
     unusable.push({
       instanceId,
       status: 'FAILED',
@@ -175,11 +177,6 @@ async function listTags(backup: BackupClient, arn: string): Promise<Record<strin
     nextToken = page.NextToken || undefined;
   } while (nextToken);
   return tags;
-}
-
-function newestFirst(points: readonly RecoveryPointByBackupVault[]): RecoveryPointByBackupVault[] {
-  const time = (p: RecoveryPointByBackupVault) => p.CreationDate?.getTime() ?? Number.NEGATIVE_INFINITY;
-  return [...points].sort((a, b) => time(b) - time(a));
 }
 
 /** `items.map(work)` with at most `limit` calls in flight, results in input order. */

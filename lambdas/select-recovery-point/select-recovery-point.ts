@@ -4,7 +4,7 @@ import {
   type DescribeRecoveryPointCommandOutput,
   type RecoveryPointByResource,
 } from '@aws-sdk/client-backup';
-import { listRecoveryPoints, listVaultNames, USABLE_STATUSES } from '@shared/backup';
+import { listRecoveryPoints, listVaultNames, newestPoint, USABLE_STATUSES } from '@shared/backup';
 import { parseInstanceArn } from '@shared/ec2';
 import { awsErrorCode, InvalidInputError, NoRecoveryPointError } from '@shared/errors';
 import type { Logger } from '@shared/logger';
@@ -223,7 +223,7 @@ function noPointMessage({ target, all, inVault, usable, vault, before }: NoPoint
   }
   const where = vault ? ` (vault ${vault})` : ` (vaults ${vaultsOf(inVault)})`;
   if (usable.length === 0) {
-    const latest = newestListed(inVault);
+    const latest = newestPoint(inVault);
     const latestText = latest
       ? `; latest ${latest.Status ?? 'without a status'} at ${showDate(latest.CreationDate)}` +
         (latest.StatusMessage ? ` ("${latest.StatusMessage}")` : '')
@@ -240,12 +240,6 @@ function noPointMessage({ target, all, inVault, usable, vault, before }: NoPoint
 
 function vaultsOf(points: readonly RecoveryPointByResource[]): string {
   return [...new Set(points.map((p) => p.BackupVaultName ?? '?'))].sort().join(', ');
-}
-
-function newestListed(points: readonly RecoveryPointByResource[]): RecoveryPointByResource | undefined {
-  const time = (p: RecoveryPointByResource) =>
-    isValidDate(p.CreationDate) ? p.CreationDate.getTime() : -Infinity;
-  return [...points].sort((a, b) => time(b) - time(a))[0];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,3 +54,13 @@ export async function listRecoveryPoints(
   } while (nextToken);
   return points;
 }
+
+/** The recovery point created last (the APIs document no order); undefined for none. */
+export function newestPoint<P extends { readonly CreationDate?: Date }>(points: readonly P[]): P | undefined {
+  const time = (p: P) =>
+    p.CreationDate && !Number.isNaN(p.CreationDate.getTime()) ? p.CreationDate.getTime() : -Infinity;
+  return points.reduce<P | undefined>(
+    (newest, p) => (newest === undefined || time(p) > time(newest) ? p : newest),
+    undefined,
+  );
+}
