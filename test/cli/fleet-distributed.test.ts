@@ -16,8 +16,8 @@ import {
 import { FleetChildren } from '@cli/fleet-children';
 import { FLEET_STATES, FleetTracker } from '@cli/fleet-progress';
 import { renderRestoreFleetAsl } from '@state-machines/render';
-import { fleetId, fleetScenario } from '@test/helpers/cli-fleet';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 import { mockClient } from 'aws-sdk-client-mock';
 
 const TEST_MODE = ['--mode', 'test', '--ssh-port', '2222', '--poll-interval', '0.05'];

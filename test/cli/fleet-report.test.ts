@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLEET_COLORS } from '@cli/fleet-report-html';
 import { screenshot } from '@test/helpers/cli-chromium';
-import { fleetId, fleetScenario } from '@test/helpers/cli-fleet';
 import { decodePng, findColour, hexToRgb, type Image } from '@test/helpers/cli-png';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 
 const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-fleet-report-'));
 const failing = fleetId(3);

@@ -10,7 +10,6 @@ import { FLEET_STATES } from '@cli/fleet-progress';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
 import { FleetStates } from '@state-machines/restore-fleet/restore-fleet';
-import { fleetId, fleetScenario } from '@test/helpers/cli-fleet';
 import {
   BIN,
   type CliEmulator,
@@ -19,6 +18,7 @@ import {
   runInProcess,
   startCliEmulator,
 } from '@test/helpers/cli-run';
+import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 
 const TEST_MODE = ['--mode', 'test', '--ssh-port', '2222', '--poll-interval', '0.05'];
 

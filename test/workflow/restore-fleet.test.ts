@@ -4,10 +4,10 @@
  */
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
-import type { ScenarioInput } from '@local/scenario';
 import { renderRestoreFleetAsl } from '@state-machines/render';
 import { FleetStates } from '@state-machines/restore-fleet/restore-fleet';
-import { DEMO, demoScenario } from '@test/helpers/scenarios';
+import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
+import { DEMO } from '@test/helpers/scenarios';
 import {
   explain,
   type Harness,
@@ -19,26 +19,8 @@ import {
 let harness: Harness;
 afterEach(() => harness.stop());
 
-const base = demoScenario();
-const source = base.instances?.[0] as NonNullable<ScenarioInput['instances']>[number];
-
-/** `count` backed-up instances like the demo one, ids i-0f1000000000000NN. */
-function fleetScenario(count: number, faults: ScenarioInput['faults'] = base.faults): Partial<ScenarioInput> {
-  const instances = Array.from({ length: count }, (_, i) => ({
-    ...source,
-    id: fleetId(i),
-    name: `app-${i}`,
-  }));
-  return {
-    instances,
-    faults,
-    backupPlan: { ...(base.backupPlan as object), days: 2 } as ScenarioInput['backupPlan'],
-  };
-}
-
-function fleetId(i: number): string {
-  return `i-0f1${String(i).padStart(14, '0')}`;
-}
+/** The demo's 12-minute restore jobs, as before the fleet helper was shared. */
+const DEMO_JOB = { restoreJobMinutes: 12 };
 
 function liveRestored(): string[] {
   const sources = new Set(Array.from({ length: 100 }, (_, i) => fleetId(i)));
@@ -51,19 +33,9 @@ describe('restore-fleet on the emulator', () => {
   it('restores 50 instances by tag in test mode: 47 succeed, 3 fail with their error names, nothing is left behind', async () => {
     const failing = [fleetId(3), fleetId(17), fleetId(42)];
     harness = await startHarness(
-      fleetScenario(50, {
-        ...base.faults,
-        // The demo subnet does not auto-assign public IPs, so every child holds an Elastic IP
-        // while it runs: 10 at a time need more than AWS's default quota of 5 (which the
-        // emulator enforces; with it, 4 of these restores end in PublicAddressError).
-        elasticIpQuota: 20,
-        restoreJobsBySource: Object.fromEntries(
-          failing.map((id) => [
-            id,
-            { durationMinutes: 5, outcome: 'FAILED', statusMessage: 'Snapshot unavailable' },
-          ]),
-        ),
-      }),
+      // 10 children at a time each hold an Elastic IP: the helper raises the quota to 20 (the
+      // emulator enforces AWS's default of 5; with it, 4 of these restores end in PublicAddressError).
+      fleetScenario(50, { ...DEMO_JOB, failing }),
     );
 
     const r = await harness.runFleet({
@@ -100,7 +72,7 @@ describe('restore-fleet on the emulator', () => {
 
   it('takes the Distributed Map above the inline limit (lowered to 2 here) and restores every instance', async () => {
     // Prepare: the same fleet ASL with the inline limit at 2, deployed next to the real one.
-    harness = await startHarness(fleetScenario(3, { ...base.faults, elasticIpQuota: 20 }));
+    harness = await startHarness(fleetScenario(3, DEMO_JOB));
     const { sfn, region, accountId } = harness.emulator;
     const { stateMachineArn } = sfn.createStateMachine({
       name: 'restore-fleet-inline-limit-2',
@@ -128,7 +100,7 @@ describe('restore-fleet on the emulator', () => {
   });
 
   it('answers a tag that matches nothing with an empty result that says so, not a failure', async () => {
-    harness = await startHarness(fleetScenario(2));
+    harness = await startHarness(fleetScenario(2, DEMO_JOB));
 
     const r = await harness.runFleet({ tag: { key: 'Team', value: 'nobody' } });
 
@@ -141,7 +113,7 @@ describe('restore-fleet on the emulator', () => {
   });
 
   it('restores explicit ids, reporting one without a recovery point through its own child', async () => {
-    harness = await startHarness(fleetScenario(2));
+    harness = await startHarness(fleetScenario(2, DEMO_JOB));
 
     const r = await harness.runFleet({
       instanceIds: [fleetId(0), DEMO.instance],
@@ -162,7 +134,7 @@ describe('restore-fleet on the emulator', () => {
   });
 
   it('fails the fleet itself with InvalidInputError naming the field', async () => {
-    harness = await startHarness(fleetScenario(1));
+    harness = await startHarness(fleetScenario(1, DEMO_JOB));
 
     const r = await harness.runFleet({ instanceIds: ['i-bad'], maxConcurrency: 0 });
 

@@ -1,5 +1,5 @@
 /**
- * Fleet worlds for the CLI tests: `count` backed-up instances like the demo one (ids
+ * Fleet worlds for the fleet tests: `count` backed-up instances like the demo one (ids
  * i-0f1000000000000NN, tag AWSBackup=EC2), some of whose restore jobs fail.
  */
 import type { ScenarioInput } from '@local/scenario';
