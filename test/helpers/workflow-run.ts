@@ -3,12 +3,8 @@
  * back what a test needs to judge it: status, output or error, the full history and the world.
  * A failing expectation prints the history, so a red test explains itself.
  */
-import {
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { readHistory } from '@cli/progress';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
 import type { ScenarioInput } from '@local/scenario';
@@ -32,6 +28,8 @@ export interface Harness {
   run(input: Record<string, unknown>, name?: string): Promise<WorkflowRun>;
   /** The same on the restore-fleet state machine. */
   runFleet(input: Record<string, unknown>, name?: string): Promise<WorkflowRun<FleetOutput>>;
+  /** The same on any state machine the test deployed itself. */
+  runOn<O>(stateMachineArn: string, input: Record<string, unknown>, name?: string): Promise<WorkflowRun<O>>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +54,7 @@ export async function startHarness(overrides: Partial<ScenarioInput> = {}): Prom
     apiCalls,
     run: (input, name) => execute(emulator.stateMachineArns.restoreInstance, input, name),
     runFleet: (input, name) => execute<FleetOutput>(emulator.stateMachineArns.restoreFleet, input, name),
+    runOn: execute,
     async stop() {
       sfn.destroy();
       await emulator.stop();
@@ -82,19 +81,6 @@ export async function startHarness(overrides: Partial<ScenarioInput> = {}): Prom
       history,
     };
   }
-}
-
-async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }
 
 /** One line per history event: what a person reads to see where a run went. */

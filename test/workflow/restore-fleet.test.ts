@@ -1,20 +1,9 @@
-/**
- * restore-fleet on the emulator: the real fleet ASL starting real restore-instance children
- * (states:startExecution.sync:2), with the real Lambda code, against the emulated world.
- */
-import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { renderRestoreFleetAsl } from '@state-machines/render';
 import { FleetStates } from '@state-machines/restore-fleet/restore-fleet';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 import { DEMO } from '@test/helpers/scenarios';
-import {
-  explain,
-  type Harness,
-  leakedSecrets,
-  startHarness,
-  type WorkflowRun,
-} from '@test/helpers/workflow-run';
+import { explain, type Harness, leakedSecrets, startHarness } from '@test/helpers/workflow-run';
 
 let harness: Harness;
 afterEach(() => harness.stop());
@@ -81,7 +70,7 @@ describe('restore-fleet on the emulator', () => {
     });
 
     // Act
-    const r = await runOn(stateMachineArn, {
+    const r = await harness.runOn<FleetOutput>(stateMachineArn, {
       instanceIds: [fleetId(0), fleetId(1), fleetId(2)],
       defaults: { mode: 'test', ssh: { port: 2222 } },
     });
@@ -145,26 +134,3 @@ describe('restore-fleet on the emulator', () => {
     });
   });
 });
-
-/** Runs a fleet on a state machine the harness does not know by name, and reads its history. */
-async function runOn(
-  stateMachineArn: string,
-  input: Record<string, unknown>,
-): Promise<WorkflowRun<FleetOutput>> {
-  const { executionArn } = await harness.sfn.send(
-    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
-  );
-  if (!executionArn) throw new Error('StartExecution returned no execution ARN');
-  const described = await harness.emulator.sfn.waitForExecution(executionArn);
-  const { events = [] } = await harness.sfn.send(
-    new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
-  );
-  return {
-    executionArn,
-    status: described.status ?? 'UNKNOWN',
-    output: described.output ? (JSON.parse(described.output) as FleetOutput) : null,
-    error: described.error ?? null,
-    cause: described.cause ?? null,
-    history: events,
-  };
-}
