@@ -2,22 +2,18 @@
  * `ec2-restore demo` (what `npm start` runs), as a user runs it: a child process on the built-in
  * demo scenario and on a scenario file.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isolatedEnv, runCli } from '@test/helpers/cli-run';
 import { demoScenario } from '@test/helpers/scenarios';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'ec2-restore.cjs');
-
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** As a user runs it: a child process, with nothing of the developer's AWS environment. */
+const cli = (...args: string[]) => runCli(args, isolatedEnv(), 120_000);
 
 describe('ec2-restore demo', () => {
-  it('restores the demo instance, progress and the report path on stderr, the output as one JSON document on stdout', () => {
-    const { code, stdout, stderr } = cli('demo', '--json');
+  it('restores the demo instance, progress and the report path on stderr, the output as one JSON document on stdout', async () => {
+    const { code, stdout, stderr } = await cli('demo', '--json');
 
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     const output = JSON.parse(stdout);
@@ -40,7 +36,7 @@ describe('ec2-restore demo', () => {
     expect(readFileSync(report, 'utf8')).toMatch(/<svg class="timeline"[\s\S]*data-phase="restoreJob"/);
   });
 
-  it('runs any scenario file, and exits 1 with the error name when the restore fails', () => {
+  it('runs any scenario file, and exits 1 with the error name when the restore fails', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
     const file = join(dir, 'failing.json');
     writeFileSync(
@@ -48,19 +44,19 @@ describe('ec2-restore demo', () => {
       JSON.stringify(demoScenario({ faults: { restoreJob: { durationMinutes: 5, outcome: 'FAILED' } } })),
     );
 
-    const { code, stdout } = cli('demo', '--scenario', file);
+    const { code, stdout } = await cli('demo', '--scenario', file);
 
     expect(code).toBe(1);
     expect(stdout).toMatch(/Restore FAILED: RestoreJobFailedError/);
     expect(stdout).toMatch(/^Report: .+\.html$/m);
   });
 
-  it('names the problem in a bad scenario file and exits 2', () => {
+  it('names the problem in a bad scenario file and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ subnets: [{ id: 'subnet-x' }] }));
 
-    const { code, stderr } = cli('demo', '--scenario', file);
+    const { code, stderr } = await cli('demo', '--scenario', file);
 
     expect(code).toBe(2);
     expect(stderr).toMatch(/subnets/);

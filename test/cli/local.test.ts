@@ -3,10 +3,8 @@
  * answers an independent client (the AWS CLI), and shuts down cleanly on SIGTERM.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { awsCli } from '@test/helpers/aws-cli';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'ec2-restore.cjs');
+import { BIN } from '@test/helpers/cli-run';
 
 function readLines(child: ChildProcessWithoutNullStreams, until: (text: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
