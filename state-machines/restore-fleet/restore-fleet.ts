@@ -28,7 +28,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RETRYABLE_ERRORS } from '../restore-instance/restore-instance';
+import { lambdaTask } from '../restore-instance/restore-instance';
 
 export const FleetStates = {
   InitialiseState: 'InitialiseState',
@@ -104,26 +104,7 @@ export class RestoreFleetWorkflow extends Construct {
       payload: sfn.TaskInput | undefined,
       resultPath: string,
       outputPath?: string,
-    ) => {
-      const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: fn,
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        ...(payload && { payload }),
-        resultPath,
-        ...(outputPath && { outputPath }),
-        taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
-      });
-      task.addRetry({
-        errors: [...RETRYABLE_ERRORS],
-        interval: Duration.seconds(2),
-        maxAttempts: 6,
-        backoffRate: 2,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return task;
-    };
+    ) => lambdaTask(this, name, fn, { payload, resultPath, outputPath });
 
     const initialise = new sfn.Pass(this, FleetStates.InitialiseState, {
       parameters: {

@@ -71,6 +71,14 @@ export interface RestoreInstanceWorkflowProps {
   readonly timeout?: Duration;
 }
 
+const DEFAULT_RETRY: Required<RetryPolicy> = {
+  intervalSeconds: 2,
+  maxAttempts: 6,
+  backoffRate: 2,
+  maxDelaySeconds: 60,
+};
+const DEFAULT_TASK_TIMEOUT = Duration.minutes(5);
+
 /** Errors a Task retries before its Catch sees them. */
 export const RETRYABLE_ERRORS = [
   ErrorNames.TransientAws,
@@ -88,13 +96,8 @@ export class RestoreInstanceWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: RestoreInstanceWorkflowProps) {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.hours(26);
-    const retry = {
-      intervalSeconds: props.retry?.intervalSeconds ?? 2,
-      maxAttempts: props.retry?.maxAttempts ?? 6,
-      backoffRate: props.retry?.backoffRate ?? 2,
-      maxDelaySeconds: props.retry?.maxDelaySeconds ?? 60,
-    };
-    const taskTimeout = props.taskTimeout ?? Duration.minutes(5);
+    const retry = { ...DEFAULT_RETRY, ...props.retry };
+    const taskTimeout = props.taskTimeout ?? DEFAULT_TASK_TIMEOUT;
 
     // Failure path: HandleFailure never throws for an ordinary failure; if it crashes anyway, the
     // execution still ends with a contract error that says where to look.
@@ -196,24 +199,45 @@ export class RestoreInstanceWorkflow extends Construct {
     resultPath: string,
     outputPath?: string,
   ): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, name, {
-      lambdaFunction: functions[TaskFunctions[name]],
-      // The function ARN as the Resource: the Lambda's own error name becomes the state's Error
-      // (e.g. PreflightError), and the result is the function's return value.
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultPath,
-      outputPath,
-      taskTimeout: sfn.Timeout.duration(timeout),
-    });
-    task.addRetry({
-      errors: [...RETRYABLE_ERRORS],
-      interval: Duration.seconds(retry.intervalSeconds),
-      maxAttempts: retry.maxAttempts,
-      backoffRate: retry.backoffRate,
-      maxDelay: Duration.seconds(retry.maxDelaySeconds),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    return task;
+    return lambdaTask(this, name, functions[TaskFunctions[name]], { resultPath, outputPath, retry, timeout });
   }
+}
+
+/**
+ * A step Lambda as a Task, the one way both workflows call their Lambdas: the function ARN as the
+ * Resource, so the Lambda's own error name becomes the state's Error (e.g. PreflightError) and
+ * the result is the function's return value; throttling and transient errors retried with
+ * full-jitter backoff.
+ */
+export function lambdaTask(
+  scope: Construct,
+  name: string,
+  lambdaFunction: IFunction,
+  options: {
+    readonly resultPath: string;
+    readonly outputPath?: string;
+    readonly payload?: sfn.TaskInput;
+    readonly retry?: Required<RetryPolicy>;
+    readonly timeout?: Duration;
+  },
+): tasks.LambdaInvoke {
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const task = new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    ...(options.payload && { payload: options.payload }),
+    resultPath: options.resultPath,
+    outputPath: options.outputPath,
+    taskTimeout: sfn.Timeout.duration(options.timeout ?? DEFAULT_TASK_TIMEOUT),
+  });
+  task.addRetry({
+    errors: [...RETRYABLE_ERRORS],
+    interval: Duration.seconds(retry.intervalSeconds),
+    maxAttempts: retry.maxAttempts,
+    backoffRate: retry.backoffRate,
+    maxDelay: Duration.seconds(retry.maxDelaySeconds),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return task;
 }
