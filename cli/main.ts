@@ -230,13 +230,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .action(
       action((ctx, opts: { scenario?: string; instanceId?: string; mode: string; report?: string }) =>
-        runDemo({
-          scenario: opts.scenario,
-          instanceId: opts.instanceId,
-          json: ctx.json,
-          input: { mode: opts.mode },
-          report: opts.report,
-        }),
+        runDemo(
+          {
+            scenario: opts.scenario,
+            instanceId: opts.instanceId,
+            input: { mode: opts.mode },
+            report: opts.report,
+          },
+          ctx,
+        ),
       ),
     );
 

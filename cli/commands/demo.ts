@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
 import type { RestoreOutput } from '@shared/workflow-state';
+import type { CliContext } from '../context';
+import { ExitCodes } from '../exit-codes';
 import { clockOffset } from '../format';
 import { followExecution } from '../progress';
 import { renderSummary } from '../summary';
@@ -17,24 +19,29 @@ import { writeReport } from './report';
 export interface DemoOptions {
   readonly scenario?: string;
   readonly instanceId?: string;
-  readonly json: boolean;
   readonly input?: Record<string, unknown>;
   /** Where to write the HTML report (default: a new temporary directory). */
   readonly report?: string;
 }
 
-export async function runDemo(options: DemoOptions): Promise<number> {
+export async function runDemo(options: DemoOptions, ctx: CliContext): Promise<number> {
   const started = Date.now();
   const emulator = await startEmulator({ scenario: options.scenario });
   try {
-    return await restoreOnce(emulator, options, started);
+    return await restoreOnce(emulator, options, ctx, started);
   } finally {
     await emulator.stop();
   }
 }
 
-async function restoreOnce(emulator: Emulator, options: DemoOptions, started: number): Promise<number> {
-  const out = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+async function restoreOnce(
+  emulator: Emulator,
+  options: DemoOptions,
+  ctx: CliContext,
+  started: number,
+): Promise<number> {
+  // Progress and the summary go where a person reads them (stderr under --json).
+  const out = (line: string) => ctx.say(line);
   const sfn = new SFNClient({
     endpoint: emulator.endpoint,
     region: emulator.region,
@@ -63,8 +70,8 @@ async function restoreOnce(emulator: Emulator, options: DemoOptions, started: nu
     const t0 = emulator.clock.nowMs();
     for await (const line of followExecution(sfn, executionArn, { pollMs: 50 })) {
       const when = clockOffset(t0, line.at.getTime());
-      if (line.kind === 'step') out(`  [${when}] ${line.state.padEnd(24)} ${line.text}`);
-      else if (line.kind === 'retry') out(`  [${when}] ${line.state.padEnd(24)} ${line.text}`);
+      if (line.kind === 'step' || line.kind === 'retry')
+        out(`  [${when}] ${line.state.padEnd(24)} ${line.text}`);
       else if (line.kind === 'failure') out(`  [${when}] FAILED ${line.text}`);
     }
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -80,15 +87,12 @@ async function restoreOnce(emulator: Emulator, options: DemoOptions, started: nu
       out(`  ${execution.cause ?? ''}`);
       out(`  (${wall} s wall time)`);
       out(`Report: ${report}`);
-      if (options.json)
-        process.stdout.write(
-          `${JSON.stringify({ status: execution.status, error: execution.error, cause: execution.cause })}\n`,
-        );
-      return 1;
+      if (ctx.json) ctx.emit({ status: execution.status, error: execution.error, cause: execution.cause });
+      return ExitCodes.RestoreFailed;
     }
     const output = JSON.parse(execution.output ?? '{}') as RestoreOutput;
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+    if (ctx.json) {
+      ctx.emit(output);
     } else {
       out('');
       out('Summary');
@@ -96,9 +100,8 @@ async function restoreOnce(emulator: Emulator, options: DemoOptions, started: nu
       out('');
       out(`Done in ${wall} s wall time (simulated ${Math.round((emulator.clock.nowMs() - t0) / 1000)} s).`);
     }
-    // `out` is stderr under --json: stdout holds only the output document.
     out(`Report: ${report}`);
-    return 0;
+    return ExitCodes.Ok;
   } finally {
     sfn.destroy();
   }
