@@ -33,6 +33,18 @@ export function latestWorkflowState(history: readonly HistoryEvent[]): WorkflowS
   return undefined;
 }
 
+/** The instance being restored: as the workflow resolved it, else as the request named it. */
+export function sourceInstanceIdOf(
+  execution: DescribeExecutionOutput,
+  history: readonly HistoryEvent[],
+): string | null {
+  return (
+    latestWorkflowState(history)?.selection?.sourceInstanceId ??
+    parseJson<{ instanceId?: string }>(execution.input)?.instanceId ??
+    null
+  );
+}
+
 /** The step a person would look at next: the last Task state entered. */
 export function currentStep(history: readonly HistoryEvent[]): string | null {
   for (let i = history.length - 1; i >= 0; i--) {

@@ -9,7 +9,7 @@ import type { RestoreOutput } from '@shared/workflow-state';
 import { EXECUTION_NAME, executionArnFor, isExecutionArn } from './arns';
 import type { CliContext } from './context';
 import { usageError } from './errors';
-import { currentStep, type FailureFacts, failureFacts, latestWorkflowState } from './execution-facts';
+import { currentStep, type FailureFacts, failureFacts, sourceInstanceIdOf } from './execution-facts';
 import { ExitCodes } from './exit-codes';
 import { duration, secondsBetween, utc } from './format';
 import { parseJson } from './json';
@@ -69,14 +69,12 @@ export async function readOutcome(sfn: SFNClient, executionArn: string): Promise
   const finished = execution.status === 'SUCCEEDED';
   // The history is only needed to explain a failure or to say where a running execution is.
   const history = finished ? [] : await readHistory(sfn, executionArn);
-  const state = latestWorkflowState(history);
-  const input = parseJson<{ instanceId?: string }>(execution.input);
   return {
     execution: { ...execution, executionArn },
     output: finished ? parseJson<RestoreOutput>(execution.output) : null,
     failure: failureFacts(execution, history),
     currentStep: execution.status === 'RUNNING' ? currentStep(history) : null,
-    sourceInstanceId: state?.selection?.sourceInstanceId ?? input?.instanceId ?? null,
+    sourceInstanceId: sourceInstanceIdOf(execution, history),
   };
 }
 

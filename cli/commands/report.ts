@@ -9,7 +9,7 @@ import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { consoleUrl } from '../arns';
 import type { CliContext } from '../context';
-import { failureFacts, latestWorkflowState } from '../execution-facts';
+import { failureFacts, latestWorkflowState, sourceInstanceIdOf } from '../execution-facts';
 import { ExitCodes } from '../exit-codes';
 import { FleetTracker, fleetMembers, isFleetExecution } from '../fleet-progress';
 import { type FleetReportData, renderFleetReportHtml } from '../fleet-report-html';
@@ -50,10 +50,7 @@ export async function collectReport(sfn: SFNClient, executionArn: string): Promi
   // A running execution is drawn up to its newest event.
   const endDate = execution.stopDate ?? history.at(-1)?.timestamp ?? startDate;
   const output = execution.status === 'SUCCEEDED' ? parseJson<RestoreOutput>(execution.output) : null;
-  const sourceInstanceId =
-    state?.selection?.sourceInstanceId ??
-    parseJson<{ instanceId?: string }>(execution.input)?.instanceId ??
-    null;
+  const sourceInstanceId = sourceInstanceIdOf(execution, history);
   return {
     executionArn,
     name: execution.name ?? executionArn,
