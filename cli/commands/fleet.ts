@@ -7,7 +7,6 @@
  */
 import { DescribeExecutionCommand, type DescribeExecutionOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
-import { InvalidInputError } from '@shared/errors';
 import { type FleetRequest, parseFleetRequest } from '@shared/fleet-request';
 import type { CliContext } from '../context';
 import { usageError } from '../errors';
@@ -25,10 +24,10 @@ import {
   executionStamp,
   executionVerb,
   FLAG_FOR_FIELD,
-  flagMessage,
   launch,
   numberOrText,
   type StartFlags,
+  validateFlags,
 } from './start';
 import { showUntilEnd, type WatchOptions } from './watch';
 
@@ -49,7 +48,7 @@ const FLEET_FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
 
 export async function runFleet(flags: FleetFlags, ctx: CliContext): Promise<number> {
   const input = buildFleetInput(flags);
-  const request = validate(input);
+  const request = validateFlags(parseFleetRequest, input, 'fleet', FLEET_FLAG_FOR_FIELD);
   const name = flags.name ?? defaultFleetName(request, new Date());
   return launch(
     ctx,
@@ -101,18 +100,6 @@ export function defaultFleetName(request: FleetRequest, now: Date): string {
     .slice(0, 40)
     .replace(/^-+|-+$/g, '');
   return `${executionVerb(request.defaults)}-fleet-${safe || 'tag'}-${executionStamp(now)}`;
-}
-
-function validate(input: Record<string, unknown>): FleetRequest {
-  try {
-    return parseFleetRequest(input);
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    throw usageError(
-      flagMessage(error.message, FLEET_FLAG_FOR_FIELD),
-      'See `ec2-restore fleet --help` for each flag and an example.',
-    );
-  }
 }
 
 /** Follows a fleet execution to its end, then prints one row per instance (`watch` and `fleet --wait`). */

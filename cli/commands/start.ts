@@ -60,7 +60,7 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
 
 export async function runStart(flags: StartFlags, ctx: CliContext): Promise<number> {
   const input = buildRestoreInput(flags);
-  const request = validate(input);
+  const request = validateFlags(parseRestoreRequest, input, 'start');
   const name = flags.name ?? defaultExecutionName(request, new Date());
   return launch(
     ctx,
@@ -174,20 +174,29 @@ export function executionStamp(now: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-function validate(input: Record<string, unknown>): RestoreRequest {
+/**
+ * The workflow's own schema applied to what the flags built; a rejection becomes a usage error
+ * (exit 2) that names the flag, not the request field.
+ */
+export function validateFlags<T>(
+  parse: (input: Record<string, unknown>) => T,
+  input: Record<string, unknown>,
+  command: string,
+  flagForField: Readonly<Record<string, string>> = FLAG_FOR_FIELD,
+): T {
   try {
-    return parseRestoreRequest(input);
+    return parse(input);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     throw usageError(
-      flagMessage(error.message),
-      'See `ec2-restore start --help` for each flag and an example.',
+      flagMessage(error.message, flagForField),
+      `See \`ec2-restore ${command} --help\` for each flag and an example.`,
     );
   }
 }
 
 /** "Invalid restore request: overrides.subnetId: must look like …" → "--subnet-id: must look like …". */
-export function flagMessage(
+function flagMessage(
   message: string,
   flagForField: Readonly<Record<string, string>> = FLAG_FOR_FIELD,
 ): string {
