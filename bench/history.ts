@@ -4,7 +4,7 @@
  * the LambdaFunctionScheduled events. Timestamps are simulated time.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { States } from '@state-machines/restore-instance/state-names';
+import { States } from '@shared/state-names';
 
 export function transitions(history: readonly HistoryEvent[]): number {
   return history.filter((e) => e.type?.endsWith('StateEntered')).length;

@@ -3,8 +3,8 @@
  * as it got (for the report's timeline) and, for a failed run, the step it failed in.
  */
 import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn';
+import { States } from '@shared/state-names';
 import type { CleanupState, FailureState, WorkflowState } from '@shared/workflow-state';
-import { States } from '@state-machines/restore-instance/state-names';
 import { parseJson } from './json';
 
 export interface FailureFacts {

@@ -10,8 +10,7 @@
  * and ignores the iteration events the emulator, which runs that Map inline, does write.
  */
 import type { DescribeExecutionOutput, ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
-import type { FleetPlan } from '@lambdas/resolve-fleet-targets/resolve-fleet-targets';
-import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
+import type { FleetOutput, FleetPlan } from '@shared/fleet-state';
 import { parseJson } from './json';
 import { executionEndText } from './progress';
 

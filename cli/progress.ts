@@ -4,8 +4,8 @@
  * time of the event, the restore job's percent done, and retries with their reasons.
  */
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { States } from '@shared/state-names';
 import type { WorkflowState } from '@shared/workflow-state';
-import { States } from '@state-machines/restore-instance/state-names';
 import { duration, utc } from './format';
 import { parseJson } from './json';
 

@@ -4,8 +4,9 @@
  * its number always agree). Phases overlap where the work does: sshd boots while the profile and
  * the address are being attached.
  */
+
+import { States } from '@shared/state-names';
 import type { WorkflowState } from '@shared/workflow-state';
-import { States } from '@state-machines/restore-instance/state-names';
 
 export const PHASES = [
   { key: 'select', label: 'Select recovery point', color: '#6b46c1' },

@@ -2,6 +2,8 @@
  * What other CDK apps can use: the whole orchestrator as one construct, its parts on their own,
  * and this app's stacks and context reader.
  */
+
+export { type FunctionEnvironmentSettings, functionEnvironments } from '@shared/function-environments';
 export { type AppContext, CONTEXT_KEYS, type ContextKey, readAppContext } from './app-context';
 export { BackupStack, type BackupStackProps } from './backup-stack';
 export { buildApp, type Ec2RestoreStacks } from './build-app';
@@ -20,5 +22,4 @@ export {
   type RestoreTestSchedulesProps,
 } from './constructs/restore-test-schedules';
 export { StepFunction, type StepFunctionProps } from './constructs/step-function';
-export { type FunctionEnvironmentSettings, functionEnvironments } from './function-environments';
 export { OrchestratorStack, type OrchestratorStackProps } from './orchestrator-stack';

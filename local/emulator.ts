@@ -7,10 +7,10 @@
 import './polyfills';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
-import { functionEnvironments } from '@infra/function-environments';
 import { FLEET_STEPS, STEPS } from '@lambdas/steps';
 import { createAwsClients } from '@shared/clients';
 import { type AnyFunctionId, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
+import { functionEnvironments } from '@shared/function-environments';
 import { createHandler, type StepHandler } from '@shared/handler';
 import { createLogger } from '@shared/logger';
 import { functionArn, renderRestoreFleetAsl, renderRestoreInstanceAsl } from '@state-machines/render';

@@ -6,8 +6,8 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { MAX_FLEET_TARGETS } from '@lambdas/shared/fleet-request';
-import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '@local/sfn/execution';
+import type { FleetOutput } from '@shared/fleet-state';
 import { type BenchEmulator, peakPerSecond, startBenchEmulator } from '../harness';
 import { judgeRate, rateLimitFor } from '../limits';
 import { int, kib, mark, seconds, type Table, type TargetCheck } from '../report';

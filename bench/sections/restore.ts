@@ -6,8 +6,8 @@
  */
 import type { EmulatorOptions } from '@local/emulator';
 import { seededRandom } from '@local/faults';
+import { States } from '@shared/state-names';
 import type { RestoreOutput } from '@shared/workflow-state';
-import { States } from '@state-machines/restore-instance/state-names';
 import { type BenchEmulator, median, startBenchEmulator } from '../harness';
 import {
   entries,

@@ -6,8 +6,8 @@
  * then one row per instance. Exit 1 when any instance failed.
  */
 import { DescribeExecutionCommand, type DescribeExecutionOutput, type SFNClient } from '@aws-sdk/client-sfn';
-import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { type FleetRequest, parseFleetRequest } from '@shared/fleet-request';
+import type { FleetOutput } from '@shared/fleet-state';
 import type { CliContext } from '../context';
 import { usageError } from '../errors';
 import { isFailedStatus } from '../execution-facts';

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
+import type { FleetOutput } from '@shared/fleet-state';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { consoleUrl } from '../arns';
 import type { CliContext } from '../context';

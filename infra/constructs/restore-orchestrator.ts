@@ -1,4 +1,5 @@
 import { FLEET_FUNCTION_IDS, type FleetFunctionId, FUNCTION_IDS, type FunctionId } from '@shared/env';
+import { functionEnvironments } from '@shared/function-environments';
 import { TagKeys } from '@shared/tags';
 import { RestoreFleetWorkflow } from '@state-machines/restore-fleet/restore-fleet';
 import { RestoreInstanceWorkflow } from '@state-machines/restore-instance/restore-instance';
@@ -11,7 +12,6 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { type NagPackSuppression, NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { functionEnvironments } from '../function-environments';
 import { ExecutionAlarms } from './execution-alarms';
 import { RestoreApi, type RestoreApiOptions } from './restore-api';
 import { type RestoreTestSchedule, RestoreTestSchedules } from './restore-test-schedules';

@@ -2,6 +2,7 @@ import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { cleanUp } from '@lambdas/cleanup/cleanup';
 import { awsErrorCode, CONTRACT_ERROR_NAMES, type ErrorName, ErrorNames, errorMessage } from '@shared/errors';
 import type { Logger } from '@shared/logger';
+import type { TaskStateName } from '@shared/state-names';
 import { TagKeys, tagValue } from '@shared/tags';
 import type { Clock } from '@shared/time';
 import {
@@ -10,7 +11,6 @@ import {
   requireSlices,
   type WorkflowState,
 } from '@shared/workflow-state';
-import type { TaskStateName } from '@state-machines/restore-instance/state-names';
 
 export interface HandleFailureDeps {
   readonly ec2: EC2Client;
@@ -21,7 +21,7 @@ export interface HandleFailureDeps {
 /**
  * The contract error a failure in each Task state becomes when the error itself is not one of the
  * contract's (an SDK error, States.Timeout, a Lambda crash): the error of the phase that failed.
- * Keys are the state names of `restore-instance` (the compiler checks them against state-names.ts).
+ * Keys are the state names of `restore-instance` (the compiler checks them against shared/state-names.ts).
  */
 export const ERROR_BY_FAILED_STEP = {
   ValidateInput: ErrorNames.InvalidInput,

@@ -8,6 +8,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { awsErrorCode, PreflightError } from '@shared/errors';
+import { findKeyPairId, privateKeyParameterName } from '@shared/key-pair';
+import type { Logger } from '@shared/logger';
 import {
   getRestoreMetadata,
   groupIds,
@@ -19,10 +22,7 @@ import {
   parseJson,
   primaryInterface,
   type RestoreMetadata,
-} from '@lambdas/resolve-source/restore-metadata';
-import { awsErrorCode, PreflightError } from '@shared/errors';
-import { findKeyPairId, privateKeyParameterName } from '@shared/key-pair';
-import type { Logger } from '@shared/logger';
+} from '@shared/restore-metadata';
 import type { RestoreRequest } from '@shared/restore-request';
 import {
   type RestorePlan,

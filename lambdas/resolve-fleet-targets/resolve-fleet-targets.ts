@@ -20,33 +20,8 @@ import { listVaultNames, newestPoint, USABLE_STATUSES } from '@shared/backup';
 import { parseInstanceArn } from '@shared/ec2';
 import { ErrorNames, InvalidInputError } from '@shared/errors';
 import { type FleetRequest, MAX_FLEET_TARGETS, parseFleetRequest } from '@shared/fleet-request';
+import type { FleetPlan, FleetTarget, UnusableTarget } from '@shared/fleet-state';
 import type { Logger } from '@shared/logger';
-
-export interface FleetTarget {
-  readonly instanceId: string;
-  /** The child execution's name: derived from the fleet's, so a re-run starts no second restore. */
-  readonly executionName: string;
-  /** The restore-instance input. */
-  readonly input: Record<string, unknown>;
-}
-
-/** A source the fleet cannot restore, reported in the results like a failed child. */
-export interface UnusableTarget {
-  readonly instanceId: string;
-  readonly status: 'FAILED';
-  readonly error: typeof ErrorNames.NoRecoveryPoint;
-  readonly cause: string;
-}
-
-export interface FleetPlan {
-  readonly request: FleetRequest;
-  readonly targets: readonly FleetTarget[];
-  /** targets.length: the state machine's Choice between the inline and the Distributed Map reads it. */
-  readonly targetCount: number;
-  readonly unusable: readonly UnusableTarget[];
-  /** Why the fleet is empty, when it is. */
-  readonly note: string | null;
-}
 
 export interface ResolveFleetTargetsDeps {
   readonly backup: BackupClient;

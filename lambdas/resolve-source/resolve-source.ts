@@ -2,7 +2,6 @@ import type { BackupClient } from '@aws-sdk/client-backup';
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { findInstance, instanceProfileNameFromArn, tagOf } from '@shared/ec2';
 import type { Logger } from '@shared/logger';
-import { requireSlices, type Selection, type SourceFacts, type WorkflowState } from '@shared/workflow-state';
 import {
   getRestoreMetadata,
   groupIds,
@@ -11,7 +10,8 @@ import {
   parseJson,
   primaryInterface,
   type RestoreMetadata,
-} from './restore-metadata';
+} from '@shared/restore-metadata';
+import { requireSlices, type Selection, type SourceFacts, type WorkflowState } from '@shared/workflow-state';
 
 export interface ResolveSourceDeps {
   readonly ec2: EC2Client;

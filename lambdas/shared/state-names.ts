@@ -1,8 +1,9 @@
 /**
- * Every state of `restore-instance`, by name. Tests, the emulator, the CLI's progress display and
- * the failure handler import these instead of retyping strings.
+ * Every state of `restore-instance` and `restore-fleet`, by name. The state machines, tests, the
+ * emulator, the CLI's progress display and the failure handler import these instead of retyping
+ * strings; they live beside the Lambdas so that none of those has to load aws-cdk-lib for them.
  */
-import type { FunctionId } from '@shared/env';
+import type { FunctionId } from './env';
 
 export const States = {
   InitialiseState: 'InitialiseState',
@@ -60,3 +61,22 @@ export type TaskStateName = keyof typeof TaskFunctions;
 export function recordFailureStateName(step: TaskStateName): string {
   return `Record${step}Failure`;
 }
+
+/** Every state of `restore-fleet`. The Distributed Map's iteration states carry the suffix `Distributed`. */
+export const FleetStates = {
+  InitialiseState: 'InitialiseState',
+  ResolveTargets: 'ResolveTargets',
+  ChooseMapMode: 'ChooseMapMode',
+  RestoreEach: 'RestoreEach',
+  RestoreEachDistributed: 'RestoreEachDistributed',
+  RestoreInstance: 'RestoreInstance',
+  RecordSuccess: 'RecordSuccess',
+  IsChildFailure: 'IsChildFailure',
+  ReadChildFailure: 'ReadChildFailure',
+  RecordChildFailure: 'RecordChildFailure',
+  RecordFailure: 'RecordFailure',
+  Summarise: 'Summarise',
+  FailFleet: 'FailFleet',
+} as const;
+
+export type FleetStateName = (typeof FleetStates)[keyof typeof FleetStates];

@@ -1,6 +1,6 @@
+import type { ChildResult, UnusableTarget } from '@shared/fleet-state';
 import { createHandler, defineStep } from '@shared/handler';
-import type { UnusableTarget } from '../resolve-fleet-targets/resolve-fleet-targets';
-import { type ChildResult, summariseFleet } from './summarise-fleet';
+import { summariseFleet } from './summarise-fleet';
 
 export const step = defineStep({
   id: 'summarise-fleet',

@@ -4,40 +4,7 @@
  * already cut each child's result down (state-machines/restore-fleet), so that a fleet of
  * MAX_FLEET_TARGETS fits Step Functions' 256 KiB payload; the full output stays in the child.
  */
-import type { UnusableTarget } from '../resolve-fleet-targets/resolve-fleet-targets';
-
-/** What RecordSuccess keeps of a child that succeeded. */
-export interface ChildSuccess {
-  readonly instanceId: string;
-  readonly executionArn: string;
-  readonly status: string;
-}
-
-/**
- * What RecordChildFailure keeps of a child that failed (its own error and cause), or what
- * RecordFailure caught when there was no child to read (it never started: no executionArn).
- */
-export interface ChildFailure {
-  readonly instanceId: string;
-  readonly status: 'FAILED';
-  readonly executionArn?: string;
-  readonly error: string;
-  readonly cause: string;
-}
-
-export interface FailedResult extends Omit<ChildFailure, 'executionArn'> {
-  readonly executionArn: string | null;
-}
-
-export type ChildResult = ChildSuccess | ChildFailure;
-
-export interface FleetOutput {
-  readonly total: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  readonly note: string | null;
-  readonly results: readonly (ChildSuccess | FailedResult)[];
-}
+import type { ChildResult, FleetOutput, UnusableTarget } from '@shared/fleet-state';
 
 export function summariseFleet(input: {
   readonly results: readonly ChildResult[];

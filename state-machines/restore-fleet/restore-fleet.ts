@@ -23,28 +23,14 @@
  * state, so the whole fleet must fit Step Functions' 256 KiB payload whichever Map runs it. That,
  * not the Map, is what MAX_FLEET_TARGETS is sized by. See state-machines/README.md.
  */
+
+import { FleetStates } from '@shared/state-names';
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { lambdaTask } from '../restore-instance/restore-instance';
-
-export const FleetStates = {
-  InitialiseState: 'InitialiseState',
-  ResolveTargets: 'ResolveTargets',
-  ChooseMapMode: 'ChooseMapMode',
-  RestoreEach: 'RestoreEach',
-  RestoreEachDistributed: 'RestoreEachDistributed',
-  RestoreInstance: 'RestoreInstance',
-  RecordSuccess: 'RecordSuccess',
-  IsChildFailure: 'IsChildFailure',
-  ReadChildFailure: 'ReadChildFailure',
-  RecordChildFailure: 'RecordChildFailure',
-  RecordFailure: 'RecordFailure',
-  Summarise: 'Summarise',
-  FailFleet: 'FailFleet',
-} as const;
 
 export type MapMode = 'inline' | 'distributed';
 

@@ -35,12 +35,12 @@
 
 import type { FunctionId } from '@shared/env';
 import { ErrorNames } from '@shared/errors';
+import { recordFailureStateName, States, TaskFunctions, type TaskStateName } from '@shared/state-names';
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { recordFailureStateName, States, TaskFunctions, type TaskStateName } from './state-names';
 
 export interface RetryPolicy {
   /** @default 2 */

@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { FLEET_STATES } from '@cli/fleet-progress';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
-import { FleetStates } from '@state-machines/restore-fleet/restore-fleet';
+import { FleetStates } from '@shared/state-names';
 import {
   BIN,
   type CliEmulator,

@@ -21,8 +21,8 @@ import {
 import { AwsError } from '@local/aws-error';
 import { SfnAdapter } from '@local/services/sfn';
 import { type CallAwsSdk, StepFunctionsEmulator } from '@local/sfn/step-functions';
+import { States, TaskFunctions } from '@shared/state-names';
 import { functionArn, renderRestoreInstanceAsl } from '@state-machines/render';
-import { States, TaskFunctions } from '@state-machines/restore-instance/state-names';
 import { awsCli } from '@test/helpers/aws-cli';
 import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';

@@ -3,8 +3,8 @@
  * records the states it visits. For testing the state machine's routing without AWS or Lambdas.
  */
 
+import { States } from '@shared/state-names';
 import type { Asl } from '@state-machines/render';
-import { States } from '@state-machines/restore-instance/state-names';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 export type TaskStub = (input: unknown) => unknown;

@@ -5,9 +5,9 @@
  */
 import { type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { readHistory } from '@cli/progress';
-import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
 import type { ScenarioInput } from '@local/scenario';
+import type { FleetOutput } from '@shared/fleet-state';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { demoScenario } from './scenarios';
 

@@ -1,6 +1,6 @@
-import type { FleetOutput } from '@lambdas/summarise-fleet/summarise-fleet';
+import type { FleetOutput } from '@shared/fleet-state';
+import { FleetStates } from '@shared/state-names';
 import { renderRestoreFleetAsl } from '@state-machines/render';
-import { FleetStates } from '@state-machines/restore-fleet/restore-fleet';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 import { DEMO } from '@test/helpers/scenarios';
 import { explain, type Harness, leakedSecrets, startHarness } from '@test/helpers/workflow-run';

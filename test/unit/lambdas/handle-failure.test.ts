@@ -14,9 +14,9 @@ import {
 import { step } from '@lambdas/handle-failure/handler';
 import { CONTRACT_ERROR_NAMES, ErrorNames } from '@shared/errors';
 import { createHandler } from '@shared/handler';
+import { States, TaskFunctions } from '@shared/state-names';
 import { TagKeys } from '@shared/tags';
 import type { WorkflowState } from '@shared/workflow-state';
-import { States, TaskFunctions } from '@state-machines/restore-instance/state-names';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, initialState, stateAfter } from '@test/helpers/workflow-state';
 

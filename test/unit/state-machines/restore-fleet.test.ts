@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackupClient } from '@aws-sdk/client-backup';
 import { resolveFleetTargets } from '@lambdas/resolve-fleet-targets/resolve-fleet-targets';
-import type { ChildFailure } from '@lambdas/summarise-fleet/summarise-fleet';
 import { MAX_FLEET_TARGETS } from '@shared/fleet-request';
+import type { ChildFailure } from '@shared/fleet-state';
+import { FleetStates } from '@shared/state-names';
 import { renderRestoreFleetAsl, restoreInstanceArn } from '@state-machines/render';
 import {
-  FleetStates,
   INLINE_MAP_MAX_TARGETS,
   iterationStateName,
   type MapMode,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorNames, PreflightError, SshAuthenticationError } from '@shared/errors';
+import { States, TaskFunctions } from '@shared/state-names';
 import { renderRestoreInstanceAsl } from '@state-machines/render';
-import { States, TaskFunctions } from '@state-machines/restore-instance/state-names';
 import { happyStubs, runLocally, type TaskStub } from '@test/helpers/local-engine';
 import aslValidator from 'asl-validator';
 
