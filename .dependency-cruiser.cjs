@@ -1,0 +1,105 @@
+// The layering of docs/architecture.md ("Layout"), checked by `npm run deps` instead of remembered in review.
+// Each rule names the direction it forbids and why; paths are repository-relative, and the path
+// aliases (@shared/*, @cli/*, …) are resolved through tsconfig.json, so an alias and a relative
+// import are the same edge.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle makes load order matter and every module in it part of every other one.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'lambdas-stand-alone',
+      severity: 'error',
+      comment:
+        'A step Lambda is bundled on its own: it may use lambdas/ and packages, never the workflow definitions, the stacks, the emulator, the CLI, the benches or the tests.',
+      from: { path: '^lambdas/' },
+      to: { path: '^(state-machines|infra|local|cli|bench|test)/' },
+    },
+    {
+      name: 'state-machines-below-infra',
+      severity: 'error',
+      comment: 'The workflow definitions are rendered to ASL without a stack, an emulator or the CLI.',
+      from: { path: '^state-machines/' },
+      to: { path: '^(infra|local|cli)/' },
+    },
+    {
+      name: 'cli-not-infra-or-state-machines',
+      severity: 'error',
+      comment:
+        'The CLI talks to a deployed workflow through the AWS API and must not load aws-cdk-lib: state names and request schemas come from lambdas/shared.',
+      from: { path: '^cli/' },
+      to: { path: '^(infra|state-machines)/' },
+    },
+    {
+      name: 'cli-only-the-emulator-from-local',
+      severity: 'error',
+      comment:
+        'Only `ec2-restore local` and `ec2-restore demo` run the emulator (local/emulator.ts), and the entry point loads the runtime polyfills; nothing else in the CLI reaches into local/.',
+      from: { path: '^cli/', pathNot: '^cli/(commands/(local|demo)|main)[.]ts$' },
+      to: { path: '^local/' },
+    },
+    {
+      name: 'cli-commands-local-and-demo-only-the-emulator',
+      severity: 'error',
+      comment: 'The two emulator commands start it through its front door, nothing deeper.',
+      from: { path: '^cli/commands/(local|demo)[.]ts$' },
+      to: { path: '^local/', pathNot: '^local/emulator[.]ts$' },
+    },
+    {
+      name: 'cli-main-only-the-polyfills',
+      severity: 'error',
+      comment: 'The entry point loads the runtime polyfills the SDK needs, nothing else from local/.',
+      from: { path: '^cli/main[.]ts$' },
+      to: { path: '^local/', pathNot: '^local/polyfills[.]ts$' },
+    },
+    {
+      name: 'cli-commands-independent',
+      severity: 'error',
+      comment:
+        'A command is a leaf: what two commands share lives in a cli/ module both import (launch.ts, follow.ts, fleet-status.ts, report-data.ts, …).',
+      from: { path: '^cli/commands/' },
+      to: { path: '^cli/commands/' },
+    },
+    {
+      name: 'local-not-infra',
+      severity: 'error',
+      comment:
+        'The emulator deploys the rendered state machines and the Lambda environments from lambdas/shared; the CDK stacks are not needed to run it.',
+      from: { path: '^local/' },
+      to: { path: '^infra/' },
+    },
+    {
+      name: 'production-not-test',
+      severity: 'error',
+      comment: 'Tests depend on production code, never the other way round.',
+      from: { path: '^(lambdas|state-machines|infra|cli|local|bench|bin|types)/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment:
+        'An import that does not resolve is a typo or a missing package; the rules above cannot see it.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Type-only imports count: a type-only cycle or layer breach is still a design dependency.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    // The CLI is loaded through tsx as CommonJS; resolve the way TypeScript does.
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.d.ts', '.js', '.cjs', '.mjs', '.json'],
+    },
+    exclude: { path: '^(cdk[.]out|coverage|bench/results)/' },
+  },
+};
