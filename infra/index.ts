@@ -9,6 +9,7 @@ export { BackupStack, type BackupStackProps } from './backup-stack';
 export { buildApp, type Ec2RestoreStacks } from './build-app';
 export { Ec2BackupPlan, type Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
 export { ExecutionAlarms, type ExecutionAlarmsProps } from './constructs/execution-alarms';
+export { NotificationTopic } from './constructs/notification-topic';
 export {
   RestoreApi,
   type RestoreApiOptions,
@@ -16,10 +17,13 @@ export {
   restoreRequestJsonSchema,
 } from './constructs/restore-api';
 export { RestoreOrchestrator, type RestoreOrchestratorProps } from './constructs/restore-orchestrator';
+export { RestoreRole, type RestoreRoleProps } from './constructs/restore-role';
 export {
   type RestoreTestSchedule,
   RestoreTestSchedules,
   type RestoreTestSchedulesProps,
 } from './constructs/restore-test-schedules';
 export { StepFunction, type StepFunctionProps } from './constructs/step-function';
+export { WorkflowStateMachine, type WorkflowStateMachineProps } from './constructs/workflow-state-machine';
 export { OrchestratorStack, type OrchestratorStackProps } from './orchestrator-stack';
+export { type StepPolicies, type StepPolicyContext, stepPolicies } from './step-policies';

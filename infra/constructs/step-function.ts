@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { AnyFunctionId, FunctionEnvironment } from '@shared/env';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { stepPolicySuppressions } from '../step-policies';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -20,11 +22,18 @@ export interface StepFunctionProps<F extends AnyFunctionId> {
   readonly memorySize?: number;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * What the step may do besides logging and tracing (infra/step-policies.ts). The cdk-nag
+   * reasons for wildcards among them are attached with them, and only for wildcards that occur.
+   * @default none
+   */
+  readonly permissions?: readonly iam.PolicyStatement[];
 }
 
 /**
  * The one way this project builds a step Lambda: Node 22 on arm64, JSON logs into a log group
- * with retention, X-Ray tracing, and an esbuild bundle built locally (no Docker).
+ * with retention, X-Ray tracing, an esbuild bundle built locally (no Docker), and the step's
+ * own permissions.
  */
 export class StepFunction<F extends AnyFunctionId> extends Construct {
   readonly function: NodejsFunction;
@@ -86,5 +95,9 @@ export class StepFunction<F extends AnyFunctionId> extends Construct {
       ],
       true,
     );
+    const permissions = props.permissions ?? [];
+    for (const statement of permissions) this.function.addToRolePolicy(statement);
+    const suppressions = stepPolicySuppressions(permissions);
+    if (suppressions.length > 0) NagSuppressions.addResourceSuppressions(this.function, suppressions, true);
   }
 }

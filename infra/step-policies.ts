@@ -1,0 +1,214 @@
+/**
+ * What each step Lambda may do, and nothing more, as data keyed by function id: a step's whole
+ * permission set reads in one place, and a step without an entry does not compile. The cdk-nag
+ * reasons for the wildcards these statements hold live here too, next to the statements.
+ */
+import type { AnyFunctionId } from '@shared/env';
+import { TagKeys } from '@shared/tags';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { NagPackSuppression } from 'cdk-nag';
+import { instanceRolePatternSuppressions, passRoleTo } from './pass-role';
+
+export interface StepPolicyContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  /** Parameter Store path of the key pairs' private keys, such as '/ec2/keypair/'. */
+  readonly keyPairParameterPrefix: string;
+  /** The role AWS Backup assumes to restore: start-restore-job passes it to Backup. */
+  readonly restoreRoleArn: string;
+  /** The roles reattach-instance-profile may pass to EC2 (ARNs or ARN patterns). */
+  readonly instanceRoleArns: readonly string[];
+  /** Where the report step publishes outcomes. */
+  readonly notificationTopicArn: string;
+}
+
+export type StepPolicies = { readonly [F in AnyFunctionId]: readonly iam.PolicyStatement[] };
+
+/** The statements each step's role gets on top of logging and tracing. */
+export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
+  const arn = (service: string, resource: string, regional = true) =>
+    `arn:${ctx.partition}:${service}:${regional ? ctx.region : ''}:${ctx.account}:${resource}`;
+  const instances = arn('ec2', 'instance/*');
+  const addresses = arn('ec2', 'elastic-ip/*');
+  // EC2 Describe* and the Backup read calls used here do not support resource-level permissions
+  // (EC2 recovery points are AMI ARNs, not Backup ARNs), so they are granted on "*".
+  const read = (...actions: string[]) => new iam.PolicyStatement({ actions, resources: ['*'] });
+  const keyParameters = arn('ssm', `parameter/${ctx.keyPairParameterPrefix.replace(/^\//, '')}*`);
+  // Writes to instances and addresses are limited to what the workflow tagged as its own.
+  const ownedBy = { StringLike: { [`aws:ResourceTag/${TagKeys.Execution}`]: '*' } };
+  const cleanup = () => [
+    read('ec2:DescribeInstances', 'ec2:DescribeAddresses', 'ec2:DescribeInstanceAttribute'),
+    new iam.PolicyStatement({
+      actions: ['ec2:TerminateInstances', 'ec2:ModifyInstanceAttribute'],
+      resources: [instances],
+      conditions: ownedBy,
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:DisassociateAddress', 'ec2:ReleaseAddress'],
+      resources: [addresses],
+      conditions: ownedBy,
+    }),
+    // DisassociateAddress is authorised on the instance side too.
+    new iam.PolicyStatement({
+      actions: ['ec2:DisassociateAddress'],
+      resources: [instances],
+      conditions: ownedBy,
+    }),
+  ];
+
+  return {
+    'validate-input': [],
+    'select-recovery-point': [
+      read('backup:ListRecoveryPointsByResource', 'backup:ListBackupVaults', 'backup:DescribeRecoveryPoint'),
+    ],
+    'resolve-source': [read('ec2:DescribeInstances', 'backup:GetRecoveryPointRestoreMetadata')],
+    'plan-restore': [
+      read(
+        'backup:GetRecoveryPointRestoreMetadata',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeKeyPairs',
+      ),
+      new iam.PolicyStatement({
+        actions: ['iam:GetInstanceProfile'],
+        resources: [arn('iam', 'instance-profile/*', false)],
+      }),
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
+    ],
+    'start-restore-job': [
+      read('backup:StartRestoreJob'),
+      passRoleTo('backup.amazonaws.com', [ctx.restoreRoleArn]),
+    ],
+    'poll-restore-job': [read('backup:DescribeRestoreJob')],
+    'wait-instance': [read('ec2:DescribeInstances')],
+    // The restored instance carries no tag of ours yet: this step is what tags it.
+    'tag-resources': [
+      read('ec2:DescribeInstances'),
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags'],
+        resources: [instances, arn('ec2', 'volume/*')],
+      }),
+    ],
+    'reattach-instance-profile': [
+      read('ec2:DescribeIamInstanceProfileAssociations'),
+      new iam.PolicyStatement({
+        actions: ['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation'],
+        resources: [instances],
+        conditions: ownedBy,
+      }),
+      passRoleTo('ec2.amazonaws.com', ctx.instanceRoleArns),
+    ],
+    'ensure-public-address': [
+      read('ec2:DescribeAddresses', 'ec2:DescribeInstances', 'ec2:DescribeSubnets'),
+      new iam.PolicyStatement({
+        actions: ['ec2:AllocateAddress'],
+        resources: [addresses],
+        conditions: { StringLike: { [`aws:RequestTag/${TagKeys.Execution}`]: '*' } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags'],
+        resources: [addresses],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'AllocateAddress' } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ec2:AssociateAddress', 'ec2:ReleaseAddress'],
+        resources: [addresses],
+        conditions: ownedBy,
+      }),
+      new iam.PolicyStatement({
+        actions: ['ec2:AssociateAddress'],
+        resources: [instances],
+        conditions: ownedBy,
+      }),
+    ],
+    'check-ssh': [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] })],
+    cleanup: cleanup(),
+    // Tags the instance with the failed step (recovery mode) and cleans up (test mode).
+    'handle-failure': [
+      ...cleanup(),
+      new iam.PolicyStatement({ actions: ['ec2:CreateTags'], resources: [instances] }),
+    ],
+    report: [
+      read('backup:PutRestoreValidationResult'),
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [ctx.notificationTopicArn] }),
+    ],
+    // Read-only. ListBackupVaults and ListTags take no vault ARN (ListTags is asked about EC2
+    // recovery points, whose ARNs are AMI ARNs), so they are on "*"; listing points is per vault.
+    'resolve-fleet-targets': [
+      read('backup:ListBackupVaults', 'backup:ListTags'),
+      new iam.PolicyStatement({
+        actions: ['backup:ListRecoveryPointsByBackupVault'],
+        resources: [arn('backup', 'backup-vault:*')],
+      }),
+    ],
+    'summarise-fleet': [],
+  };
+}
+
+/**
+ * Why a step's policy may hold a wildcard resource. Only the reasons whose pattern occurs in the
+ * step's own statements are attached to it, so a new wildcard elsewhere is still reported.
+ */
+const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: string }[] = [
+  {
+    resource: /^\*$/,
+    finding: '/^Resource::\\*$/',
+    reason:
+      'EC2 Describe* calls support no resource-level permissions; the Backup calls here support none either or, like StartRestoreJob, take EC2 recovery points whose ARNs are AMI ARNs, which cannot be scoped usefully in advance.',
+  },
+  {
+    resource: /:instance\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:instance\\/\\*$/',
+    reason:
+      'Restored instance ids are unknown until the restore job ends; every write except the first tagging is conditioned on the tag the workflow puts on what it created.',
+  },
+  {
+    resource: /:elastic-ip\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:elastic-ip\\/\\*$/',
+    reason:
+      'Allocation ids are unknown in advance; allocation requires the workflow tag in the request and every other write requires it on the address.',
+  },
+  {
+    resource: /:volume\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:volume\\/\\*$/',
+    reason:
+      'Tags the volumes of the instance just restored, whose ids are unknown in advance (CreateTags only).',
+  },
+  {
+    resource: /:parameter\/.*\*$/,
+    finding: '/^Resource::arn:.*:ssm:.*:parameter\\/.*\\*$/',
+    reason:
+      'One private key parameter per key pair id, named under the configured key-pair prefix only (ssm:GetParameter only).',
+  },
+  {
+    resource: /:backup-vault:\*$/,
+    finding: '/^Resource::arn:.*:backup:.*:backup-vault:\\*$/',
+    reason:
+      'The fleet lists recovery points in every vault when no vault is named (read-only ListRecoveryPointsByBackupVault).',
+  },
+  {
+    resource: /:instance-profile\/\*$/,
+    finding: '/^Resource::arn:.*:iam::.*:instance-profile\\/\\*$/',
+    reason: 'The source instance profile is discovered at run time; iam:GetInstanceProfile is read-only.',
+  },
+];
+
+/**
+ * The cdk-nag reasons for the wildcards in these statements: the resource wildcards above, and
+ * PassRole on instance roles configured as ARN patterns.
+ */
+export function stepPolicySuppressions(statements: readonly iam.PolicyStatement[]): NagPackSuppression[] {
+  const resources = statements.flatMap((statement) => statement.resources);
+  const passedRoles = statements
+    .filter((statement) => statement.actions.includes('iam:PassRole'))
+    .flatMap((statement) => statement.resources);
+  return [
+    ...WILDCARD_REASONS.filter((w) => resources.some((r) => w.resource.test(r))).map((w) => ({
+      id: 'AwsSolutions-IAM5',
+      reason: w.reason,
+      appliesTo: [{ regex: w.finding }],
+    })),
+    ...instanceRolePatternSuppressions(passedRoles),
+  ];
+}
