@@ -138,7 +138,7 @@ export class BackupAdapter implements ServiceAdapter {
   private listRecoveryPointsByResource(call: BackupCall): JsonObject {
     const resourceArn = label(call, 'resourceArn');
     optionalBooleanQuery(call.query, 'managedByAWSBackupOnly');
-    const points = undocumentedOrder(this.world.listRecoveryPointsByResource(resourceArn));
+    const points = undocumentedOrder(this.world.backup.listRecoveryPointsByResource(resourceArn));
     const { page, nextToken } = paginate(points, (p) => p.arn, call.query);
     return {
       RecoveryPoints: page.map((p) => ({
@@ -169,7 +169,7 @@ export class BackupAdapter implements ServiceAdapter {
       createdBefore: dateQuery(call.query, 'createdBefore'),
       createdAfter: dateQuery(call.query, 'createdAfter'),
     };
-    const points = this.world
+    const points = this.world.backup
       .listRecoveryPointsByVault(vault, filter)
       // Every point comes from the one plan, and none is a composite's child.
       .filter(() => (planId === null || planId === this.planId()) && parentArn === null);
@@ -180,16 +180,16 @@ export class BackupAdapter implements ServiceAdapter {
   private describeRecoveryPoint(call: BackupCall): JsonObject {
     const vault = label(call, 'backupVaultName');
     this.checkAccount(call.query.get('backupVaultAccountId'), vault);
-    const point = this.world.describeRecoveryPoint(vault, label(call, 'recoveryPointArn'));
+    const point = this.world.backup.describeRecoveryPoint(vault, label(call, 'recoveryPointArn'));
     return { ...this.recoveryPointJson(point), StorageClass: 'WARM' };
   }
 
   private getRecoveryPointRestoreMetadata(call: BackupCall): JsonObject {
     const vault = label(call, 'backupVaultName');
     this.checkAccount(call.query.get('backupVaultAccountId'), vault);
-    const point = this.world.describeRecoveryPoint(vault, label(call, 'recoveryPointArn'));
+    const point = this.world.backup.describeRecoveryPoint(vault, label(call, 'recoveryPointArn'));
     return {
-      BackupVaultArn: this.world.mustGetVault(point.vault).arn,
+      BackupVaultArn: this.world.backup.mustGetVault(point.vault).arn,
       RecoveryPointArn: point.arn,
       ResourceType: 'EC2',
       RestoreMetadata: { ...point.metadata },
@@ -199,8 +199,8 @@ export class BackupAdapter implements ServiceAdapter {
   /** Tags of a recovery point (what the fleet workflow matches on) or a vault (none here). */
   private listTags(call: BackupCall): JsonObject {
     const arn = label(call, 'resourceArn');
-    const point = this.world.recoveryPoints.get(arn);
-    const isVault = [...this.world.vaults.values()].some((v) => v.arn === arn);
+    const point = this.world.backup.recoveryPoints.get(arn);
+    const isVault = [...this.world.backup.vaults.values()].some((v) => v.arn === arn);
     if (!point && !isVault) throw new AwsError('ResourceNotFoundException', `Resource ${arn} not found`);
     const entries = [...(point?.tags ?? new Map<string, string>())].sort(([a], [b]) => a.localeCompare(b));
     const { page, nextToken } = paginate(entries, ([key]) => key, call.query);
@@ -212,7 +212,7 @@ export class BackupAdapter implements ServiceAdapter {
     return {
       RecoveryPointArn: p.arn,
       BackupVaultName: p.vault,
-      BackupVaultArn: this.world.mustGetVault(p.vault).arn,
+      BackupVaultArn: this.world.backup.mustGetVault(p.vault).arn,
       ResourceArn: p.resourceArn,
       ResourceType: 'EC2',
       CreatedBy: {
@@ -246,7 +246,7 @@ export class BackupAdapter implements ServiceAdapter {
 
   /** Backup reports the source's Name tag as it was when the point was taken. */
   private resourceName(p: RecoveryPoint): string | undefined {
-    return p.tags.get('Name') ?? this.world.instances.get(p.instanceId)?.tags.get('Name');
+    return p.tags.get('Name') ?? this.world.ec2.instances.instances.get(p.instanceId)?.tags.get('Name');
   }
 
   /** The emulated account owns every vault; another account's vault is not found. */
@@ -264,7 +264,7 @@ export class BackupAdapter implements ServiceAdapter {
   private listBackupVaults(call: BackupCall): JsonObject {
     const vaultType = call.query.get('vaultType');
     const shared = optionalBooleanQuery(call.query, 'shared');
-    const vaults = [...this.world.vaults.values()].filter(
+    const vaults = [...this.world.backup.vaults.values()].filter(
       () => (vaultType === null || vaultType === 'BACKUP_VAULT') && shared !== true,
     );
     const { page, nextToken } = paginate(vaults, (v) => v.name, call.query);
@@ -276,8 +276,9 @@ export class BackupAdapter implements ServiceAdapter {
         VaultState: 'AVAILABLE',
         CreationDate: epochSeconds(v.creationDate),
         EncryptionKeyArn: `arn:aws:kms:${this.world.region}:${this.world.accountId}:key/${this.stableUuid(`vault-key:${v.name}`)}`,
-        NumberOfRecoveryPoints: [...this.world.recoveryPoints.values()].filter((p) => p.vault === v.name)
-          .length,
+        NumberOfRecoveryPoints: [...this.world.backup.recoveryPoints.values()].filter(
+          (p) => p.vault === v.name,
+        ).length,
         Locked: false,
       })),
       NextToken: nextToken,
@@ -294,7 +295,7 @@ export class BackupAdapter implements ServiceAdapter {
     if (metadata === undefined || metadata === null) throw missingParameter('Metadata');
     if (!isJsonObject(metadata))
       throw new AwsError('SerializationException', 'Metadata must be a JSON object');
-    const job = this.world.startRestoreJob({
+    const job = this.world.backup.startRestoreJob({
       recoveryPointArn,
       // The world rejects values that are not strings, with AWS's error for it.
       metadata: metadata as Record<string, string>,
@@ -307,7 +308,7 @@ export class BackupAdapter implements ServiceAdapter {
   }
 
   private describeRestoreJob(call: BackupCall): JsonObject {
-    return this.restoreJobJson(this.world.describeRestoreJob(label(call, 'restoreJobId')));
+    return this.restoreJobJson(this.world.backup.describeRestoreJob(label(call, 'restoreJobId')));
   }
 
   private listRestoreJobs(call: BackupCall): JsonObject {
@@ -319,7 +320,7 @@ export class BackupAdapter implements ServiceAdapter {
     const createdAfter = dateQuery(q, 'createdAfter');
     const completeBefore = dateQuery(q, 'completeBefore');
     const completeAfter = dateQuery(q, 'completeAfter');
-    const jobs = [...this.world.restoreJobs.values()].filter((job) => {
+    const jobs = [...this.world.backup.restoreJobs.values()].filter((job) => {
       const created = job.createdAt.getTime();
       const completed = job.completedAt?.getTime();
       return (
@@ -352,30 +353,30 @@ export class BackupAdapter implements ServiceAdapter {
         `Invalid ValidationStatus ${status}; expected one of ${VALIDATION_STATUSES.join(', ')}`,
       );
     }
-    this.world.putRestoreValidationResult(id, status);
+    this.world.backup.putRestoreValidationResult(id, status);
     return null;
   }
 
   /** DescribeRestoreJob's output, which is also ListRestoreJobs' item (RestoreJobsListMember). */
   private restoreJobJson(job: RestoreJob): JsonObject {
-    const point = this.world.recoveryPoints.get(job.recoveryPointArn);
+    const point = this.world.backup.recoveryPoints.get(job.recoveryPointArn);
     return {
       AccountId: this.world.accountId,
       RestoreJobId: job.id,
       RecoveryPointArn: job.recoveryPointArn,
       SourceResourceArn: point?.resourceArn,
-      BackupVaultArn: point ? this.world.vaults.get(point.vault)?.arn : undefined,
+      BackupVaultArn: point ? this.world.backup.vaults.get(point.vault)?.arn : undefined,
       CreationDate: epochSeconds(job.createdAt),
       CompletionDate: job.completedAt ? epochSeconds(job.completedAt) : undefined,
       Status: job.status,
       StatusMessage: job.statusMessage ?? undefined,
-      PercentDone: this.world.percentDone(job),
+      PercentDone: this.world.backup.percentDone(job),
       BackupSizeInBytes: point?.sizeBytes,
       IamRoleArn: job.iamRoleArn,
       ExpectedCompletionTimeMinutes: Math.ceil(job.durationMs / 60_000),
       CreatedResourceArn:
         job.status === 'COMPLETED' && job.createdInstanceId
-          ? this.world.instanceArn(job.createdInstanceId)
+          ? this.world.ec2.instances.instanceArn(job.createdInstanceId)
           : undefined,
       ResourceType: 'EC2',
       RecoveryPointCreationDate: point ? epochSeconds(point.creationDate) : undefined,

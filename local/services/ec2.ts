@@ -109,7 +109,7 @@ export class Ec2Adapter implements ServiceAdapter {
         'The parameter instancesSet cannot be used with the parameter maxResults',
       );
     }
-    const instances = this.world.describeInstances(ids, p.filters());
+    const instances = this.world.ec2.instances.describeInstances(ids, p.filters());
     const { page, nextToken } = paginate(instances, p, 'DescribeInstances');
     return [
       list('reservationSet', page, (i) => [
@@ -124,8 +124,8 @@ export class Ec2Adapter implements ServiceAdapter {
 
   private instanceXml(i: Instance): XmlChild[] {
     const gone = i.state === 'terminated';
-    const publicIp = this.world.publicIpsOf(i)[0];
-    const profile = this.world.instanceProfileOf(i.id);
+    const publicIp = this.world.ec2.addresses.publicIpsOf(i)[0];
+    const profile = this.world.ec2.associations.instanceProfileOf(i.id);
     const groups = gone ? [] : i.securityGroupIds;
     return [
       text('instanceId', i.id),
@@ -255,7 +255,7 @@ export class Ec2Adapter implements ServiceAdapter {
     }
     const includeAll = p.bool('IncludeAllInstances') ?? false;
     const filters = p.filters();
-    const statuses = this.world
+    const statuses = this.world.ec2.instances
       .describeInstances(ids, [])
       .filter((i) => includeAll || i.state === 'running')
       .map((i) => ({ instance: i, status: i.state === 'running' ? 'ok' : 'not-applicable' }))
@@ -298,7 +298,7 @@ export class Ec2Adapter implements ServiceAdapter {
 
   private terminateInstances(p: Ec2Params): XmlChild[] {
     const ids = p.requiredList('InstanceId');
-    const changes = this.world.terminateInstances(ids);
+    const changes = this.world.ec2.instances.terminateInstances(ids);
     return [
       list('instancesSet', changes, (c) => [
         text('instanceId', c.id),
@@ -338,14 +338,14 @@ export class Ec2Adapter implements ServiceAdapter {
       value = p.bool('DisableApiTermination.Value');
     }
     if (value === undefined) throw new AwsError('InvalidParameterCombination', 'No attributes specified.');
-    this.world.setDisableApiTermination(instanceId, value);
+    this.world.ec2.instances.setDisableApiTermination(instanceId, value);
     return [text('return', true)];
   }
 
   private describeInstanceAttribute(p: Ec2Params): XmlChild[] {
     const instanceId = p.required('InstanceId');
     const attribute = p.required('Attribute');
-    const instance = this.world.describeInstances([instanceId], [])[0];
+    const instance = this.world.ec2.instances.describeInstances([instanceId], [])[0];
     if (!instance)
       throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
     const value = (v: string | boolean) => node(attribute, text('value', v));
@@ -377,7 +377,7 @@ export class Ec2Adapter implements ServiceAdapter {
   // ---------------------------------------------------------------- network, keys, images
 
   private describeSubnets(p: Ec2Params): XmlChild[] {
-    const subnets = this.world.describeSubnets(p.list('SubnetId'), p.filters());
+    const subnets = this.world.ec2.network.describeSubnets(p.list('SubnetId'), p.filters());
     const { page, nextToken } = paginate(subnets, p, 'DescribeSubnets');
     return [list('subnetSet', page, (s) => this.subnetXml(s)), text('nextToken', nextToken)];
   }
@@ -391,7 +391,7 @@ export class Ec2Adapter implements ServiceAdapter {
       text('vpcId', s.vpcId),
       text('cidrBlock', s.cidrBlock),
       node('ipv6CidrBlockAssociationSet'),
-      text('availableIpAddressCount', this.world.availableIpCount(s)),
+      text('availableIpAddressCount', this.world.ec2.network.availableIpCount(s)),
       text('availabilityZone', s.availabilityZone),
       text('availabilityZoneId', availabilityZoneId(s.availabilityZone)),
       text('defaultForAz', false),
@@ -413,7 +413,7 @@ export class Ec2Adapter implements ServiceAdapter {
 
   private describeSecurityGroups(p: Ec2Params): XmlChild[] {
     const names = p.list('GroupName');
-    const groups = this.world
+    const groups = this.world.ec2.network
       .describeSecurityGroups(p.list('GroupId'), p.filters())
       .filter((g) => names.length === 0 || names.includes(g.name));
     const missingName = names.find((n) => !groups.some((g) => g.name === n));
@@ -452,7 +452,7 @@ export class Ec2Adapter implements ServiceAdapter {
   }
 
   private describeVpcs(p: Ec2Params): XmlChild[] {
-    const vpcs = this.world.describeVpcs(p.list('VpcId'), p.filters());
+    const vpcs = this.world.ec2.network.describeVpcs(p.list('VpcId'), p.filters());
     const { page, nextToken } = paginate(vpcs, p, 'DescribeVpcs');
     return [list('vpcSet', page, (v) => this.vpcXml(v)), text('nextToken', nextToken)];
   }
@@ -479,7 +479,7 @@ export class Ec2Adapter implements ServiceAdapter {
 
   private describeKeyPairs(p: Ec2Params): XmlChild[] {
     const includePublicKey = p.bool('IncludePublicKey') ?? false;
-    const keys = this.world.describeKeyPairs(p.list('KeyName'), p.list('KeyPairId'), p.filters());
+    const keys = this.world.ec2.network.describeKeyPairs(p.list('KeyName'), p.list('KeyPairId'), p.filters());
     return [list('keySet', keys, (k) => keyPairXml(k, includePublicKey))];
   }
 
@@ -487,7 +487,7 @@ export class Ec2Adapter implements ServiceAdapter {
     const owners = p.list('Owner');
     const selfOwned = owners.length === 0 || owners.some((o) => o === 'self' || o === this.world.accountId);
     const filters = p.filters();
-    const images = this.world
+    const images = this.world.backup
       .describeImages(p.list('ImageId'))
       .filter(() => selfOwned)
       .filter((rp) =>
@@ -549,7 +549,7 @@ export class Ec2Adapter implements ServiceAdapter {
   // ---------------------------------------------------------------- instance profile associations
 
   private describeIamInstanceProfileAssociations(p: Ec2Params): XmlChild[] {
-    const associations = this.world.describeIamInstanceProfileAssociations(
+    const associations = this.world.ec2.associations.describeIamInstanceProfileAssociations(
       p.list('AssociationId'),
       p.filters(),
     );
@@ -560,19 +560,24 @@ export class Ec2Adapter implements ServiceAdapter {
   private associateIamInstanceProfile(p: Ec2Params): XmlChild[] {
     const profile = p.profileRef();
     const instanceId = p.required('InstanceId');
-    const association = this.world.associateIamInstanceProfile(instanceId, profile);
+    const association = this.world.ec2.associations.associateIamInstanceProfile(instanceId, profile);
     return [node('iamInstanceProfileAssociation', ...associationXml(association))];
   }
 
   private replaceIamInstanceProfileAssociation(p: Ec2Params): XmlChild[] {
     const profile = p.profileRef();
     const associationId = p.required('AssociationId');
-    const association = this.world.replaceIamInstanceProfileAssociation(associationId, profile);
+    const association = this.world.ec2.associations.replaceIamInstanceProfileAssociation(
+      associationId,
+      profile,
+    );
     return [node('iamInstanceProfileAssociation', ...associationXml(association))];
   }
 
   private disassociateIamInstanceProfile(p: Ec2Params): XmlChild[] {
-    const association = this.world.disassociateIamInstanceProfile(p.required('AssociationId'));
+    const association = this.world.ec2.associations.disassociateIamInstanceProfile(
+      p.required('AssociationId'),
+    );
     return [node('iamInstanceProfileAssociation', ...associationXml(association))];
   }
 
@@ -583,7 +588,7 @@ export class Ec2Adapter implements ServiceAdapter {
     if (domain !== 'vpc' && domain !== 'standard') {
       throw new AwsError('InvalidParameterValue', `Value (${domain}) for parameter domain is invalid.`);
     }
-    const address = this.world.allocateAddress(p.tagSpecification('elastic-ip'));
+    const address = this.world.ec2.addresses.allocateAddress(p.tagSpecification('elastic-ip'));
     return [
       text('publicIp', address.publicIp),
       text('domain', 'vpc'),
@@ -598,7 +603,7 @@ export class Ec2Adapter implements ServiceAdapter {
       p.string('AllocationId') ?? this.allocationIdOf(p.string('PublicIp'), 'AllocationId');
     // Reassociation is automatic unless the caller opts out (aws-facts B.1).
     const allowReassociation = p.bool('AllowReassociation') ?? true;
-    const address = this.world.associateAddress(
+    const address = this.world.ec2.addresses.associateAddress(
       allocationId,
       { instanceId: p.string('InstanceId'), eniId: p.string('NetworkInterfaceId') },
       allowReassociation,
@@ -613,23 +618,27 @@ export class Ec2Adapter implements ServiceAdapter {
       if (publicIp === undefined) throw missing('AssociationId');
       associationId = this.addressByPublicIp(publicIp).associationId ?? '';
     }
-    this.world.disassociateAddress(associationId);
+    this.world.ec2.addresses.disassociateAddress(associationId);
     return [text('return', true)];
   }
 
   private releaseAddress(p: Ec2Params): XmlChild[] {
     const allocationId =
       p.string('AllocationId') ?? this.allocationIdOf(p.string('PublicIp'), 'AllocationId');
-    this.world.releaseAddress(allocationId);
+    this.world.ec2.addresses.releaseAddress(allocationId);
     return [text('return', true)];
   }
 
   private describeAddresses(p: Ec2Params): XmlChild[] {
     const publicIps = p.list('PublicIp');
-    const addresses = this.world.describeAddresses(p.list('AllocationId'), publicIps, p.filters());
+    const addresses = this.world.ec2.addresses.describeAddresses(
+      p.list('AllocationId'),
+      publicIps,
+      p.filters(),
+    );
     // The world filters unknown public IPs out silently; EC2 rejects them.
     const unknownIp = publicIps.find(
-      (ip) => ![...this.world.addresses.values()].some((a) => a.publicIp === ip),
+      (ip) => ![...this.world.ec2.addresses.addresses.values()].some((a) => a.publicIp === ip),
     );
     if (unknownIp) throw new AwsError('InvalidAddress.NotFound', `Address '${unknownIp}' not found.`);
     return [list('addressesSet', addresses, (a) => this.addressXml(a))];
@@ -657,7 +666,7 @@ export class Ec2Adapter implements ServiceAdapter {
   }
 
   private addressByPublicIp(publicIp: string): Address {
-    const address = [...this.world.addresses.values()].find((a) => a.publicIp === publicIp);
+    const address = [...this.world.ec2.addresses.addresses.values()].find((a) => a.publicIp === publicIp);
     if (!address) throw new AwsError('InvalidAddress.NotFound', `Address '${publicIp}' not found.`);
     return address;
   }
@@ -667,12 +676,12 @@ export class Ec2Adapter implements ServiceAdapter {
   private groupSet(ids: readonly string[]): Xml {
     return list('groupSet', ids, (id) => [
       text('groupId', id),
-      text('groupName', this.world.securityGroups.get(id)?.name),
+      text('groupName', this.world.ec2.network.securityGroups.get(id)?.name),
     ]);
   }
 
   private isElasticIp(ip: string): boolean {
-    return [...this.world.addresses.values()].some((a) => a.publicIp === ip);
+    return [...this.world.ec2.addresses.addresses.values()].some((a) => a.publicIp === ip);
   }
 
   private privateDnsName(ip: string): string {

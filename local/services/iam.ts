@@ -23,10 +23,10 @@ export class IamAdapter implements ServiceAdapter {
       GetInstanceProfile: (p) => [
         node(
           'InstanceProfile',
-          ...this.profileXml(this.world.getInstanceProfile(required(p, 'InstanceProfileName'))),
+          ...this.profileXml(this.world.iam.getInstanceProfile(required(p, 'InstanceProfileName'))),
         ),
       ],
-      GetRole: (p) => [node('Role', ...this.roleXml(this.world.getRole(required(p, 'RoleName')), true))],
+      GetRole: (p) => [node('Role', ...this.roleXml(this.world.iam.getRole(required(p, 'RoleName')), true))],
       ListInstanceProfiles: (p) => this.listInstanceProfiles(p),
     };
   }
@@ -78,7 +78,7 @@ export class IamAdapter implements ServiceAdapter {
     const pathPrefix = p.get('PathPrefix') ?? '/';
     const maxItems = integer(p, 'MaxItems', 1, 1000) ?? 100;
     const marker = p.get('Marker');
-    const all = [...this.world.instanceProfiles.values()].filter((profile) =>
+    const all = [...this.world.iam.instanceProfiles.values()].filter((profile) =>
       profile.path.startsWith(pathPrefix),
     );
     let start = 0;
@@ -96,7 +96,7 @@ export class IamAdapter implements ServiceAdapter {
   }
 
   private profileXml(profile: InstanceProfile): XmlChild[] {
-    const role = this.world.roles.get(profile.roleName);
+    const role = this.world.iam.roles.get(profile.roleName);
     return [
       text('Path', profile.path),
       text('InstanceProfileName', profile.name),

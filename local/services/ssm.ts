@@ -66,7 +66,7 @@ export class SsmAdapter implements ServiceAdapter {
     const reference = requiredString(input, 'Name');
     const withDecryption = optionalBoolean(input, 'WithDecryption') ?? false;
     const { name, selector } = this.resolveName(reference.trim());
-    const parameter = this.world.getParameter(name);
+    const parameter = this.world.ssm.getParameter(name);
     if (selector !== null) checkSelector(parameter, selector);
     const value =
       parameter.type === 'SecureString' && !withDecryption ? this.ciphertextOf(parameter) : parameter.value;
@@ -103,11 +103,11 @@ export class SsmAdapter implements ServiceAdapter {
       );
     }
     // Overwriting may leave the type out (it stays as it was); creating may not.
-    const type = requestedType ?? this.world.parameters.get(name)?.type;
+    const type = requestedType ?? this.world.ssm.parameters.get(name)?.type;
     if (type === undefined) {
       throw new AwsError('ValidationException', 'A parameter type is required when you create a parameter.');
     }
-    const version = this.world.putParameter(name, type, value, overwrite);
+    const version = this.world.ssm.putParameter(name, type, value, overwrite);
     return { Version: version, Tier: 'Standard' };
   }
 
@@ -123,7 +123,7 @@ export class SsmAdapter implements ServiceAdapter {
         throw new AwsError('ParameterNotFound', `Parameter ${reference} not found.`);
       }
       // The ARN drops a hierarchical name's leading slash; a name with slashes inside must have one.
-      const name = path.includes('/') || this.world.parameters.has(`/${path}`) ? `/${path}` : path;
+      const name = path.includes('/') || this.world.ssm.parameters.has(`/${path}`) ? `/${path}` : path;
       return { name, selector: selector ?? null };
     }
     const colon = reference.indexOf(':');

@@ -437,8 +437,8 @@ describe('Backup adapter: restore jobs', () => {
     expect(job.RecoveryPointCreationDate).toBeInstanceOf(Date);
     const createdId = job.CreatedResourceArn?.split('/')[1] ?? '';
     expect(door.world.instances.has(createdId)).toBe(true);
-    expect(door.world.instanceProfileOf(createdId)?.arn).toBe(
-      door.world.instanceProfiles.get(DEMO.profileName)?.arn,
+    expect(door.world.ec2.associations.instanceProfileOf(createdId)?.arn).toBe(
+      door.world.iam.instanceProfiles.get(DEMO.profileName)?.arn,
     );
   });
 
@@ -598,7 +598,9 @@ describe('Backup adapter: restore jobs', () => {
   });
 
   it('answers an accepted PutRestoreValidationResult with 204 and no body', async () => {
-    const accept = jest.spyOn(door.world, 'putRestoreValidationResult').mockImplementation(() => undefined);
+    const accept = jest
+      .spyOn(door.world.backup, 'putRestoreValidationResult')
+      .mockImplementation(() => undefined);
     try {
       const sdk = await backup.send(
         new PutRestoreValidationResultCommand({ RestoreJobId: 'ANY-JOB', ValidationStatus: 'VALIDATING' }),

@@ -112,7 +112,7 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
   it('describes an instance with the fields the workflow reads', async () => {
     const instance = await describeOne(ec2, DEMO.instance);
 
-    const profile = door.world.instanceProfiles.get(DEMO.profileName);
+    const profile = door.world.iam.instanceProfiles.get(DEMO.profileName);
     const world = door.world.instances.get(DEMO.instance);
     expect(instance).toMatchObject({
       InstanceId: DEMO.instance,
@@ -434,7 +434,7 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
       InstanceId: DEMO.instance,
       State: { Code: 16, Name: 'running' },
       SecurityGroups: [{ GroupId: DEMO.securityGroup, GroupName: 'app-ssh' }],
-      IamInstanceProfile: { Arn: door.world.instanceProfiles.get(DEMO.profileName)?.arn },
+      IamInstanceProfile: { Arn: door.world.iam.instanceProfiles.get(DEMO.profileName)?.arn },
     });
   });
 
@@ -462,7 +462,7 @@ describe('EC2 adapter: instance profile associations', () => {
       }),
     );
 
-    const profile = door.world.instanceProfiles.get(DEMO.profileName);
+    const profile = door.world.iam.instanceProfiles.get(DEMO.profileName);
     expect(out.IamInstanceProfileAssociations).toEqual([
       {
         AssociationId: expect.stringMatching(/^iip-assoc-[0-9a-f]{17}$/),
@@ -492,7 +492,7 @@ describe('EC2 adapter: instance profile associations', () => {
   });
 
   it('associates, replaces and disassociates a profile', async () => {
-    const arn = door.world.instanceProfiles.get(DEMO.profileName)?.arn;
+    const arn = door.world.iam.instanceProfiles.get(DEMO.profileName)?.arn;
 
     const associated = await ec2.send(
       new AssociateIamInstanceProfileCommand({ InstanceId: PUBLIC, IamInstanceProfile: { Arn: arn } }),

@@ -113,7 +113,7 @@ describe('IAM adapter', () => {
 
     expect(instanceRole.Role).toMatchObject({
       RoleName: DEMO.instanceRole,
-      Arn: door.world.roles.get(DEMO.instanceRole)?.arn,
+      Arn: door.world.iam.roles.get(DEMO.instanceRole)?.arn,
       MaxSessionDuration: 3600,
     });
     expect(decodeURIComponent(restoreRole.Role?.AssumeRolePolicyDocument ?? '')).toContain(

@@ -12,7 +12,7 @@ const scenario = parseScenario(
 const world = new World(scenario, new SimulatedClock(1));
 const hosts = new SshHosts(scenario.sshPort);
 const instance = world.instances.get(DEMO.instance)!;
-const privateKey = world.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value;
+const privateKey = world.ssm.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value;
 
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -58,7 +58,7 @@ describe('emulated SSH hosts', () => {
   });
 
   it('refuses connections once the instance is terminated', async () => {
-    world.terminateInstances([DEMO.instance]);
+    world.ec2.instances.terminateInstances([DEMO.instance]);
     hosts.sync(world.sshTargets());
     await until(() => !hosts.listening().includes(instance.privateIp));
 

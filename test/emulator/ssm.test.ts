@@ -136,7 +136,7 @@ describe('SSM adapter: awsJson1_1 wire protocol', () => {
 
     expect(unknown).toMatchObject({ status: 400, json: { __type: 'UnknownOperationException' } });
     expect(other).toMatchObject({ status: 400, json: { __type: 'UnknownOperationException' } });
-    expect(door.world.parameters.has(KEY_PARAMETER)).toBe(true);
+    expect(door.world.ssm.parameters.has(KEY_PARAMETER)).toBe(true);
   });
 
   it('answers a body that is not JSON with 400 SerializationException', async () => {

@@ -13,7 +13,7 @@ async function finish(world: World, jobId: string) {
   const deadline = Date.now() + 5000;
   for (;;) {
     world.tick();
-    const job = world.describeRestoreJob(jobId);
+    const job = world.backup.describeRestoreJob(jobId);
     if (['COMPLETED', 'FAILED', 'ABORTED'].includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job still ${job.status}`);
     await new Promise((r) => setTimeout(r, 5));
@@ -27,7 +27,7 @@ function latestPoint(world: World) {
 }
 
 function restore(world: World, metadata: Record<string, string>, role = world.restoreRoleArn) {
-  return world.startRestoreJob({
+  return world.backup.startRestoreJob({
     recoveryPointArn: latestPoint(world).arn,
     metadata,
     iamRoleArn: role,
@@ -65,8 +65,10 @@ describe('emulated world', () => {
   it('makes daily recovery points for the tagged instance and stores the key at /ec2/keypair/<id>', () => {
     const world = worldOf(demoScenario());
 
-    expect(world.listRecoveryPointsByResource(world.instanceArn(DEMO.instance))).toHaveLength(3);
-    expect(world.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value).toContain('PRIVATE KEY');
+    expect(
+      world.backup.listRecoveryPointsByResource(world.ec2.instances.instanceArn(DEMO.instance)),
+    ).toHaveLength(3);
+    expect(world.ssm.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value).toContain('PRIVATE KEY');
   });
 
   it('restores a new instance with the original key, a private IP from the subnet and no public IP', async () => {
@@ -75,10 +77,10 @@ describe('emulated world', () => {
     const job = await finish(world, restore(world, plain).id);
 
     expect(job.status).toBe('COMPLETED');
-    const [instance] = world.describeInstances([job.createdInstanceId!], []);
+    const [instance] = world.ec2.instances.describeInstances([job.createdInstanceId!], []);
     expect(instance).toMatchObject({ keyName: DEMO.keyName, subnetId: DEMO.subnet, autoPublicIp: null });
     expect(instance!.privateIp).toMatch(/^127\.\d+\.1\.\d+$/);
-    expect(world.instanceProfileOf(instance!.id)).toBeNull();
+    expect(world.ec2.associations.instanceProfileOf(instance!.id)).toBeNull();
   });
 
   it('fails a restore that sends NetworkInterfaces together with an instance-level subnet', async () => {
@@ -143,8 +145,10 @@ describe('emulated world', () => {
       restore(dropped, { ...plain, IamInstanceProfileName: DEMO.profileName }).id,
     );
 
-    expect(ok.instanceProfileOf(okJob.createdInstanceId!)?.arn).toMatch(/instance-profile\/app-profile$/);
-    expect(dropped.instanceProfileOf(droppedJob.createdInstanceId!)).toBeNull();
+    expect(ok.ec2.associations.instanceProfileOf(okJob.createdInstanceId!)?.arn).toMatch(
+      /instance-profile\/app-profile$/,
+    );
+    expect(dropped.ec2.associations.instanceProfileOf(droppedJob.createdInstanceId!)).toBeNull();
   });
 
   it('returns the same job for the same idempotency token', () => {
@@ -158,28 +162,28 @@ describe('emulated world', () => {
       copySourceTags: false,
     };
 
-    expect(world.startRestoreJob(request).id).toBe(world.startRestoreJob(request).id);
+    expect(world.backup.startRestoreJob(request).id).toBe(world.backup.startRestoreJob(request).id);
     expect(world.restoreJobs.size).toBe(1);
   });
 
   it('enforces the Elastic IP quota', () => {
     const world = worldOf(demoScenario({ faults: { elasticIpQuota: 1 } }));
-    world.allocateAddress({});
+    world.ec2.addresses.allocateAddress({});
 
-    expect(() => world.allocateAddress({})).toThrow(
+    expect(() => world.ec2.addresses.allocateAddress({})).toThrow(
       expect.objectContaining({ code: 'AddressLimitExceeded' }),
     );
   });
 
   it('refuses to terminate a protected instance until the attribute is changed', () => {
     const world = worldOf(demoScenario());
-    world.setDisableApiTermination(DEMO.instance, true);
+    world.ec2.instances.setDisableApiTermination(DEMO.instance, true);
 
-    expect(() => world.terminateInstances([DEMO.instance])).toThrow(
+    expect(() => world.ec2.instances.terminateInstances([DEMO.instance])).toThrow(
       expect.objectContaining({ code: 'OperationNotPermitted' }),
     );
-    world.setDisableApiTermination(DEMO.instance, false);
-    expect(world.terminateInstances([DEMO.instance])[0]).toMatchObject({
+    world.ec2.instances.setDisableApiTermination(DEMO.instance, false);
+    expect(world.ec2.instances.terminateInstances([DEMO.instance])[0]).toMatchObject({
       previous: 'running',
       current: 'shutting-down',
     });

@@ -1,0 +1,50 @@
+/**
+ * Every IPv4 address the emulated account hands out is a loopback address, 127.<octet>.x.y, so
+ * that a restore's SSH check really connects to the instance it restored. This is the one ledger
+ * of which of them are taken (private IPs, auto-assigned public IPs, Elastic IPs).
+ */
+import { AwsError } from '../aws-error';
+
+export class LoopbackAddresses {
+  private readonly used = new Set<string>();
+
+  constructor(readonly octet: number) {}
+
+  /** The /24 (as `127.o.n`) Elastic IPs come from. */
+  get elasticPrefix(): string {
+    return `127.${this.octet}.250`;
+  }
+
+  /** The /24 auto-assigned public IPv4 addresses come from. */
+  get autoPublicPrefix(): string {
+    return `127.${this.octet}.251`;
+  }
+
+  has(ip: string): boolean {
+    return this.used.has(ip);
+  }
+
+  take(ip: string): void {
+    this.used.add(ip);
+  }
+
+  release(ip: string): void {
+    this.used.delete(ip);
+  }
+
+  /** The lowest free host (from .10, as AWS reserves the first addresses of a subnet) in a /24. */
+  next(prefix24: string): string {
+    for (let host = 10; host < 255; host++) {
+      const ip = `${prefix24}.${host}`;
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        return ip;
+      }
+    }
+    throw new AwsError('InsufficientFreeAddressesInSubnet', `No free addresses left in ${prefix24}.0/24`);
+  }
+
+  countIn(prefix24: string): number {
+    return [...this.used].filter((ip) => ip.startsWith(`${prefix24}.`)).length;
+  }
+}
