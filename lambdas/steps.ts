@@ -3,7 +3,7 @@
  * registry in-process; the type makes a missing or misnamed step a compile error.
  */
 import type { FleetFunctionId, FunctionId } from '@shared/env';
-import type { StepDefinition } from '@shared/handler';
+import type { AnyStep } from '@shared/handler';
 import { step as checkSsh } from './check-ssh/handler';
 import { step as cleanup } from './cleanup/handler';
 import { step as ensurePublicAddress } from './ensure-public-address/handler';
@@ -21,7 +21,7 @@ import { step as tagResources } from './tag-resources/handler';
 import { step as validateInput } from './validate-input/handler';
 import { step as waitInstance } from './wait-instance/handler';
 
-export const STEPS: { readonly [F in FunctionId]: StepDefinition<F, unknown> } = {
+export const STEPS: { readonly [F in FunctionId]: AnyStep<F> } = {
   'validate-input': validateInput,
   'select-recovery-point': selectRecoveryPoint,
   'resolve-source': resolveSource,
@@ -38,7 +38,7 @@ export const STEPS: { readonly [F in FunctionId]: StepDefinition<F, unknown> } =
   report,
 };
 
-export const FLEET_STEPS: { readonly [F in FleetFunctionId]: StepDefinition<F, unknown> } = {
+export const FLEET_STEPS: { readonly [F in FleetFunctionId]: AnyStep<F> } = {
   'resolve-fleet-targets': resolveFleetTargets,
   'summarise-fleet': summariseFleet,
 };

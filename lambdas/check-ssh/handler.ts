@@ -1,9 +1,13 @@
+import { ssmClient } from '@shared/clients/ssm';
 import { createHandler, defineStep } from '@shared/handler';
 import { checkWithinCall } from '@shared/in-call-wait';
+import { stateSchema } from '@shared/workflow-state-schema';
 import { checkSsh, type PrivateKey } from './check-ssh';
 
 export const step = defineStep({
   id: 'check-ssh',
+  input: stateSchema({ required: ['request', 'plan', 'instance'], optional: ['address', 'ssh'] }),
+  clients: { ssm: ssmClient },
   run: (state, { clients, env, now, sleep, logger }) => {
     const keys = new Map<string, PrivateKey>();
     return checkWithinCall(

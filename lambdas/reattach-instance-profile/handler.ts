@@ -1,9 +1,13 @@
+import { ec2Client } from '@shared/clients/ec2';
 import { createHandler, defineStep } from '@shared/handler';
 import { checkWithinCall } from '@shared/in-call-wait';
+import { stateSchema } from '@shared/workflow-state-schema';
 import { reattachInstanceProfile } from './reattach-instance-profile';
 
 export const step = defineStep({
   id: 'reattach-instance-profile',
+  input: stateSchema({ required: ['request', 'plan', 'instance'], optional: ['profile'] }),
+  clients: { ec2: ec2Client },
   run: (state, { clients, env, now, sleep, logger }) =>
     checkWithinCall(
       state,

@@ -1,8 +1,12 @@
+import { backupClient } from '@shared/clients/backup';
 import { createHandler, defineStep } from '@shared/handler';
+import { stateSchema } from '@shared/workflow-state-schema';
 import { executionArnParts, selectRecoveryPoint } from './select-recovery-point';
 
 export const step = defineStep({
   id: 'select-recovery-point',
+  input: stateSchema({ required: ['request'] }),
+  clients: { backup: backupClient },
   run: async (state, { clients, now, logger }) => {
     const { partition, accountId } = executionArnParts(state.execution.id);
     return selectRecoveryPoint(state, {

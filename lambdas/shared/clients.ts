@@ -1,14 +1,22 @@
 /**
- * AWS SDK clients, created once per cold start (or once per emulator) and passed into each step's
- * core logic. Endpoints come from the SDK's standard settings (`AWS_ENDPOINT_URL`, …) unless the
- * caller gives one, which is how the same code runs against AWS and the local emulator.
+ * Every SDK client the steps use, for callers that serve all the steps at once: the emulator (one
+ * set per emulator, with its endpoint) and the unit tests (mocked). A step's own Lambda never
+ * imports this module: its handler names the clients it calls (`defineStep({ clients })`) from
+ * `clients/*`, so a cold start loads only those SDK packages.
  */
-import { BackupClient } from '@aws-sdk/client-backup';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { BackupClient } from '@aws-sdk/client-backup';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { backupClient } from './clients/backup';
+import type { ClientOptions } from './clients/config';
+import { ec2Client } from './clients/ec2';
+import { iamClient } from './clients/iam';
+import { snsClient } from './clients/sns';
+import { ssmClient } from './clients/ssm';
+
+export type { ClientOptions } from './clients/config';
 
 export interface AwsClients {
   readonly backup: BackupClient;
@@ -18,26 +26,17 @@ export interface AwsClients {
   readonly sns: SNSClient;
 }
 
-export interface ClientOptions {
-  readonly region?: string;
-  readonly endpoint?: string;
-  readonly credentials?: AwsCredentialIdentity;
-  /** SDK-level attempts per call; the state machine retries transient errors on top of this. */
-  readonly maxAttempts?: number;
-}
+export type ClientName = keyof AwsClients;
+
+/** How a step names the clients it calls: each one's factory, from `clients/<name>.ts`. */
+export type ClientFactories = { readonly [K in ClientName]?: (options?: ClientOptions) => AwsClients[K] };
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
-  const config = {
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    maxAttempts: options.maxAttempts ?? 3,
-  };
   return {
-    backup: new BackupClient(config),
-    ec2: new EC2Client(config),
-    ssm: new SSMClient(config),
-    iam: new IAMClient(config),
-    sns: new SNSClient(config),
+    backup: backupClient(options),
+    ec2: ec2Client(options),
+    ssm: ssmClient(options),
+    iam: iamClient(options),
+    sns: snsClient(options),
   };
 }

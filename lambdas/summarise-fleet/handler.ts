@@ -1,18 +1,45 @@
-import type { ChildResult, UnusableTarget } from '@shared/fleet-state';
+import type { ChildFailure, ChildResult, ChildSuccess, UnusableTarget } from '@shared/fleet-state';
 import { createHandler, defineStep } from '@shared/handler';
+import { z } from 'zod';
 import { summariseFleet } from './summarise-fleet';
+
+const instanceId = z.string().min(1);
+
+// Failure first: a failed child also has the fields of a success, and summariseFleet tells them apart by `error`.
+const ChildResultSchema = z.union([
+  z.looseObject({
+    instanceId,
+    status: z.literal('FAILED'),
+    executionArn: z.string().min(1).optional(),
+    error: z.string(),
+    cause: z.string(),
+  }) satisfies z.ZodType<ChildFailure>,
+  z.looseObject({
+    instanceId,
+    executionArn: z.string().min(1),
+    status: z.string().min(1),
+  }) satisfies z.ZodType<ChildSuccess>,
+]) satisfies z.ZodType<ChildResult>;
+
+/** The Summarise task's payload: the Map's results and what ResolveTargets set aside. */
+const SummariseInputSchema = z.looseObject({
+  results: z.array(ChildResultSchema),
+  unusable: z.array(
+    z.looseObject({
+      instanceId,
+      status: z.literal('FAILED'),
+      error: z.literal('NoRecoveryPointError'),
+      cause: z.string(),
+    }) satisfies z.ZodType<UnusableTarget>,
+  ),
+  note: z.string().nullable(),
+});
 
 export const step = defineStep({
   id: 'summarise-fleet',
-  run: async (state) => {
-    // The Summarise task's payload: the Map's results and what ResolveTargets set aside.
-    const event = state as unknown as {
-      results: ChildResult[];
-      unusable: UnusableTarget[];
-      note: string | null;
-    };
-    return summariseFleet(event);
-  },
+  input: SummariseInputSchema,
+  clients: {},
+  run: async (input) => summariseFleet(input),
 });
 
 export const handler = createHandler(step);

@@ -1,0 +1,219 @@
+/**
+ * Zod schemas of the workflow state (workflow-state.ts), so each step can check the slices it
+ * reads before it reads them. Each slice schema `satisfies` its interface, so a field added to the
+ * interface and not here is a compile error; objects are loose, so a field the schema does not
+ * name passes through untouched (steps spread earlier slices into their result).
+ *
+ * A step's schema (`stateSchema`) names only the slices that step reads: an event missing one, or
+ * carrying a malformed one, is rejected by the handler with the step and the field, instead of
+ * failing somewhere inside the step as "cannot read properties of undefined".
+ */
+import { z } from 'zod';
+import { ErrorNames } from './errors';
+import { RestoreRequestSchema } from './restore-request';
+import type {
+  AddressState,
+  CaughtError,
+  CleanupState,
+  ExecutionInfo,
+  FailureState,
+  InstanceState,
+  ProfileState,
+  RecoveryPointRef,
+  RestoreJobState,
+  RestorePlan,
+  Selection,
+  SourceFacts,
+  SshState,
+  StateWith,
+  TaggingState,
+} from './workflow-state';
+
+const text = z.string();
+const nonEmpty = z.string().min(1);
+const nullableText = z.string().nullable();
+const count = z.number().int().min(0);
+const seconds = z.number().min(0);
+const texts = z.array(z.string());
+
+export const ExecutionSchema = z.looseObject({
+  id: nonEmpty,
+  name: nonEmpty,
+  startTime: nonEmpty,
+}) satisfies z.ZodType<ExecutionInfo>;
+
+const RecoveryPointRefSchema = z.looseObject({
+  arn: nonEmpty,
+  backupVaultName: nonEmpty,
+  creationDate: nonEmpty,
+}) satisfies z.ZodType<RecoveryPointRef>;
+
+const SelectionSchema = z.looseObject({
+  strategy: z.enum(['latest', 'latest-at-or-before', 'explicit']),
+  resourceArn: nonEmpty,
+  sourceInstanceId: nonEmpty,
+  region: nonEmpty,
+  accountId: nonEmpty,
+  recoveryPoint: RecoveryPointRefSchema.extend({ status: text, ageSeconds: z.number() }),
+  candidates: z.array(RecoveryPointRefSchema),
+  completedAt: text,
+}) satisfies z.ZodType<Selection>;
+
+const SourceFactsSchema = z.looseObject({
+  instanceId: nonEmpty,
+  exists: z.boolean(),
+  from: z.enum(['live-instance', 'restore-metadata']),
+  instanceProfileArn: nullableText,
+  instanceProfileName: nullableText,
+  keyName: nullableText,
+  subnetId: nullableText,
+  vpcId: nullableText,
+  securityGroupIds: texts,
+  instanceType: nullableText,
+  name: nullableText,
+}) satisfies z.ZodType<SourceFacts>;
+
+const RestorePlanSchema = z.looseObject({
+  metadata: z.record(z.string(), z.string()),
+  droppedKeys: texts,
+  networkInterfaces: z.enum(['absent', 'dropped', 'stripped']),
+  subnetId: nonEmpty,
+  vpcId: nonEmpty,
+  securityGroupIds: texts,
+  instanceType: nullableText,
+  subnetMapsPublicIp: z.boolean(),
+  targetInstanceProfile: z.looseObject({ arn: nonEmpty, name: nonEmpty }).nullable(),
+  keyName: nullableText,
+  keyPairId: nullableText,
+  privateKeyParameter: nullableText,
+  restoreRoleArn: nonEmpty,
+  checks: texts,
+}) satisfies z.ZodType<RestorePlan>;
+
+const RestoreJobStateSchema = z.looseObject({
+  id: nonEmpty,
+  status: nonEmpty,
+  statusMessage: nullableText,
+  percentDone: z.number().nullable(),
+  expectedCompletionTimeMinutes: z.number().nullable(),
+  createdInstanceId: nullableText,
+  startedAt: text,
+  deadline: text,
+  polls: count,
+  completedAt: nullableText,
+  done: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodType<RestoreJobState>;
+
+const InstanceStateSchema = z.looseObject({
+  instanceId: nonEmpty,
+  state: text,
+  privateIp: nullableText,
+  publicIp: nullableText,
+  subnetId: nullableText,
+  vpcId: nullableText,
+  instanceProfileArn: nullableText,
+  firstCheckedAt: text,
+  runningAt: nullableText,
+  polls: count,
+  ready: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodType<InstanceState>;
+
+const TaggingStateSchema = z.looseObject({
+  taggedResourceIds: texts,
+  tags: z.record(z.string(), z.string()),
+}) satisfies z.ZodType<TaggingState>;
+
+const ProfileStateSchema = z.looseObject({
+  action: z.enum(['already-correct', 'associated', 'replaced', 'not-requested']),
+  instanceProfileArn: nullableText,
+  associationId: nullableText,
+  startedAt: text,
+  completedAt: nullableText,
+  polls: count,
+  done: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodType<ProfileState>;
+
+const AddressStateSchema = z.looseObject({
+  action: z.enum(['allocated', 'reused', 'not-needed', 'disabled']),
+  reason: text,
+  allocationId: nullableText,
+  associationId: nullableText,
+  publicIp: nullableText,
+  startedAt: text,
+  completedAt: text,
+}) satisfies z.ZodType<AddressState>;
+
+const SshStateSchema = z.looseObject({
+  enabled: z.boolean(),
+  reachable: z.boolean(),
+  host: nullableText,
+  port: z.number().int(),
+  username: text,
+  attempts: count,
+  hostKeyFingerprint: nullableText,
+  lastError: nullableText,
+  startedAt: text,
+  deadline: text,
+  readyAt: nullableText,
+  done: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodType<SshState>;
+
+const CleanupStateSchema = z.looseObject({
+  instanceTerminated: z.boolean(),
+  elasticIpReleased: z.boolean(),
+  terminatedInstanceIds: texts,
+  releasedAllocationIds: texts,
+  completedAt: text,
+}) satisfies z.ZodType<CleanupState>;
+
+const CaughtErrorSchema = z.looseObject({
+  Error: nonEmpty,
+  Cause: z.string().optional(),
+}) satisfies z.ZodType<CaughtError>;
+
+const FailureStateSchema = z.looseObject({
+  error: z.enum(ErrorNames),
+  cause: text,
+  failedStep: text,
+  cleanup: CleanupStateSchema.nullable(),
+}) satisfies z.ZodType<FailureState>;
+
+/** The schema of each slice a step may read (`input` and `output` are not read by steps). */
+export const SliceSchemas = {
+  execution: ExecutionSchema,
+  request: RestoreRequestSchema,
+  selection: SelectionSchema,
+  source: SourceFactsSchema,
+  plan: RestorePlanSchema,
+  restoreJob: RestoreJobStateSchema,
+  instance: InstanceStateSchema,
+  tagging: TaggingStateSchema,
+  profile: ProfileStateSchema,
+  address: AddressStateSchema,
+  ssh: SshStateSchema,
+  cleanup: CleanupStateSchema,
+  error: CaughtErrorSchema,
+  failedStep: nonEmpty,
+  failure: FailureStateSchema,
+} as const;
+
+export type SliceName = keyof typeof SliceSchemas;
+
+/**
+ * The workflow state as one step reads it: `required` slices must be there and well-formed,
+ * `optional` ones are checked when present, anything else passes through unchecked. The
+ * execution's identity is always required (the handler logs it).
+ */
+export function stateSchema<R extends SliceName = never, O extends SliceName = never>(slices: {
+  readonly required?: readonly R[];
+  readonly optional?: readonly O[];
+}): z.ZodType<StateWith<R | 'execution'>> {
+  const shape: Record<string, z.ZodType> = { execution: ExecutionSchema };
+  for (const name of slices.optional ?? []) shape[name] = (SliceSchemas[name] as z.ZodType).optional();
+  for (const name of slices.required ?? []) shape[name] = SliceSchemas[name];
+  return z.looseObject(shape) as unknown as z.ZodType<StateWith<R | 'execution'>>;
+}
