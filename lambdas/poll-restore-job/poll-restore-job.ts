@@ -26,17 +26,52 @@ export interface PollRestoreJobDeps {
 }
 
 /**
- * Aim the next poll this long after the estimated end, so that a job that keeps to its estimate
- * costs one poll and is noticed within seconds. Approaching from below (a fraction of the
- * remaining time, then polls at the minimum) cost 2–3 more polls per job for no earlier
- * detection (bench: "Wait-loop model"). Fails safe against a pessimistic estimate because the
- * earlier of the two estimates wins and no wait exceeds POLL_MAX_SECONDS.
+ * The wait loop aims each poll from a window [earliest, latest] that must hold the job's end, built
+ * from what the job reports and what that report cannot tell (its rounding, when it was measured).
+ * A narrow window is landed on just after its latest end: one poll, completion noticed within
+ * seconds. A wide one — the first poll, 60 s in, extrapolates a percentage over the whole job and
+ * multiplies any skew by job length ÷ elapsed (≈ 17× for 20 minutes) — is not landed on: the next
+ * poll goes just before its earliest end, late in the job where the extrapolation factor is about
+ * 1, and that well-conditioned estimate is landed on. Bench: "Detection latency against
+ * transitions" (restore) and "Wait-loop model".
  */
-export const LANDING_MARGIN_SECONDS = 3;
+export interface WaitTuning {
+  /** Land on a window at most this wide (seconds); a wider one is refined first when that helps. */
+  readonly landingToleranceSeconds: number;
+  /** Aim this long after the latest end: clock offsets between Lambda and AWS Backup. */
+  readonly landingMarginSeconds: number;
+  /**
+   * Refine only when the refinement poll would see at least this many times the job's elapsed time:
+   * the skew's amplification (job length ÷ elapsed) then falls by that factor. At 2, a refinement
+   * poll is never refined again (it sits just before the end), so a job costs at most one extra poll.
+   */
+  readonly refineMinGain: number;
+  /**
+   * The refinement poll goes this fraction of the way back from the earliest end (plus the minimum
+   * wait, so the landing wait after it is never clamped up): progress on AWS need not be linear.
+   */
+  readonly refineLeadFraction: number;
+  /**
+   * PercentDone's resolution when the report does not show a finer one (an integral value such as
+   * "45.00%" may be whole percent): AWS documents none, so whole percent is the safe assumption.
+   */
+  readonly defaultPercentResolution: number;
+}
+
+export const WAIT_TUNING: WaitTuning = {
+  landingToleranceSeconds: 5,
+  landingMarginSeconds: 1,
+  refineMinGain: 2,
+  refineLeadFraction: 0.03,
+  defaultPercentResolution: 1,
+};
+
+/** AWS may report 99 % from here until the job completes. */
+const HELD_PERCENT = 99;
 /** With no estimate at all (PENDING, 0 %, no expected time): a steady, cheap rhythm. */
 export const NO_ESTIMATE_WAIT_SECONDS = 60;
 /**
- * Once past the estimate, wait this fraction of the overrun: the first minute or so polls at the
+ * Once past an estimate, wait this fraction of the overrun: the first minute or so polls at the
  * minimum (the estimate is usually close), while an estimate that is far off — a restore from cold
  * storage takes hours longer — backs off instead of costing a transition every few seconds.
  */
@@ -50,61 +85,133 @@ const DEADLINE_GRACE_SECONDS = 5;
 const NOT_FOUND_GRACE_SECONDS = 120;
 
 export interface PollTiming {
+  /** When DescribeRestoreJob answered. */
   readonly now: Date;
+  /**
+   * When DescribeRestoreJob was sent (default: `now`). AWS measured PercentDone somewhere between
+   * the two; the window takes both ends instead of guessing.
+   */
+  readonly askedAt?: Date;
   /** When the job began: AWS Backup's CreationDate, else when this workflow started it. ISO-8601. */
   readonly jobStartedAt: string;
   /** ISO-8601. */
   readonly deadline: string;
   readonly percentDone: number | null;
+  /** The smallest step PercentDone shows (see `percentResolution`); default: the tuning's. */
+  readonly percentResolution?: number;
   readonly expectedCompletionTimeMinutes: number | null;
   readonly minSeconds: number;
   readonly maxSeconds: number;
 }
 
+/** Where the job's end must lie, in epoch milliseconds; `latest` may be Infinity. */
+export interface EndWindow {
+  readonly earliestMs: number;
+  readonly latestMs: number;
+}
+
+export type EndEstimate =
+  | { readonly kind: 'none' }
+  /** An estimate's latest end has passed: the job runs late; `overrunSeconds` past that end. */
+  | { readonly kind: 'overdue'; readonly overrunSeconds: number }
+  | ({ readonly kind: 'window' } & EndWindow);
+
 /**
- * Seconds until the job should be done, from whichever estimates the job offers (null: none). The
- * earlier of the two wins: overshooting costs detection latency, undershooting only one more poll.
+ * The window that must hold the job's end, from each estimate AWS offers:
+ * - PercentDone p (0 < p < 100) at resolution r, measured between askedAt and now: the job is
+ *   (p ± r) % done after that much time, so, if progress is linear, it ends between
+ *   elapsed(askedAt)·100/(p + r) and elapsed(now)·100/(p − r) after its start. AWS may hold 99 %
+ *   until the end: p − r is still a lower bound on the true fraction then, so `latest` holds, but
+ *   the end may be now.
+ * - ExpectedCompletionTimeMinutes E, read as minutes from the job's creation (AWS documents no
+ *   reference point [unconfirmed]; a job's expected end should not move because it is asked again).
+ *   Whole minutes, read as rounded up (as the emulator does): the end lies in the minute before E.
+ *   Rounded otherwise, the window passes before the end and the job is polled as overdue — one
+ *   poll more at the minimum, where reading it as E ± 1 would cost up to two minutes of latency on
+ *   every job whose PercentDone is whole percent. Zero means AWS has no estimate yet.
+ * Both: their overlap; when they disagree, the earlier window wins (overshooting costs detection
+ * latency, undershooting one more poll). An estimate whose latest end has passed makes the job
+ * overdue, as does 100 % without COMPLETED.
  */
-export function estimateRemainingSeconds(timing: PollTiming): number | null {
+export function estimateEndWindow(timing: PollTiming, tuning: WaitTuning = WAIT_TUNING): EndEstimate {
   const nowMs = timing.now.getTime();
+  const askedMs = Math.min(nowMs, timing.askedAt?.getTime() ?? nowMs);
   const startMs = Date.parse(timing.jobStartedAt);
-  const estimates: number[] = [];
-  const expected = timing.expectedCompletionTimeMinutes;
-  // ExpectedCompletionTimeMinutes is read as minutes from the job's creation, not from now: AWS
-  // documents no reference point [unconfirmed], and a job's expected end should not move just
-  // because it is asked again. Zero means AWS has no estimate yet; read as "due now" it would
-  // poll at the minimum for the whole job.
-  if (expected !== null && expected > 0 && Number.isFinite(startMs)) {
-    estimates.push((startMs + expected * 60_000 - nowMs) / 1000);
-  }
+  if (!Number.isFinite(startMs)) return { kind: 'none' };
+  const windows: EndWindow[] = [];
+  let overdueSinceMs: number | null = null;
   const percent = timing.percentDone;
-  const elapsedSeconds = Number.isFinite(startMs) ? (nowMs - startMs) / 1000 : 0;
-  if (percent !== null && percent >= 100) {
-    estimates.push(0);
-  } else if (percent !== null && percent > 0 && elapsedSeconds > 0) {
-    // Progress so far, extrapolated linearly. A percentage that stalls near the end (AWS may hold
-    // 99 %) keeps the wait near elapsed/110: short for ordinary jobs, never a tight loop for long ones.
-    estimates.push((elapsedSeconds * (100 - percent)) / percent);
+  if (percent !== null && percent >= 100) overdueSinceMs = nowMs;
+  else if (percent !== null && percent > 0 && nowMs > startMs) {
+    const r = timing.percentResolution ?? tuning.defaultPercentResolution;
+    const low = percent - r;
+    // A held 99 % may be any fraction up to the end: it bounds the end from above only.
+    const high = percent + r >= HELD_PERCENT ? 100 : percent + r;
+    windows.push({
+      earliestMs: startMs + (Math.max(0, askedMs - startMs) * 100) / high,
+      latestMs: low > 0 ? startMs + ((nowMs - startMs) * 100) / low : Number.POSITIVE_INFINITY,
+    });
   }
-  return estimates.length > 0 ? Math.min(...estimates) : null;
+  const expected = timing.expectedCompletionTimeMinutes;
+  if (expected !== null && expected > 0) {
+    const latestMs = startMs + expected * 60_000;
+    if (latestMs < nowMs) overdueSinceMs = Math.min(overdueSinceMs ?? latestMs, latestMs);
+    else windows.push({ earliestMs: startMs + (expected - 1) * 60_000, latestMs });
+  }
+  if (overdueSinceMs !== null) return { kind: 'overdue', overrunSeconds: (nowMs - overdueSinceMs) / 1000 };
+  const [first, ...rest] = windows;
+  if (!first) return { kind: 'none' };
+  let window = first;
+  for (const other of rest) {
+    const overlap = {
+      earliestMs: Math.max(window.earliestMs, other.earliestMs),
+      latestMs: Math.min(window.latestMs, other.latestMs),
+    };
+    window =
+      overlap.earliestMs <= overlap.latestMs ? overlap : other.latestMs < window.latestMs ? other : window;
+  }
+  return { kind: 'window', ...window };
 }
 
 /**
- * The adaptive wait before the next DescribeRestoreJob: until just after the job's expected end
- * (few state transitions, completion noticed within seconds), backing off once it is overdue,
- * always within [minSeconds, maxSeconds], and never far past the deadline.
+ * The adaptive wait before the next DescribeRestoreJob (see `WaitTuning`): land just after a narrow
+ * window's latest end, refine a wide one with a poll just before its earliest end, back off once the
+ * job is overdue; always within [minSeconds, maxSeconds], and never far past the deadline.
  */
-export function nextPollSeconds(timing: PollTiming): number {
-  const remaining = estimateRemainingSeconds(timing);
+export function nextPollSeconds(timing: PollTiming, tuning: WaitTuning = WAIT_TUNING): number {
+  const nowMs = timing.now.getTime();
+  const estimate = estimateEndWindow(timing, tuning);
   let wait: number;
-  if (remaining === null) wait = NO_ESTIMATE_WAIT_SECONDS;
-  else if (remaining > 0) wait = remaining + LANDING_MARGIN_SECONDS;
-  else wait = -remaining * OVERDUE_BACKOFF;
+  if (estimate.kind === 'none') wait = NO_ESTIMATE_WAIT_SECONDS;
+  else if (estimate.kind === 'overdue') wait = estimate.overrunSeconds * OVERDUE_BACKOFF;
+  else {
+    const toEarliest = (estimate.earliestMs - nowMs) / 1000;
+    const land = (estimate.latestMs - nowMs) / 1000 + tuning.landingMarginSeconds;
+    const refineIn =
+      toEarliest - timing.minSeconds - tuning.landingMarginSeconds - tuning.refineLeadFraction * toEarliest;
+    const elapsed = (nowMs - Date.parse(timing.jobStartedAt)) / 1000;
+    const wide = estimate.latestMs - estimate.earliestMs > tuning.landingToleranceSeconds * 1000;
+    const worthIt = refineIn >= timing.minSeconds && elapsed + refineIn >= tuning.refineMinGain * elapsed;
+    wait = wide && worthIt ? refineIn : land;
+  }
   wait = clamp(wait, timing.minSeconds, timing.maxSeconds);
-  const untilDeadline = (Date.parse(timing.deadline) - timing.now.getTime()) / 1000;
+  const untilDeadline = (Date.parse(timing.deadline) - nowMs) / 1000;
   if (Number.isFinite(untilDeadline))
     wait = Math.min(wait, Math.max(1, untilDeadline + DEADLINE_GRACE_SECONDS));
   return Math.max(1, Math.ceil(wait));
+}
+
+/**
+ * The smallest step a reported percentage shows: "45.37%" → 0.01; an integral value ("45.00%") may
+ * be whole percent, so it counts as one unless the previous report of this job showed a fraction
+ * (the same source, so the same resolution). Null: `WaitTuning.defaultPercentResolution` applies.
+ */
+export function percentResolution(raw: string | undefined, previous: number | null): number | null {
+  const shown = (text: string | undefined) => {
+    const fraction = text?.trim().match(/^\d+\.(\d+)/)?.[1];
+    return fraction && /[1-9]/.test(fraction) ? 10 ** -fraction.length : null;
+  };
+  return shown(raw) ?? shown(previous === null ? undefined : String(previous));
 }
 
 /** `"45.00%"` → 45; null when absent or not a percentage. */
@@ -127,6 +234,7 @@ export async function pollRestoreJob(
   const { restoreJob: previous } = requireSlices(state, 'restoreJob');
   if (previous.done) return previous;
 
+  const askedAt = deps.now();
   const job = await describe(previous, deps);
   const now = deps.now();
   const polls = previous.polls + 1;
@@ -181,10 +289,12 @@ export async function pollRestoreJob(
     ...observed,
     nextWaitSeconds: nextPollSeconds({
       now,
+      askedAt,
       // A job's own creation time is the better origin; the workflow's start is a few seconds later.
       jobStartedAt: job.CreationDate?.toISOString() ?? previous.startedAt,
       deadline: previous.deadline,
       percentDone,
+      percentResolution: percentResolution(job.PercentDone, previous.percentDone) ?? undefined,
       expectedCompletionTimeMinutes,
       minSeconds: deps.pollMinSeconds,
       maxSeconds: deps.pollMaxSeconds,

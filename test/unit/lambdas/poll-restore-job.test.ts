@@ -1,13 +1,15 @@
 import { DescribeRestoreJobCommand, type DescribeRestoreJobOutput } from '@aws-sdk/client-backup';
 import { step } from '@lambdas/poll-restore-job/handler';
 import {
-  LANDING_MARGIN_SECONDS,
+  estimateEndWindow,
   NO_ESTIMATE_WAIT_SECONDS,
   nextPollSeconds,
   type PollRestoreJobDeps,
   type PollTiming,
   parsePercentDone,
+  percentResolution,
   pollRestoreJob,
+  WAIT_TUNING,
 } from '@lambdas/poll-restore-job/poll-restore-job';
 import { RestoreJobFailedError, RestoreTimeoutError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
@@ -224,7 +226,43 @@ describe('poll-restore-job', () => {
 
     const job = await pollRestoreJob(stateWith(startedJob({ startedAt: at(5).toISOString() })), deps(540));
 
-    expect(job.nextWaitSeconds).toBe(60 + LANDING_MARGIN_SECONDS);
+    // No percentage: the end lies in the minute before 10 min, too close to refine: 600 + 1 − 540.
+    expect(job.nextWaitSeconds).toBe(61);
+  });
+
+  it('reads PercentDone as measured between sending the request and its answer, at the resolution it shows', async () => {
+    // 5.04 % of a job created at T0, measured between T0+59 and T0+61: the end lies between
+    // 59·100/5.05 = 1168.3 s and 61·100/5.03 = 1212.7 s, capped by 20 minutes at 1200 s. Too wide
+    // to land on from 61 s in, so the next poll refines it just before 1168.3: less the minimum
+    // wait, the margin and 3 % of the 1107.3 s to go, at 1119.1 s, 1058.1 s from now.
+    awsSays({
+      Status: 'RUNNING',
+      CreationDate: at(0),
+      PercentDone: '5.04%',
+      ExpectedCompletionTimeMinutes: 20,
+    });
+    const clock = [at(59), at(61)];
+
+    const job = await pollRestoreJob(stateWith(startedJob({ polls: 0 })), {
+      ...deps(61),
+      now: () => clock.shift() ?? at(61),
+    });
+
+    expect(job.nextWaitSeconds).toBe(1059);
+  });
+
+  it('keeps the resolution the previous report showed when this one shows no decimals', async () => {
+    // 95.00 % after 95.04 % earlier: still 0.01 %, so the end is known to 0.2 s: 1200 + 1 − 1140.
+    awsSays({
+      Status: 'RUNNING',
+      CreationDate: at(0),
+      PercentDone: '95.00%',
+      ExpectedCompletionTimeMinutes: 20,
+    });
+
+    const job = await pollRestoreJob(stateWith(startedJob({ polls: 1, percentDone: 5.04 })), deps(1140));
+
+    expect(job.nextWaitSeconds).toBe(61);
   });
 
   it('runs through the Lambda handler with POLL_MIN_SECONDS and POLL_MAX_SECONDS', async () => {
@@ -243,49 +281,123 @@ describe('poll-restore-job', () => {
 });
 
 describe('nextPollSeconds', () => {
+  const exact = { percentResolution: 0.01 } as const;
+
+  it('refines a wide window on the first poll with a poll just before its earliest end', () => {
+    // 5 % of a 20-minute job 60 s in, measured between 59 s and 60 s: the end lies in
+    // [59·100/5.01, 60·100/4.99] ∩ [19 min, 20 min] = [1177.6, 1200], 22 s wide. The refinement
+    // goes 15 + 1 + 3 % × 1117.6 s before 1177.6: at 1128.1, 1068.1 s from now.
+    const wait = nextPollSeconds(
+      timing({ now: at(60), askedAt: at(59), percentDone: 5, ...exact, expectedCompletionTimeMinutes: 20 }),
+    );
+
+    expect(wait).toBe(1069);
+  });
+
+  it('lands just after the end from the refinement poll, where the window is narrow', () => {
+    // 95.79 % at 1149.5–1150 s: [1149.5·100/95.8, 1150·100/95.78] ∩ [1140, 1200] = [1199.9, 1200].
+    const wait = nextPollSeconds(
+      timing({
+        now: at(1150),
+        askedAt: at(1149.5),
+        percentDone: 95.79,
+        ...exact,
+        expectedCompletionTimeMinutes: 20,
+      }),
+    );
+
+    expect(wait).toBe(1200 + WAIT_TUNING.landingMarginSeconds - 1150);
+  });
+
+  it('lands at once when the first window is already narrow', () => {
+    // 20 % of a 5-minute job at exactly 60 s: [299.85, 300.15] ∩ [240, 300].
+    const wait = nextPollSeconds(
+      timing({ now: at(60), percentDone: 20, ...exact, expectedCompletionTimeMinutes: 5 }),
+    );
+
+    expect(wait).toBe(300 + 1 - 60);
+  });
+
+  it('treats a percentage without decimals as whole percent, and the expected minute bounds it', () => {
+    // 5 % ± 1 puts the end in [1000, 1500]; 20 minutes, rounded up, in [1140, 1200]. Refine at
+    // 1140 − 16 − 3 % × 1080 = 1091.6.
+    const wait = nextPollSeconds(timing({ now: at(60), percentDone: 5, expectedCompletionTimeMinutes: 20 }));
+
+    expect(wait).toBe(1032);
+  });
+
+  it('refines from the expected time alone when PercentDone is 0', () => {
+    const wait = nextPollSeconds(timing({ now: at(60), percentDone: 0, expectedCompletionTimeMinutes: 20 }));
+
+    expect(wait).toBe(1032);
+  });
+
+  it('lands rather than refines when no poll fits before the window', () => {
+    // 98.33 % ± 1 at 1180 s: [1187.9, 1212.4] ∩ [1140, 1200] = [1187.9, 1200]; 7.9 s to its start.
+    const wait = nextPollSeconds(
+      timing({ now: at(1180), percentDone: 98.33, expectedCompletionTimeMinutes: 20 }),
+    );
+
+    expect(wait).toBe(1200 + 1 - 1180);
+  });
+
+  it('lands rather than refines when a refinement would not see twice the elapsed time', () => {
+    // 83.33 % ± 1 at 1000 s: [1185.8, 1200]; a refinement at 1164 s would barely improve the 1000 s.
+    const wait = nextPollSeconds(
+      timing({ now: at(1000), percentDone: 83.33, expectedCompletionTimeMinutes: 20 }),
+    );
+
+    expect(wait).toBe(1200 + 1 - 1000);
+  });
+
+  it('extrapolates the progress rate when AWS gives no expected time', () => {
+    // 10 % in 5 minutes: the end at 3000 ± 3 s, capped at the maximum.
+    const early = nextPollSeconds(timing({ now: at(300), percentDone: 10, ...exact }));
+    // 90 % in 9 minutes: [599.93, 600.07], narrow: land.
+    const late = nextPollSeconds(timing({ now: at(540), percentDone: 90, ...exact }));
+
+    expect(early).toBe(MAX);
+    expect(late).toBe(62);
+  });
+
   it('waits at most the maximum on the first poll of a job expected to take two hours', () => {
-    const wait = nextPollSeconds(timing({ now: at(60), expectedCompletionTimeMinutes: 120 }));
+    const wait = nextPollSeconds(
+      timing({ now: at(60), percentDone: 0.83, ...exact, expectedCompletionTimeMinutes: 120 }),
+    );
 
     expect(wait).toBe(MAX);
   });
 
-  it('waits until just after the expected end when that is within the bounds', () => {
-    const wait = nextPollSeconds(timing({ now: at(60), expectedCompletionTimeMinutes: 20 }));
+  it('takes the earlier window when the estimates disagree', () => {
+    // 25 % at 600 s says 2400 s; 20 minutes says [1140, 1200]: land after 1200.
+    const wait = nextPollSeconds(
+      timing({ now: at(600), percentDone: 25, ...exact, expectedCompletionTimeMinutes: 20 }),
+    );
 
-    expect(wait).toBe(19 * 60 + LANDING_MARGIN_SECONDS);
+    expect(wait).toBe(601);
   });
 
-  it('waits short near the expected completion', () => {
-    const wait = nextPollSeconds(timing({ now: at(19 * 60 + 50), expectedCompletionTimeMinutes: 20 }));
-
-    expect(wait).toBe(MIN);
+  it('reads a held 99 % as "the end may be now", bounded by 1 % of the elapsed time', () => {
+    expect(estimateEndWindow(timing({ now: at(1190), percentDone: 99, ...exact }))).toEqual({
+      kind: 'window',
+      earliestMs: at(1190).getTime(),
+      latestMs: at(0).getTime() + (1190 * 100_000) / 98.99,
+    });
+    expect(nextPollSeconds(timing({ now: at(1190), percentDone: 99, ...exact }))).toBe(MIN);
   });
 
-  it('polls at the minimum just past the estimate, and backs off when the estimate is far off', () => {
-    const justPast = nextPollSeconds(timing({ now: at(20 * 60 + 30), expectedCompletionTimeMinutes: 20 }));
+  it('polls at the minimum just past the estimate, and backs off a quarter of the overrun when far past', () => {
+    const justPast = nextPollSeconds(
+      timing({ now: at(20 * 60 + 30), percentDone: 99, expectedCompletionTimeMinutes: 20 }),
+    );
     const farPast = nextPollSeconds(timing({ now: at(60 * 60), expectedCompletionTimeMinutes: 20 }));
 
     expect(justPast).toBe(MIN);
-    expect(farPast).toBeGreaterThan(MIN);
-    expect(farPast).toBeLessThanOrEqual(MAX);
+    expect(farPast).toBe(600);
   });
 
-  it('extrapolates the progress rate when AWS gives no expected time', () => {
-    // 10 % in 5 minutes: 45 minutes to go, capped at the maximum.
-    const early = nextPollSeconds(timing({ now: at(300), percentDone: 10 }));
-    // 90 % in 9 minutes: one minute to go.
-    const late = nextPollSeconds(timing({ now: at(540), percentDone: 90 }));
-
-    expect(early).toBe(MAX);
-    expect(late).toBe(60 + LANDING_MARGIN_SECONDS);
-  });
-
-  it('takes the earlier of the two estimates', () => {
-    const wait = nextPollSeconds(
-      timing({ now: at(540), percentDone: 90, expectedCompletionTimeMinutes: 60 }),
-    );
-
-    expect(wait).toBe(60 + LANDING_MARGIN_SECONDS);
+  it('polls at the minimum at 100 % without COMPLETED', () => {
+    expect(nextPollSeconds(timing({ now: at(600), percentDone: 100 }))).toBe(MIN);
   });
 
   it('falls back to a steady rhythm without any estimate, treating 0 % and 0 minutes as none', () => {
@@ -310,12 +422,42 @@ describe('nextPollSeconds', () => {
   });
 
   it('never sleeps past the deadline by more than a few seconds', () => {
+    // The job ends at 2 h, the deadline is 100 s away: wake 5 s after it to time out.
     const wait = nextPollSeconds(
-      timing({ now: at(3600), deadline: at(3700).toISOString(), expectedCompletionTimeMinutes: 240 }),
+      timing({
+        now: at(3600),
+        deadline: at(3700).toISOString(),
+        percentDone: 50,
+        ...exact,
+        expectedCompletionTimeMinutes: 120,
+      }),
     );
 
-    expect(wait).toBeLessThanOrEqual(105);
-    expect(wait).toBeGreaterThanOrEqual(100);
+    expect(wait).toBe(105);
+  });
+
+  it('sleeps a second when the deadline has just passed', () => {
+    const wait = nextPollSeconds(
+      timing({ now: at(3710), deadline: at(3700).toISOString(), expectedCompletionTimeMinutes: 120 }),
+    );
+
+    expect(wait).toBe(1);
+  });
+});
+
+describe('percentResolution', () => {
+  it.each([
+    ['45.37%', null, 0.01],
+    ['45.5%', null, 0.1],
+    ['45.00%', null, null],
+    ['45%', null, null],
+    ['45.00%', 44.37, 0.01],
+    ['45.00%', 44, null],
+    [undefined, null, null],
+  ])('reads %p after %p as %p', (raw, previous, expected) => {
+    const resolution = percentResolution(raw, previous);
+    if (expected === null) expect(resolution).toBeNull();
+    else expect(resolution).toBeCloseTo(expected, 10);
   });
 });
 
