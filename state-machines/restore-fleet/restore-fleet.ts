@@ -30,7 +30,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { lambdaTask } from '../restore-instance/restore-instance';
+import { lambdaTask } from '../lambda-task';
 
 export type MapMode = 'inline' | 'distributed';
 

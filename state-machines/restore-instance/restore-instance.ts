@@ -39,19 +39,9 @@ import { recordFailureStateName, States, TaskFunctions, type TaskStateName } fro
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-
-export interface RetryPolicy {
-  /** @default 2 */
-  readonly intervalSeconds?: number;
-  /** @default 6 */
-  readonly maxAttempts?: number;
-  /** @default 2 */
-  readonly backoffRate?: number;
-  /** @default 60 */
-  readonly maxDelaySeconds?: number;
-}
+import { lambdaTask, type RetryPolicy } from '../lambda-task';
 
 export interface RestoreInstanceWorkflowProps {
   /** The step Lambdas, one per function id. */
@@ -71,24 +61,6 @@ export interface RestoreInstanceWorkflowProps {
   readonly timeout?: Duration;
 }
 
-const DEFAULT_RETRY: Required<RetryPolicy> = {
-  intervalSeconds: 2,
-  maxAttempts: 6,
-  backoffRate: 2,
-  maxDelaySeconds: 60,
-};
-const DEFAULT_TASK_TIMEOUT = Duration.minutes(5);
-
-/** Errors a Task retries before its Catch sees them. */
-export const RETRYABLE_ERRORS = [
-  ErrorNames.TransientAws,
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'Lambda.ClientExecutionTimeoutException',
-] as const;
-
 export class RestoreInstanceWorkflow extends Construct {
   readonly startState: sfn.IChainable;
   readonly timeout: Duration;
@@ -96,8 +68,13 @@ export class RestoreInstanceWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: RestoreInstanceWorkflowProps) {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.hours(26);
-    const retry = { ...DEFAULT_RETRY, ...props.retry };
-    const taskTimeout = props.taskTimeout ?? DEFAULT_TASK_TIMEOUT;
+    const task = (name: TaskStateName, resultPath: string, outputPath?: string): tasks.LambdaInvoke =>
+      lambdaTask(this, name, props.functions[TaskFunctions[name]], {
+        resultPath,
+        outputPath,
+        retry: props.retry,
+        timeout: props.taskTimeout,
+      });
 
     // Failure path: HandleFailure never throws for an ordinary failure; if it crashes anyway, the
     // execution still ends with a contract error that says where to look.
@@ -111,19 +88,19 @@ export class RestoreInstanceWorkflow extends Construct {
         'The failure handler itself failed, so the original error and any cleanup are unknown. Read this execution ' +
         'history, then remove instances and Elastic IPs tagged ec2-restore:execution=<this execution ARN>.',
     });
-    const handleFailure = this.task(States.HandleFailure, props.functions, retry, taskTimeout, '$.failure');
+    const handleFailure = task(States.HandleFailure, '$.failure');
     handleFailure.addCatch(failWithCleanupError, { errors: ['States.ALL'], resultPath: '$.handlerError' });
     handleFailure.next(failExecution);
 
     const step = (name: TaskStateName, resultPath: string, outputPath?: string): tasks.LambdaInvoke => {
-      const task = this.task(name, props.functions, retry, taskTimeout, resultPath, outputPath);
+      const invoke = task(name, resultPath, outputPath);
       const record = new sfn.Pass(this, recordFailureStateName(name), {
         result: sfn.Result.fromString(name),
         resultPath: '$.failedStep',
       });
       record.next(handleFailure);
-      task.addCatch(record, { errors: ['States.ALL'], resultPath: '$.error' });
-      return task;
+      invoke.addCatch(record, { errors: ['States.ALL'], resultPath: '$.error' });
+      return invoke;
     };
     const waitFor = (name: string, secondsPath: string) =>
       new sfn.Wait(this, name, { time: sfn.WaitTime.secondsPath(secondsPath) });
@@ -190,54 +167,4 @@ export class RestoreInstanceWorkflow extends Construct {
       .next(step(States.PlanRestore, '$.plan'))
       .next(isDryRun);
   }
-
-  private task(
-    name: TaskStateName,
-    functions: Readonly<Record<FunctionId, IFunction>>,
-    retry: Required<RetryPolicy>,
-    timeout: Duration,
-    resultPath: string,
-    outputPath?: string,
-  ): tasks.LambdaInvoke {
-    return lambdaTask(this, name, functions[TaskFunctions[name]], { resultPath, outputPath, retry, timeout });
-  }
-}
-
-/**
- * A step Lambda as a Task, the one way both workflows call their Lambdas: the function ARN as the
- * Resource, so the Lambda's own error name becomes the state's Error (e.g. PreflightError) and
- * the result is the function's return value; throttling and transient errors retried with
- * full-jitter backoff.
- */
-export function lambdaTask(
-  scope: Construct,
-  name: string,
-  lambdaFunction: IFunction,
-  options: {
-    readonly resultPath: string;
-    readonly outputPath?: string;
-    readonly payload?: sfn.TaskInput;
-    readonly retry?: Required<RetryPolicy>;
-    readonly timeout?: Duration;
-  },
-): tasks.LambdaInvoke {
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const task = new tasks.LambdaInvoke(scope, name, {
-    lambdaFunction,
-    payloadResponseOnly: true,
-    retryOnServiceExceptions: false,
-    ...(options.payload && { payload: options.payload }),
-    resultPath: options.resultPath,
-    outputPath: options.outputPath,
-    taskTimeout: sfn.Timeout.duration(options.timeout ?? DEFAULT_TASK_TIMEOUT),
-  });
-  task.addRetry({
-    errors: [...RETRYABLE_ERRORS],
-    interval: Duration.seconds(retry.intervalSeconds),
-    maxAttempts: retry.maxAttempts,
-    backoffRate: retry.backoffRate,
-    maxDelay: Duration.seconds(retry.maxDelaySeconds),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
-  return task;
 }
