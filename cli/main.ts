@@ -11,13 +11,14 @@ import { runList } from './commands/list';
 import { runLocal } from './commands/local';
 import { runRecoveryPoints } from './commands/recovery-points';
 import { runReport } from './commands/report';
-import { runStart, type StartFlags } from './commands/start';
+import { runStart } from './commands/start';
 import { runStatus } from './commands/status';
 import { runWatch } from './commands/watch';
 import { CliContext, type GlobalOptions } from './context';
 import { explainError } from './errors';
 import { ExitCodes } from './exit-codes';
 import { type Io, processIo } from './io';
+import type { StartFlags } from './restore-flags';
 import { VERSION } from './version';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -13,8 +13,8 @@ import type { CliContext } from '../context';
 import { ExitCodes } from '../exit-codes';
 import { clockOffset } from '../format';
 import { followExecution } from '../progress';
+import { writeReport } from '../report-data';
 import { renderSummary } from '../summary';
-import { writeReport } from './report';
 
 export interface DemoOptions {
   readonly scenario?: string;

@@ -3,10 +3,10 @@ import { DescribeExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk
 import { consoleUrl } from '../arns';
 import type { CliContext } from '../context';
 import { ExitCodes } from '../exit-codes';
+import { fleetStatus } from '../fleet-outcome';
 import { isFleetExecution } from '../fleet-progress';
 import { duration, secondsBetween, utc } from '../format';
 import { printOutcome, readOutcome, resolveExecution, statusDocument } from '../outcome';
-import { fleetStatus } from './fleet';
 
 export async function runStatus(ref: string, ctx: CliContext): Promise<number> {
   const executionArn = await resolveExecution(ctx, ref);

@@ -1,0 +1,98 @@
+/**
+ * Where a restore-fleet execution is, or how it ended, told once for `status` and for following
+ * it (`watch`, `fleet --wait`): the counts while it runs; at the end one row per instance and what
+ * to do about failures, exit 1 when any instance failed.
+ */
+import type { DescribeExecutionOutput, SFNClient } from '@aws-sdk/client-sfn';
+import type { FleetOutput } from '@shared/fleet-state';
+import type { CliContext } from './context';
+import { isFailedStatus } from './execution-facts';
+import { ExitCodes } from './exit-codes';
+import { FleetChildren } from './fleet-children';
+import { type FleetMember, FleetTracker, fleetMembers } from './fleet-progress';
+import { countsText } from './fleet-progress-view';
+import { duration, secondsBetween, table } from './format';
+import { parseJson } from './json';
+import { readHistory } from './progress';
+
+/** `status` of a fleet execution: how far it is, or how it ended with one row per instance. */
+export async function fleetStatus(
+  ctx: CliContext,
+  sfn: SFNClient,
+  e: DescribeExecutionOutput & { executionArn: string },
+): Promise<number> {
+  const output = e.status === 'SUCCEEDED' ? parseJson<FleetOutput>(e.output) : null;
+  const tracker = FleetTracker.of(output ? [] : await readHistory(sfn, e.executionArn));
+  if (!output) await fleetChildren(ctx, sfn, tracker, e).poll();
+  if (ctx.json) {
+    ctx.emit({
+      executionArn: e.executionArn,
+      name: e.name ?? null,
+      stateMachineArn: e.stateMachineArn ?? null,
+      status: e.status ?? null,
+      startDate: e.startDate?.toISOString() ?? null,
+      stopDate: e.stopDate?.toISOString() ?? null,
+      error: e.error ?? null,
+      cause: e.cause ?? null,
+      progress: output ? null : tracker.counts(),
+      output,
+    });
+  }
+  if (e.status === 'RUNNING') {
+    ctx.say(`progress   ${countsText(tracker.counts())}`);
+    ctx.say(`Follow it: ec2-restore watch ${e.executionArn}`);
+    return ExitCodes.Ok;
+  }
+  return printFleetOutcome(ctx, e, output, fleetMembers(e, tracker));
+}
+
+/** A Distributed Map fleet's restore-instance children, which the tracker reads its progress from. */
+export function fleetChildren(
+  ctx: CliContext,
+  sfn: SFNClient,
+  tracker: FleetTracker,
+  fleet: DescribeExecutionOutput,
+): FleetChildren {
+  return new FleetChildren(sfn, tracker, fleet, ctx.io.env.EC2_RESTORE_STATE_MACHINE_ARN);
+}
+
+/** How the fleet ended, one row per instance, and what to do about failures; exit 1 when any failed. */
+export function printFleetOutcome(
+  ctx: CliContext,
+  e: DescribeExecutionOutput & { executionArn: string },
+  output: FleetOutput | null,
+  members: readonly FleetMember[],
+): number {
+  const took = duration(secondsBetween(e.startDate, e.stopDate ?? undefined));
+  ctx.say('');
+  if (!output) {
+    ctx.say(`Fleet ${e.status}${isFailedStatus(e.status) ? ` after ${took}` : ''}`);
+    if (e.error) ctx.say(`  error  ${e.error}`);
+    if (e.cause) ctx.say(`  cause  ${e.cause}`);
+    if (members.length > 0) ctx.say(memberTable(members));
+    return isFailedStatus(e.status) ? ExitCodes.RestoreFailed : ExitCodes.Ok;
+  }
+  if (output.total === 0) {
+    ctx.say(`Fleet ${e.status} in ${took}: nothing to restore. ${output.note ?? ''}`.trimEnd());
+    return ExitCodes.Ok;
+  }
+  ctx.say(
+    `Fleet ${e.status} in ${took}: ${output.total} instances, ${output.succeeded} succeeded, ${output.failed} failed`,
+  );
+  ctx.say(memberTable(members));
+  const report = `Every instance on one time axis: ec2-restore report ${e.executionArn} --out fleet.html`;
+  if (output.failed > 0) {
+    ctx.say('What to do next:');
+    ctx.say('  - Why one failed, and its next steps: ec2-restore status <child execution>');
+    ctx.say(`  - ${report}`);
+  } else ctx.say(report);
+  return output.failed > 0 ? ExitCodes.RestoreFailed : ExitCodes.Ok;
+}
+
+function memberTable(members: readonly FleetMember[]): string {
+  const rows = members.map((m) => [m.instanceId, m.status, m.error ?? '—', m.executionArn ?? '—']);
+  return table(['instance', 'status', 'error', 'child execution'], rows)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
