@@ -36,6 +36,14 @@ module.exports = {
       to: { path: '^(infra|state-machines)/' },
     },
     {
+      name: 'cli-without-aws-cdk-lib',
+      severity: 'error',
+      comment:
+        'Watching, status and reports load in a blink: nothing but the emulator commands (and the entry point that registers them) may reach aws-cdk-lib, even through lambdas/shared.',
+      from: { path: '^cli/', pathNot: '^cli/(main|commands/(local|demo))[.]ts$' },
+      to: { path: '^node_modules/aws-cdk-lib/', reachable: true },
+    },
+    {
       name: 'cli-only-the-emulator-from-local',
       severity: 'error',
       comment:

@@ -18,8 +18,9 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { awsErrorCode, isTransientAwsError } from '@shared/errors';
+import { FleetStates } from '@shared/state-names';
 import { isStateMachineArn } from './arns';
-import { FLEET_STATES, type FleetLine, type FleetTracker } from './fleet-progress';
+import type { FleetLine, FleetTracker } from './fleet-progress';
 import { parseJson } from './json';
 
 const MAX_LIST_PAGES = 3;
@@ -98,12 +99,12 @@ export class FleetChildren {
 
   /** The state machine the fleet's Distributed Map starts, as its definition names it. */
   private async findRestoreInstance(): Promise<string | null> {
-    const task = `${FLEET_STATES.RestoreInstance}Distributed`;
+    const task = `${FleetStates.RestoreInstance}Distributed`;
     try {
       const { definition } = await this.sfn.send(
         new DescribeStateMachineCommand({ stateMachineArn: this.fleet.stateMachineArn }),
       );
-      const map = parseJson<FleetDefinition>(definition)?.States?.[FLEET_STATES.RestoreEachDistributed];
+      const map = parseJson<FleetDefinition>(definition)?.States?.[FleetStates.RestoreEachDistributed];
       const arn = map?.ItemProcessor?.States?.[task]?.Parameters?.StateMachineArn;
       if (typeof arn === 'string' && isStateMachineArn(arn)) return arn;
     } catch {

@@ -11,28 +11,15 @@
  */
 import type { DescribeExecutionOutput, ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
 import type { FleetOutput, FleetPlan } from '@shared/fleet-state';
+import { FleetStates } from '@shared/state-names';
 import { parseJson } from './json';
 import { executionEndText } from './progress';
 
-/**
- * The restore-fleet states the CLI reads (FleetStates in state-machines/restore-fleet, retyped so
- * that the CLI does not load aws-cdk-lib; a test checks they match). The Distributed Map's copies
- * carry the suffix `Distributed`.
- */
-export const FLEET_STATES = {
-  ResolveTargets: 'ResolveTargets',
-  RestoreEachDistributed: 'RestoreEachDistributed',
-  RestoreInstance: 'RestoreInstance',
-  RecordSuccess: 'RecordSuccess',
-  RecordChildFailure: 'RecordChildFailure',
-  RecordFailure: 'RecordFailure',
-} as const;
-
 /** Only the inline Map's iteration states: the Distributed Map's carry a suffix. */
 const RECORD_STATES = new Set<string>([
-  FLEET_STATES.RecordSuccess,
-  FLEET_STATES.RecordChildFailure,
-  FLEET_STATES.RecordFailure,
+  FleetStates.RecordSuccess,
+  FleetStates.RecordChildFailure,
+  FleetStates.RecordFailure,
 ]);
 
 export interface FleetMember {
@@ -98,7 +85,7 @@ export class FleetTracker {
     const exited = event.stateExitedEventDetails;
     switch (event.type) {
       case 'TaskStateExited': {
-        if (exited?.name !== FLEET_STATES.ResolveTargets) return [];
+        if (exited?.name !== FleetStates.ResolveTargets) return [];
         const plan = parseJson<{ plan?: FleetPlan }>(exited.output)?.plan;
         if (!plan) return [];
         for (const u of plan.unusable) {
@@ -115,7 +102,7 @@ export class FleetTracker {
         return line('planned', text);
       }
       case 'TaskStateEntered': {
-        if (entered?.name !== FLEET_STATES.RestoreInstance) return [];
+        if (entered?.name !== FleetStates.RestoreInstance) return [];
         const target = parseJson<{ target?: { instanceId?: string } }>(entered.input)?.target;
         if (!target?.instanceId) return [];
         return this.update(at, 'started', { instanceId: target.instanceId, status: 'RUNNING' });
@@ -127,7 +114,7 @@ export class FleetTracker {
         return this.update(at, 'finished', { ...result, instanceId: result.instanceId });
       }
       case 'MapStateEntered':
-        if (entered?.name !== FLEET_STATES.RestoreEachDistributed) return [];
+        if (entered?.name !== FleetStates.RestoreEachDistributed) return [];
         this.distributed = true;
         return line(
           'note',

@@ -14,7 +14,8 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { FleetChildren } from '@cli/fleet-children';
-import { FLEET_STATES, FleetTracker } from '@cli/fleet-progress';
+import { FleetTracker } from '@cli/fleet-progress';
+import { FleetStates } from '@shared/state-names';
 import { renderRestoreFleetAsl } from '@state-machines/render';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
@@ -121,7 +122,7 @@ describe('FleetChildren: what one poll costs', () => {
         id: 1,
         type: 'TaskStateExited',
         timestamp: fleetStart,
-        stateExitedEventDetails: { name: FLEET_STATES.ResolveTargets, output: JSON.stringify({ plan }) },
+        stateExitedEventDetails: { name: FleetStates.ResolveTargets, output: JSON.stringify({ plan }) },
       },
     ];
     if (distributed) {
@@ -129,7 +130,7 @@ describe('FleetChildren: what one poll costs', () => {
         id: 2,
         type: 'MapStateEntered',
         timestamp: fleetStart,
-        stateEnteredEventDetails: { name: FLEET_STATES.RestoreEachDistributed },
+        stateEnteredEventDetails: { name: FleetStates.RestoreEachDistributed },
       });
     }
     for (const e of events) t.consume(e);

@@ -6,10 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { FLEET_STATES } from '@cli/fleet-progress';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
-import { FleetStates } from '@shared/state-names';
 import {
   BIN,
   type CliEmulator,
@@ -29,12 +27,6 @@ function client(world: CliEmulator): SFNClient {
     credentials: FAKE_CREDENTIALS,
   });
 }
-
-it('reads the restore-fleet states by the names the state machine gives them', () => {
-  for (const [key, name] of Object.entries(FLEET_STATES)) {
-    expect([key, name]).toEqual([key, FleetStates[key as keyof typeof FleetStates]]);
-  }
-});
 
 describe('a fleet of 8 with 2 failing restores', () => {
   const failing = [fleetId(2), fleetId(5)];
