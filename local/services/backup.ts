@@ -4,6 +4,9 @@
  * `/`), list paths end in a slash (in botocore's model; the SDK v3 sends them without), bodies are PascalCase JSON with timestamps as epoch seconds,
  * and errors carry the code in `x-amzn-ErrorType` and the body. Backup's rules and errors live in
  * the world; this file only translates.
+ *
+ * Over 400 lines: one wire format per file, and Backup's routes, bodies and error envelopes read
+ * best side by side; the rules themselves are in ../world/backup-*.ts.
  */
 import { createHash } from 'node:crypto';
 import { AwsError } from '../aws-error';

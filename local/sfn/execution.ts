@@ -1,8 +1,11 @@
 /**
  * One Step Functions execution: runs the prepared definition (./asl.ts) in aws-local-stepfunctions,
- * dispatches its Task states (Lambda functions, `lambda:invoke`, aws-sdk integrations, child
- * executions, the rewritten Waits), and writes an AWS-shaped execution history on the simulated
- * clock from the engine's event log plus the Task wrapper's own events.
+ * hands its Task states to ./task-dispatch.ts, runs the rewritten Waits on the simulated clock,
+ * and writes an AWS-shaped execution history on the simulated clock from the engine's event log
+ * plus the Task events the dispatch records.
+ *
+ * Over 400 lines: the history writer, the outcome and the Wait states share one lifetime and one
+ * event ordering, which splitting further would spread across files.
  *
  * Event order: the engine queues its events (StateEntered, StateExited, …) synchronously and hands
  * them out through an async generator, while it calls a Task's local handler in the same tick as
@@ -15,7 +18,6 @@
  * the engine's result, StopExecution, the simulated-clock timeout or the history limit comes first.
  */
 import '@local/polyfills';
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type {
   DescribeExecutionOutput,
@@ -33,17 +35,11 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { JSONPath } from 'jsonpath-plus';
-import {
-  isJsonObject,
-  type Json,
-  type JsonObject,
-  MAX_TIMER_MS,
-  type PreparedDefinition,
-  type TaskSpec,
-  taskTarget,
-  type WaitSpec,
-} from './asl';
-import { lambdaFunctionError, runtimeError, StatesError, serviceError, servicePrefix } from './task-errors';
+import { type Json, MAX_TIMER_MS, type PreparedDefinition, type WaitSpec } from './asl';
+import { MAX_PAYLOAD_BYTES, TaskDispatch } from './task-dispatch';
+import { runtimeError } from './task-errors';
+
+export { MAX_PAYLOAD_BYTES };
 
 /** Runs a Lambda function's handler; `undefined` when no function has that ARN. */
 export type RunTask = (
@@ -94,8 +90,6 @@ interface Outcome {
 
 /** An execution fails when its history reaches this many events (E.1). */
 export const MAX_HISTORY_EVENTS = 25_000;
-/** Payload limit per task result, state or execution input/output (E.1). */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
 const MAX_STANDARD_SECONDS = 365 * 24 * 3600;
 const MAX_EXPRESS_SECONDS = 5 * 60;
 const NOT_TRUNCATED: HistoryEventExecutionDataDetails = { truncated: false };
@@ -120,16 +114,6 @@ const EXITED: Readonly<Record<string, HistoryEventType>> = {
   Parallel: 'ParallelStateExited',
 };
 
-/** A Task that ran past its TimeoutSeconds. */
-class TaskTimeout extends StatesError {
-  constructor(seconds: number) {
-    super(
-      'States.Timeout',
-      `The task did not finish within its TimeoutSeconds (${seconds} s, real time in the emulator).`,
-    );
-  }
-}
-
 export class Execution {
   status: ExecutionStatus = 'RUNNING';
   readonly startDate: Date;
@@ -149,6 +133,7 @@ export class Execution {
   private resolveClosed: () => void = () => {};
   private engineAbort: (() => void) | undefined;
   private lastTimestamp = 0;
+  private readonly tasks: TaskDispatch;
 
   constructor(
     readonly arn: string,
@@ -159,6 +144,13 @@ export class Execution {
     private readonly host: ExecutionHost,
   ) {
     this.startDate = host.clock.now();
+    this.tasks = new TaskDispatch({
+      executionArn: this.arn,
+      host: this.host,
+      signal: this.lifetime.signal,
+      record: (type, details) => this.record(type, details),
+      query: (path, input) => this.query(path, input),
+    });
     this.closedSignal = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -241,7 +233,7 @@ export class Execution {
   private overrides(prepared: PreparedDefinition): Overrides {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [name, spec] of prepared.tasks)
-      handlers[name] = this.handler((input) => this.task(name, spec, input));
+      handlers[name] = this.handler((input) => this.tasks.run(name, spec, input));
     for (const [name, spec] of prepared.waits)
       handlers[name] = this.handler((input) => this.wait(spec, input));
     const speed = this.host.clock.speed;
@@ -474,257 +466,6 @@ export class Execution {
     return input;
   }
 
-  private async task(name: string, spec: TaskSpec, input: Json): Promise<Json> {
-    const timeoutSeconds = this.taskTimeout(spec, input);
-    const target = spec.target;
-    switch (target.kind) {
-      case 'lambda':
-        return this.lambdaTask(name, target.functionArn, input, timeoutSeconds);
-      case 'lambda-invoke':
-        return this.lambdaInvokeTask(name, input, timeoutSeconds);
-      case 'aws-sdk':
-        return this.awsSdkTask(name, target.service, target.action, input, timeoutSeconds);
-      case 'start-execution':
-        return this.startExecutionTask(name, target.mode, input, timeoutSeconds);
-      case 'unsupported':
-        throw runtimeError(
-          `The emulator does not implement the Task resource '${spec.resource}' of state '${name}'. It runs ` +
-            'Lambda function ARNs, arn:aws:states:::lambda:invoke, arn:aws:states:::aws-sdk:<service>:<action> ' +
-            'and arn:aws:states:::states:startExecution[.sync[:2]].',
-        );
-    }
-  }
-
-  private taskTimeout(spec: TaskSpec, input: Json): number {
-    if (spec.timeoutSecondsPath === undefined) return spec.timeoutSeconds;
-    const seconds = this.query(spec.timeoutSecondsPath, input);
-    if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1) {
-      throw runtimeError(
-        `The TimeoutSecondsPath parameter does not reference a positive integer: ${JSON.stringify(seconds)}`,
-      );
-    }
-    return seconds;
-  }
-
-  /** A Task whose Resource is a Lambda function ARN: LambdaFunction* events, one set per attempt. */
-  private async lambdaTask(
-    name: string,
-    functionArn: string,
-    input: Json,
-    timeoutSeconds: number,
-  ): Promise<Json> {
-    this.record('LambdaFunctionScheduled', {
-      lambdaFunctionScheduledEventDetails: {
-        resource: functionArn,
-        input: JSON.stringify(input),
-        inputDetails: NOT_TRUNCATED,
-        timeoutInSeconds: timeoutSeconds,
-      },
-    });
-    const pending = this.invoke(name, functionArn, input);
-    if (pending instanceof StatesError) {
-      this.record('LambdaFunctionStartFailed', {
-        lambdaFunctionStartFailedEventDetails: { error: pending.name, cause: pending.message },
-      });
-      throw pending;
-    }
-    this.record('LambdaFunctionStarted');
-    try {
-      const output = checkSize(name, await withTimeout(pending, timeoutSeconds));
-      this.record('LambdaFunctionSucceeded', {
-        lambdaFunctionSucceededEventDetails: { output: JSON.stringify(output), outputDetails: NOT_TRUNCATED },
-      });
-      return output;
-    } catch (error) {
-      const failed = error instanceof StatesError ? error : lambdaFunctionError(error);
-      const details = { error: failed.name, cause: failed.message };
-      if (failed instanceof TaskTimeout) {
-        this.record('LambdaFunctionTimedOut', { lambdaFunctionTimedOutEventDetails: details });
-      } else {
-        this.record('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: details });
-      }
-      throw failed;
-    }
-  }
-
-  /** `arn:aws:states:::lambda:invoke`: Parameters {FunctionName, Payload}, output is the Invoke response. */
-  private lambdaInvokeTask(name: string, input: Json, timeoutSeconds: number): Promise<Json> {
-    return this.integrationTask(name, 'lambda', 'invoke', input, timeoutSeconds, async () => {
-      const params = isJsonObject(input) ? input : {};
-      const functionArn =
-        typeof params.FunctionName === 'string' ? this.functionArn(params.FunctionName) : undefined;
-      if (!functionArn) throw runtimeError(`State '${name}': lambda:invoke needs Parameters.FunctionName`);
-      const pending = this.invoke(name, functionArn, params.Payload ?? null);
-      if (pending instanceof StatesError) throw pending;
-      const payload = await pending;
-      return {
-        ExecutedVersion: '$LATEST',
-        Payload: payload,
-        SdkHttpMetadata: { AllHttpHeaders: {}, HttpHeaders: {}, HttpStatusCode: 200 },
-        SdkResponseMetadata: { RequestId: randomUUID() },
-        StatusCode: 200,
-      };
-    });
-  }
-
-  private awsSdkTask(
-    name: string,
-    service: string,
-    action: string,
-    input: Json,
-    timeoutSeconds: number,
-  ): Promise<Json> {
-    const call = this.host.callAwsSdk;
-    return this.integrationTask(name, `aws-sdk:${service}`, action, input, timeoutSeconds, async () => {
-      if (!call)
-        throw runtimeError(`State '${name}': this emulator was started without aws-sdk integrations`);
-      let result: unknown;
-      try {
-        result = await call(service, action, structuredClone(input));
-      } catch (error) {
-        throw serviceError(servicePrefix(service), error);
-      }
-      return toJson(result);
-    });
-  }
-
-  /**
-   * `states:startExecution` starts a child execution in this emulator. `.sync` waits for it and
-   * returns DescribeExecution's fields (PascalCase, dates in epoch ms) with Input/Output as JSON
-   * text; `.sync:2` parses them. A child that does not succeed fails the Task with
-   * States.TaskFailed and that output as the Cause. Stopping the parent stops the child.
-   */
-  private startExecutionTask(
-    name: string,
-    mode: 'async' | 'sync' | 'sync:2',
-    input: Json,
-    timeoutSeconds: number,
-  ): Promise<Json> {
-    const resource = mode === 'async' ? 'startExecution' : `startExecution.${mode}`;
-    return this.integrationTask(name, 'states', resource, input, timeoutSeconds, async (submitted) => {
-      const params = isJsonObject(input) ? input : {};
-      if (typeof params.StateMachineArn !== 'string') {
-        throw runtimeError(`State '${name}': states:startExecution needs Parameters.StateMachineArn`);
-      }
-      const childInput =
-        params.Input === undefined
-          ? '{}'
-          : typeof params.Input === 'string'
-            ? params.Input
-            : JSON.stringify(params.Input);
-      let started: { executionArn: string; startDate: Date };
-      try {
-        started = this.host.startExecution({
-          stateMachineArn: params.StateMachineArn,
-          input: childInput,
-          ...(typeof params.Name === 'string' && { name: params.Name }),
-        });
-      } catch (error) {
-        throw serviceError('StepFunctions', error);
-      }
-      const startOutput = { ExecutionArn: started.executionArn, StartDate: started.startDate.getTime() };
-      if (mode === 'async') return startOutput;
-      submitted(startOutput);
-      const stopChild = () =>
-        this.host.stopExecution({
-          executionArn: started.executionArn,
-          cause: `The parent execution ${this.arn} stopped.`,
-        });
-      this.lifetime.signal.addEventListener('abort', stopChild, { once: true });
-      const child = await this.host.waitForExecution(started.executionArn).finally(() => {
-        this.lifetime.signal.removeEventListener('abort', stopChild);
-      });
-      const output = syncOutput(child, mode === 'sync:2');
-      if (child.status !== 'SUCCEEDED') throw new StatesError('States.TaskFailed', JSON.stringify(output));
-      return output;
-    });
-  }
-
-  /** Service integrations: TaskScheduled → TaskStarted → [TaskSubmitted] → TaskSucceeded | TaskFailed | TaskTimedOut. */
-  private async integrationTask(
-    name: string,
-    resourceType: string,
-    resource: string,
-    parameters: Json,
-    timeoutSeconds: number,
-    work: (submitted: (output: Json) => void) => Promise<Json>,
-  ): Promise<Json> {
-    this.record('TaskScheduled', {
-      taskScheduledEventDetails: {
-        resourceType,
-        resource,
-        region: this.host.region,
-        parameters: JSON.stringify(parameters),
-        timeoutInSeconds: timeoutSeconds,
-      },
-    });
-    this.record('TaskStarted', { taskStartedEventDetails: { resourceType, resource } });
-    const submitted = (output: Json) =>
-      this.record('TaskSubmitted', {
-        taskSubmittedEventDetails: {
-          resourceType,
-          resource,
-          output: JSON.stringify(output),
-          outputDetails: NOT_TRUNCATED,
-        },
-      });
-    try {
-      const output = checkSize(name, await withTimeout(work(submitted), timeoutSeconds));
-      this.record('TaskSucceeded', {
-        taskSucceededEventDetails: {
-          resourceType,
-          resource,
-          output: JSON.stringify(output),
-          outputDetails: NOT_TRUNCATED,
-        },
-      });
-      return output;
-    } catch (error) {
-      const failed =
-        error instanceof StatesError
-          ? error
-          : runtimeError(`emulator error in state '${name}': ${String(error)}`);
-      const details = { resourceType, resource, error: failed.name, cause: failed.message };
-      if (failed instanceof TaskTimeout) this.record('TaskTimedOut', { taskTimedOutEventDetails: details });
-      else this.record('TaskFailed', { taskFailedEventDetails: details });
-      throw failed;
-    }
-  }
-
-  /** Starts a Lambda handler: its result as JSON, or the start failure when no function has that ARN. */
-  private invoke(stateName: string, functionArn: string, payload: Json): Promise<Json> | StatesError {
-    let pending: Promise<unknown> | undefined;
-    try {
-      pending = this.host.runTask(functionArn, structuredClone(payload), {
-        executionArn: this.arn,
-        stateName,
-      });
-    } catch (error) {
-      return Promise.reject(lambdaFunctionError(error));
-    }
-    if (pending === undefined) {
-      return new StatesError(
-        'Lambda.ResourceNotFoundException',
-        `Function not found: ${functionArn} (Service: Lambda, Status Code: 404, Error Code: ResourceNotFoundException, Request ID: ${randomUUID()})`,
-      );
-    }
-    return Promise.resolve(pending).then(toJson, (error: unknown) => {
-      throw lambdaFunctionError(error);
-    });
-  }
-
-  /** A FunctionName as lambda:invoke accepts it (name, name:qualifier, partial or full ARN) → function ARN. */
-  private functionArn(functionName: string): string | undefined {
-    const { region, accountId } = this.host;
-    const full = functionName.startsWith('arn:')
-      ? functionName
-      : /^\d{12}:function:/.test(functionName)
-        ? `arn:aws:lambda:${region}:${functionName}`
-        : `arn:aws:lambda:${region}:${accountId}:function:${functionName}`;
-    const target = taskTarget(full);
-    return target.kind === 'lambda' ? target.functionArn : undefined;
-  }
-
   /** A reference path into the effective input, or into the Context object for `$$.`. */
   private query(path: string, input: Json): unknown {
     if (path.startsWith('$$')) {
@@ -758,38 +499,6 @@ function failure(error: unknown): Outcome {
   return { status: 'FAILED', error: 'States.Runtime', cause: `emulator error: ${String(error)}` };
 }
 
-/** JSON as a Lambda or an SDK call would put it on the wire (Dates become strings, undefined null). */
-function toJson(value: unknown): Json {
-  return JSON.parse(JSON.stringify(value ?? null)) as Json;
-}
-
-function checkSize(stateName: string, output: Json): Json {
-  if (Buffer.byteLength(JSON.stringify(output)) > MAX_PAYLOAD_BYTES) {
-    throw runtimeError(
-      `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-      'States.DataLimitExceeded',
-    );
-  }
-  return output;
-}
-
-function syncOutput(child: DescribeExecutionOutput, parse: boolean): JsonObject {
-  const data = (text: string) => (parse ? (JSON.parse(text) as Json) : text);
-  return {
-    ExecutionArn: child.executionArn ?? null,
-    StateMachineArn: child.stateMachineArn ?? null,
-    Name: child.name ?? null,
-    Status: child.status ?? null,
-    StartDate: child.startDate?.getTime() ?? null,
-    StopDate: child.stopDate?.getTime() ?? null,
-    Input: data(child.input ?? '{}'),
-    InputDetails: { Included: true },
-    ...(child.output !== undefined && { Output: data(child.output), OutputDetails: { Included: true } }),
-    ...(child.error !== undefined && { Error: child.error }),
-    ...(child.cause !== undefined && { Cause: child.cause }),
-  };
-}
-
 /** Runs `work` unless the execution closes first; a close settles the Task at once. */
 function untilClosed<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
   const closed = () => runtimeError('The execution has closed.');
@@ -804,25 +513,6 @@ function untilClosed<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T>
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Rejects with States.Timeout after `seconds` of real time. */
-function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {
-  const ms = seconds * 1000;
-  if (!(ms < MAX_TIMER_MS)) return work;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TaskTimeout(seconds)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
         reject(error);
       },
     );
