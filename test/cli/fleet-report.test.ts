@@ -9,6 +9,7 @@ import { FLEET_COLORS } from '@cli/fleet-report-html';
 import { screenshot } from '@test/helpers/cli-chromium';
 import { decodePng, findColour, hexToRgb, type Image } from '@test/helpers/cli-png';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { executionClosed } from '@test/helpers/execution-closed';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 
 const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-fleet-report-'));
@@ -83,7 +84,7 @@ describe('the report of a fleet of 6 with one failed restore', () => {
       { env: world.env },
     );
     const { executionArn } = JSON.parse(started.stdout);
-    const ended = await world.emulator.sfn.waitForExecution(executionArn);
+    const ended = await executionClosed(world.emulator, executionArn);
     results = JSON.parse(ended.output ?? '{}').results;
     file = join(dir, 'fleet.html');
     const report = await runInProcess(['report', executionArn, '--out', file], { env: world.env });

@@ -8,15 +8,10 @@ import { spawn } from 'node:child_process';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
-import {
-  BIN,
-  type CliEmulator,
-  eventually,
-  runCli,
-  runInProcess,
-  startCliEmulator,
-} from '@test/helpers/cli-run';
+import { BIN, type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { executionClosed } from '@test/helpers/execution-closed';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
+import { pollUntil } from '@test/helpers/poll-until';
 
 const TEST_MODE = ['--mode', 'test', '--ssh-port', '2222', '--poll-interval', '0.05'];
 
@@ -226,7 +221,10 @@ describe('a fleet where every restore succeeds', () => {
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
 
     try {
-      await eventually('the first instance to start', () => (/ started$/m.test(stdout) ? true : undefined));
+      await pollUntil(() => stdout, {
+        describe: 'the fleet progress to show the first instance started',
+        until: (text) => / started$/m.test(text),
+      });
       child.kill('SIGINT');
       const code = await exited;
 
@@ -238,7 +236,7 @@ describe('a fleet where every restore succeeds', () => {
       expect(stdout).toContain(`  ec2-restore watch ${executionArn}`);
       const after = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       expect(after.status).toBe('RUNNING');
-      await world.emulator.sfn.waitForExecution(executionArn);
+      await executionClosed(world.emulator, executionArn);
     } finally {
       child.kill('SIGKILL');
     }

@@ -1,5 +1,6 @@
 /** `ec2-restore list`, `status` and `recovery-points` against the emulator, for people and for scripts. */
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO } from '@test/helpers/scenarios';
 
 let world: CliEmulator;
@@ -15,7 +16,7 @@ beforeAll(async () => {
     },
   );
   ({ executionArn, name } = JSON.parse(started.stdout));
-  await world.emulator.sfn.waitForExecution(executionArn);
+  await executionClosed(world.emulator, executionArn);
 });
 
 afterAll(() => world.stop());

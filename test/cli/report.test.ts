@@ -9,6 +9,7 @@ import { FAILED_COLOR, PHASES } from '@cli/timeline';
 import { screenshot } from '@test/helpers/cli-chromium';
 import { decodePng, findColour, hexToRgb } from '@test/helpers/cli-png';
 import { type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO } from '@test/helpers/scenarios';
 
 const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-report-'));
@@ -49,7 +50,7 @@ function fetchedResources(html: string): string[] {
 
 async function startAndFinish(world: CliEmulator): Promise<{ executionArn: string; name: string }> {
   const started = JSON.parse((await runInProcess(['start', ...restore], { env: world.env })).stdout);
-  await world.emulator.sfn.waitForExecution(started.executionArn);
+  await executionClosed(world.emulator, started.executionArn);
   return started;
 }
 

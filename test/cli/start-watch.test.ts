@@ -7,6 +7,7 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
 import { type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO } from '@test/helpers/scenarios';
 
 let world: CliEmulator;
@@ -52,7 +53,7 @@ describe('ec2-restore start', () => {
       alreadyStarted: false,
     });
     expect(Number.isNaN(Date.parse(doc.startDate))).toBe(false);
-    const ended = await world.emulator.sfn.waitForExecution(doc.executionArn);
+    const ended = await executionClosed(world.emulator, doc.executionArn);
     expect(ended.status).toBe('SUCCEEDED');
   });
 
@@ -110,7 +111,7 @@ describe('ec2-restore start', () => {
       stderr: expect.stringContaining('--name ops-123-restore is taken'),
     });
     expect((await executionNames()).filter((n) => n === 'ops-123-restore')).toHaveLength(1);
-    await world.emulator.sfn.waitForExecution(arn ?? '');
+    await executionClosed(world.emulator, arn ?? '');
   });
 });
 

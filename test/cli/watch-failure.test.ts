@@ -6,14 +6,9 @@
 import { spawn } from 'node:child_process';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { FAKE_CREDENTIALS } from '@local/emulator';
-import {
-  BIN,
-  type CliEmulator,
-  eventually,
-  runCli,
-  runInProcess,
-  startCliEmulator,
-} from '@test/helpers/cli-run';
+import { BIN, type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
+import { executionClosed } from '@test/helpers/execution-closed';
+import { pollUntil } from '@test/helpers/poll-until';
 import { DEMO } from '@test/helpers/scenarios';
 
 const restore = ['--instance-id', DEMO.instance, '--ssh-port', '2222'];
@@ -64,7 +59,7 @@ describe('a failed restore', () => {
   it('status of the failed execution exits 1, and its --json names the error and the failed step', async () => {
     const started = await runInProcess(['start', ...restore, '--json'], { env: world.env });
     const { executionArn } = JSON.parse(started.stdout);
-    await world.emulator.sfn.waitForExecution(executionArn);
+    await executionClosed(world.emulator, executionArn);
 
     const human = await runInProcess(['status', executionArn], { env: world.env });
     const json = await runInProcess(['status', executionArn, '--json'], { env: world.env });
@@ -117,9 +112,10 @@ describe('Ctrl-C while watching', () => {
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
 
     try {
-      await eventually('the restore job to be polled', () =>
-        /PollRestoreJob/.test(stdout) ? true : undefined,
-      );
+      await pollUntil(() => stdout, {
+        describe: 'watch to show the restore job being polled',
+        until: (text) => /PollRestoreJob/.test(text),
+      });
       child.kill('SIGINT');
       const code = await exited;
 
@@ -136,10 +132,16 @@ describe('Ctrl-C while watching', () => {
   it('status of a running execution names the step it is in and how to follow it', async () => {
     const started = await runInProcess(['start', ...restore, '--json'], { env: world.env });
     const { executionArn } = JSON.parse(started.stdout);
-    await eventually('the restore job to start', async () => {
-      const { stdout } = await runInProcess(['status', executionArn, '--json'], { env: world.env });
-      return JSON.parse(stdout).currentStep === 'PollRestoreJob' ? true : undefined;
-    });
+    await pollUntil(
+      async () => {
+        const { stdout } = await runInProcess(['status', executionArn, '--json'], { env: world.env });
+        return JSON.parse(stdout).currentStep;
+      },
+      {
+        describe: 'status to say the current step is PollRestoreJob',
+        until: (step) => step === 'PollRestoreJob',
+      },
+    );
 
     const { code, stdout } = await runInProcess(['status', executionArn], { env: world.env });
 

@@ -110,18 +110,3 @@ export async function startCliEmulator(overrides: Partial<ScenarioInput> = {}): 
   const emulator = await startEmulator({ scenario: demoScenario(overrides) });
   return { emulator, env: isolatedEnv(emulator.clientEnv), stop: () => emulator.stop() };
 }
-
-/** Polls `check` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

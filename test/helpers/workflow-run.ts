@@ -1,7 +1,8 @@
 /**
  * Runs the real restore-instance ASL, with the real Lambda code, on a fresh emulator, and hands
  * back what a test needs to judge it: status, output or error, the full history and the world.
- * A failing expectation prints the history, so a red test explains itself.
+ * A failing expectation prints the history, and so does a run that does not close by its deadline,
+ * so a red test explains itself.
  */
 import { type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { readHistory } from '@cli/progress';
@@ -9,6 +10,7 @@ import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator'
 import type { ScenarioInput } from '@local/scenario';
 import type { FleetOutput } from '@shared/fleet-state';
 import type { RestoreOutput } from '@shared/workflow-state';
+import { executionClosed, formatHistory } from './execution-closed';
 import { demoScenario } from './scenarios';
 
 export interface WorkflowRun<O = RestoreOutput> {
@@ -33,9 +35,20 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  /**
+   * Real milliseconds a run may take before it fails with its history; default 20 000, inside
+   * jest's 30 s test timeout. A test that runs longer raises both.
+   */
+  readonly deadlineMs?: number;
+}
+
 let runs = 0;
 
-export async function startHarness(overrides: Partial<ScenarioInput> = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Partial<ScenarioInput> = {},
+  { deadlineMs }: HarnessOptions = {},
+): Promise<Harness> {
   const apiCalls: string[] = [];
   const emulator = await startEmulator({
     scenario: demoScenario(overrides),
@@ -70,7 +83,7 @@ export async function startHarness(overrides: Partial<ScenarioInput> = {}): Prom
       new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
     );
     if (!executionArn) throw new Error('StartExecution returned no execution ARN');
-    const described = await emulator.sfn.waitForExecution(executionArn);
+    const described = await executionClosed(emulator, executionArn, { deadlineMs });
     const history = await readHistory(sfn, executionArn);
     return {
       executionArn,
@@ -81,25 +94,6 @@ export async function startHarness(overrides: Partial<ScenarioInput> = {}): Prom
       history,
     };
   }
-}
-
-/** One line per history event: what a person reads to see where a run went. */
-export function formatHistory(history: readonly HistoryEvent[]): string {
-  return history
-    .map((e) => {
-      const detail =
-        e.stateEnteredEventDetails?.name ??
-        e.taskFailedEventDetails?.error ??
-        e.executionFailedEventDetails?.error ??
-        e.lambdaFunctionFailedEventDetails?.error ??
-        '';
-      const cause =
-        e.taskFailedEventDetails?.cause ??
-        e.executionFailedEventDetails?.cause ??
-        e.lambdaFunctionFailedEventDetails?.cause;
-      return `${String(e.id).padStart(4)} ${e.type} ${detail}${cause ? `: ${cause.slice(0, 300)}` : ''}`;
-    })
-    .join('\n');
 }
 
 /** Expectations on a run that print its history when they fail. */
