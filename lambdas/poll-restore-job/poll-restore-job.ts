@@ -175,8 +175,9 @@ export function estimateEndWindow(timing: PollTiming, tuning: WaitTuning = WAIT_
 
 /**
  * The adaptive wait before the next DescribeRestoreJob (see `WaitTuning`): land just after a narrow
- * window's latest end, refine a wide one with a poll just before its earliest end, back off once the
- * job is overdue; always within [minSeconds, maxSeconds], and never far past the deadline.
+ * window's latest end, refine a wide one (or one beyond the cap) with a poll just before its
+ * earliest end, back off once the job is overdue; always within [minSeconds, maxSeconds], and
+ * never far past the deadline.
  */
 export function nextPollSeconds(timing: PollTiming, tuning: WaitTuning = WAIT_TUNING): number {
   const nowMs = timing.now.getTime();
@@ -191,8 +192,12 @@ export function nextPollSeconds(timing: PollTiming, tuning: WaitTuning = WAIT_TU
       toEarliest - timing.minSeconds - tuning.landingMarginSeconds - tuning.refineLeadFraction * toEarliest;
     const elapsed = (nowMs - Date.parse(timing.jobStartedAt)) / 1000;
     const wide = estimate.latestMs - estimate.earliestMs > tuning.landingToleranceSeconds * 1000;
-    const worthIt = refineIn >= timing.minSeconds && elapsed + refineIn >= tuning.refineMinGain * elapsed;
-    wait = wide && worthIt ? refineIn : land;
+    const worthIt = elapsed + refineIn >= tuning.refineMinGain * elapsed;
+    // A landing beyond the cap takes one more poll anyway; left to the cap, that poll may fall in
+    // the last 1 % of the job, where a held 99 % knows the end only to 1 % of the elapsed time.
+    // Placed as a refinement it is just as cheap and sees an unheld percentage.
+    const refine = refineIn >= timing.minSeconds && (land > timing.maxSeconds || (wide && worthIt));
+    wait = refine ? refineIn : land;
   }
   wait = clamp(wait, timing.minSeconds, timing.maxSeconds);
   const untilDeadline = (Date.parse(timing.deadline) - nowMs) / 1000;

@@ -350,6 +350,17 @@ describe('nextPollSeconds', () => {
     expect(wait).toBe(1200 + 1 - 1000);
   });
 
+  it('places the poll that a landing beyond the cap needs anyway just before the window, not in the held last 1 %', () => {
+    // 66.5 % after an hour: the end at 5413.5 ± 0.8 s, 1815 s away. Capped at 1800 s, the next poll
+    // would come at 5400 s (99.75 %, where AWS may hold 99 %); instead it refines at
+    // 5412.7 − 16 − 3 % × 1812.7 = 5342.3 s.
+    const wait = nextPollSeconds(
+      timing({ now: at(3600), percentDone: 66.5, ...exact, expectedCompletionTimeMinutes: 91 }),
+    );
+
+    expect(wait).toBe(1743);
+  });
+
   it('extrapolates the progress rate when AWS gives no expected time', () => {
     // 10 % in 5 minutes: the end at 3000 ± 3 s, capped at the maximum.
     const early = nextPollSeconds(timing({ now: at(300), percentDone: 10, ...exact }));
