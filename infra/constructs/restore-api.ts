@@ -154,7 +154,11 @@ export class RestoreApi extends Construct {
           id: 'AwsSolutions-IAM5',
           reason:
             "DescribeExecution is granted on this state machine's executions (execution:<state machine>:*): their names are chosen per request, so they cannot be listed in advance.",
-          appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/' }],
+          // The partition is a literal when the stack's region is known, a token when not
+          // (@aws-cdk/core:enablePartitionLiterals).
+          appliesTo: [
+            { regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:.*:execution:.*:\\*$/' },
+          ],
         },
       ],
       true,

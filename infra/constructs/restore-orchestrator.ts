@@ -162,7 +162,9 @@ const CHILD_EXECUTIONS_SUPPRESSION: NagPackSuppression = {
   id: 'AwsSolutions-IAM5',
   reason:
     'states:DescribeExecution/StopExecution (and RedriveExecution on Map Runs) on the executions of restore-instance (startExecution.sync:2) and of this state machine (Distributed Map child workflows): execution names are only known at run time.',
-  appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.*:execution:.*\\*$/' }],
+  // The partition is a literal when the stack's region is known, a token when not
+  // (@aws-cdk/core:enablePartitionLiterals).
+  appliesTo: [{ regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:.*:execution:.*\\*$/' }],
 };
 
 function pascal(kebab: string): string {

@@ -1,15 +1,15 @@
 import { RestoreOrchestrator } from '@infra/constructs/restore-orchestrator';
 import { RestoreRole } from '@infra/constructs/restore-role';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
-import { ENV, statementsOfRole } from './synth';
+import { ENV, flaggedApp, statementsOfRole } from './synth';
 
 const ROLE = 'arn:aws:iam::123456789012:role/app-instance-role';
 
 describe('RestoreRole on its own', () => {
   it('refuses an empty instanceRoleArns, since PassRole is never granted on *', () => {
-    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const stack = new Stack(flaggedApp(), 'Test', { env: ENV });
 
     expect(() => new RestoreRole(stack, 'RestoreRole', { instanceRoleArns: [] })).toThrow(
       'RestoreRole: instanceRoleArns must name at least one instance role',
@@ -20,7 +20,7 @@ describe('RestoreRole on its own', () => {
   });
 
   it('passes the configured roles to EC2 and denies passing any other', () => {
-    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const stack = new Stack(flaggedApp(), 'Test', { env: ENV });
     const role = new RestoreRole(stack, 'RestoreRole', { instanceRoleArns: [ROLE] });
     const template = Template.fromStack(stack);
 

@@ -1,9 +1,9 @@
 import { RestoreTestSchedules } from '@infra/constructs/restore-test-schedules';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
-import { ENV, statementsOfRole, synthApp } from './synth';
+import { ENV, flaggedApp, statementsOfRole, synthApp } from './synth';
 
 const SCHEDULES = [
   {
@@ -116,7 +116,7 @@ describe('scheduled restore tests', () => {
 
 describe('schedule validation', () => {
   function build(schedules: ConstructorParameters<typeof RestoreTestSchedules>[2]['schedules']) {
-    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const stack = new Stack(flaggedApp(), 'Test', { env: ENV });
     const stateMachine = new sfn.StateMachine(stack, 'Sm', {
       definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')),
     });
