@@ -3,7 +3,7 @@ import {
   DescribeRestoreJobCommand,
   type DescribeRestoreJobOutput,
 } from '@aws-sdk/client-backup';
-import { parseInstanceArn } from '@shared/ec2';
+import { parseInstanceArn } from '@shared/arns';
 import {
   awsErrorCode,
   errorMessage,

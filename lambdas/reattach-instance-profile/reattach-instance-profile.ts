@@ -5,7 +5,7 @@ import {
   type IamInstanceProfileAssociation,
   ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
-import { instanceProfileNameFromArn } from '@shared/ec2';
+import { instanceProfileNameFromArn } from '@shared/arns';
 import { awsErrorCode, errorMessage, InstanceProfileError, isTransientAwsError } from '@shared/errors';
 import type { Logger } from '@shared/logger';
 import type { Clock } from '@shared/time';

@@ -16,8 +16,8 @@ import {
   ListTagsCommand,
   type RecoveryPointByBackupVault,
 } from '@aws-sdk/client-backup';
+import { parseInstanceArn } from '@shared/arns';
 import { listVaultNames, newestPoint, USABLE_STATUSES } from '@shared/backup';
-import { parseInstanceArn } from '@shared/ec2';
 import { ErrorNames, InvalidInputError } from '@shared/errors';
 import { type FleetRequest, MAX_FLEET_TARGETS, parseFleetRequest } from '@shared/fleet-request';
 import type { FleetPlan, FleetTarget, UnusableTarget } from '@shared/fleet-state';

@@ -1,6 +1,7 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
-import { findInstance, instanceProfileNameFromArn, tagOf } from '@shared/ec2';
+import { instanceProfileNameFromArn } from '@shared/arns';
+import { findInstance, tagOf } from '@shared/ec2';
 import type { Logger } from '@shared/logger';
 import {
   getRestoreMetadata,

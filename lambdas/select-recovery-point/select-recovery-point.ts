@@ -4,8 +4,8 @@ import {
   type DescribeRecoveryPointCommandOutput,
   type RecoveryPointByResource,
 } from '@aws-sdk/client-backup';
+import { parseInstanceArn } from '@shared/arns';
 import { listRecoveryPoints, listVaultNames, newestPoint, USABLE_STATUSES } from '@shared/backup';
-import { parseInstanceArn } from '@shared/ec2';
 import { awsErrorCode, InvalidInputError, NoRecoveryPointError } from '@shared/errors';
 import type { Logger } from '@shared/logger';
 import type { RestoreRequest } from '@shared/restore-request';
