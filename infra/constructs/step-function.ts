@@ -3,7 +3,7 @@ import type { AnyFunctionId, FunctionEnvironment } from '@shared/env';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -64,6 +64,8 @@ export class StepFunction<F extends AnyFunctionId> extends Construct {
         sourceMap: true,
         tsconfig: join(ROOT, 'tsconfig.json'),
         forceDockerBundling: false,
+        // Only problems: esbuild's size summary was five of the six lines `cdk synth` printed per bundle.
+        logLevel: LogLevel.WARNING,
         // The SDK v3 is in the Node 22 runtime. ssh2 loads optional native addons (its crypto
         // binding, cpu-features) inside try/catch and falls back to pure JS; esbuild cannot bundle
         // .node files, and an addon built on this machine would not run on arm64 Lambda anyway.
