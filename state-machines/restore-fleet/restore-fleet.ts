@@ -136,7 +136,6 @@ export class RestoreFleetWorkflow extends Construct {
       FleetStates.Summarise,
       props.functions['summarise-fleet'],
       sfn.TaskInput.fromObject({
-        'execution.$': '$.execution',
         'results.$': '$.plan.targets',
         'unusable.$': '$.plan.unusable',
         'note.$': '$.plan.note',
