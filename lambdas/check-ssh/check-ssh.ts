@@ -106,9 +106,10 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
     deps.logger.warn('SSH key rejected', { target, attempts, hostKeyFingerprint: result.hostKeyFingerprint });
     throw new SshAuthenticationError(
       `${target} rejected the private key of ${key.describe} (from SSM parameter ${key.parameter}) for user ` +
-        `"${options.username}": sshd answered, but public-key authentication failed. Check ssh.username ` +
-        '(ubuntu for Ubuntu AMIs, admin for Debian, ec2-user for Amazon Linux and RHEL) and that the parameter ' +
-        'holds the private key of the key pair the source instance was launched with.',
+        `"${options.username}": sshd answered, but public-key authentication failed. Check that ` +
+        `"${options.username}" is the AMI's login user (ubuntu for Ubuntu AMIs, admin for Debian, ec2-user for ` +
+        'Amazon Linux and RHEL) and that the parameter holds the private key of the key pair the source ' +
+        'instance was launched with.',
     );
   }
 

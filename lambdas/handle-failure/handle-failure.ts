@@ -182,5 +182,7 @@ function truncate(text: string, max: number): string {
 
 /** The note (cleanup outcome) always survives; the failure text gives way. */
 function joinWithin(cause: string, note: string): string {
-  return `${truncate(cause, MAX_CAUSE_LENGTH - note.length)}${note}`;
+  // The note continues the cause's last sentence ("…launched with; the restored instance …").
+  const body = note ? cause.replace(/\.$/, '') : cause;
+  return `${truncate(body, MAX_CAUSE_LENGTH - note.length)}${note}`;
 }
