@@ -76,8 +76,9 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       }),
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
     ],
+    // It reads the restore metadata itself for the fields the plan may not hold (user data).
     'start-restore-job': [
-      read('backup:StartRestoreJob'),
+      read('backup:StartRestoreJob', 'backup:GetRecoveryPointRestoreMetadata'),
       passRoleTo('backup.amazonaws.com', [ctx.restoreRoleArn]),
     ],
     'poll-restore-job': [read('backup:DescribeRestoreJob')],

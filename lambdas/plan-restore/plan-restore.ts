@@ -22,6 +22,7 @@ import {
   parseJson,
   primaryInterface,
   type RestoreMetadata,
+  withholdRedacted,
 } from '@shared/restore-metadata';
 import type { RestoreRequest } from '@shared/restore-request';
 import {
@@ -49,6 +50,7 @@ export interface PlanRestoreDeps {
  * Not here, on purpose: `VpcId` (informational, no effect), `KeyName` (cannot be changed, so
  * sending it only risks a rejection), and the keys this step decides itself: `SubnetId`,
  * `SecurityGroupIds`, `NetworkInterfaces`, `IamInstanceProfileName`. Any other key is dropped.
+ * `UserData` is sent, but never kept in the plan: see REDACTED_METADATA_FIELDS.
  */
 const PASS_THROUGH_KEYS: ReadonlySet<string> = new Set([
   'InstanceType',
@@ -133,10 +135,17 @@ export async function planRestore(state: WorkflowState, deps: PlanRestoreDeps): 
     throw new PreflightError(preflight.failed);
   }
 
-  const metadata = buildMetadata(backedUp, request, source, network, subnet, deps.logger);
+  // The plan is workflow state, which is logged whole: redacted fields (user data) stay out of
+  // it as digests, and start-restore-job reads their values from the recovery point itself.
+  const { kept: metadata, redacted } = withholdRedacted(
+    buildMetadata(backedUp, request, source, network, subnet, deps.logger),
+  );
   const plan: RestorePlan = {
     metadata,
-    droppedKeys: Object.keys(backedUp).filter((k) => !Object.hasOwn(metadata, k)),
+    redactedMetadata: redacted,
+    droppedKeys: Object.keys(backedUp).filter(
+      (k) => !Object.hasOwn(metadata, k) && !Object.hasOwn(redacted, k),
+    ),
     networkInterfaces: network.mode,
     subnetId: subnet.SubnetId,
     vpcId: subnet.VpcId,
@@ -152,6 +161,7 @@ export async function planRestore(state: WorkflowState, deps: PlanRestoreDeps): 
   };
   deps.logger?.info('restore planned', {
     metadataKeys: Object.keys(plan.metadata),
+    redactedMetadata: redacted,
     droppedKeys: plan.droppedKeys,
     networkInterfaces: plan.networkInterfaces,
     subnetId: plan.subnetId,

@@ -6,12 +6,73 @@
  * The values come from a backup that may be years old or from another tool's hands, so nothing
  * here trusts their shape: malformed JSON reads as "absent" instead of a SyntaxError.
  */
+import { createHash } from 'node:crypto';
 import { type BackupClient, GetRecoveryPointRestoreMetadataCommand } from '@aws-sdk/client-backup';
 import { awsErrorCode, NoRecoveryPointError } from '@shared/errors';
-import type { RecoveryPointRef } from '@shared/workflow-state';
+import type { RecoveryPointRef, RedactedValue } from '@shared/workflow-state';
 
 export type RestoreMetadata = Readonly<Record<string, string>>;
 export type JsonObject = Readonly<Record<string, unknown>>;
+
+/**
+ * Restore-metadata fields whose values must never be logged, kept in the workflow state or
+ * returned: only the StartRestoreJob call may carry them. The state is logged whole (the state
+ * machine's log level ALL with execution data, the execution history, dry-run outputs, e-mails),
+ * so a value that enters it is everywhere.
+ *
+ * `UserData` (aws-facts A.6): bootstrap scripts often hold passwords, tokens and keys. The other
+ * A.5/A.6 keys hold ids, ARNs, sizes and switches; the one free-text field,
+ * `NetworkInterfaces[].Description`, is a label shown in the EC2 console and is kept.
+ * Matched case-insensitively, since restore testing treats metadata keys that way (A.6).
+ */
+export const REDACTED_METADATA_FIELDS: readonly string[] = ['UserData'];
+
+const REDACTED = new Set(REDACTED_METADATA_FIELDS.map((field) => field.toLowerCase()));
+
+export function isRedactedField(key: string): boolean {
+  return REDACTED.has(key.toLowerCase());
+}
+
+export function redactedValue(value: string): RedactedValue {
+  return {
+    sha256: `sha256:${createHash('sha256').update(value, 'utf8').digest('hex')}`,
+    bytes: Buffer.byteLength(value, 'utf8'),
+  };
+}
+
+/**
+ * Text with the values of the redacted fields of `metadata` cut out, for quoting what another
+ * party said about the metadata (an AWS error message may echo a parameter's value).
+ */
+export function scrubRedacted(text: string, metadata: Readonly<Record<string, string>>): string {
+  let scrubbed = text;
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!isRedactedField(key) || value.length === 0) continue;
+    // User data is base64 text: its decoded form is cut out as well.
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    for (const form of [value, decoded]) {
+      if (form.trim().length >= 4) scrubbed = scrubbed.split(form).join(`<${key} redacted>`);
+    }
+  }
+  return scrubbed;
+}
+
+/**
+ * Metadata split in two: what may be kept in the state and logged, and for each redacted field a
+ * digest in place of its value.
+ */
+export function withholdRedacted(metadata: Readonly<Record<string, string>>): {
+  readonly kept: Record<string, string>;
+  readonly redacted: Record<string, RedactedValue>;
+} {
+  const kept: Record<string, string> = {};
+  const redacted: Record<string, RedactedValue> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    if (isRedactedField(key)) redacted[key] = redactedValue(value);
+    else kept[key] = value;
+  }
+  return { kept, redacted };
+}
 
 export async function getRestoreMetadata(
   backup: BackupClient,

@@ -52,9 +52,26 @@ export interface SourceFacts {
   readonly name: string | null;
 }
 
+/** What may be said about a redacted restore-metadata value: enough to tell it is there and to check it again. */
+export interface RedactedValue {
+  /** `sha256:<hex>` of the value exactly as sent (user data is base64 text). */
+  readonly sha256: string;
+  /** Its length in bytes (UTF-8) as sent. */
+  readonly bytes: number;
+}
+
 export interface RestorePlan {
-  /** Exactly what StartRestoreJob will send: sanitised, overridden, every value a string. */
+  /**
+   * What StartRestoreJob will send: sanitised, overridden, every value a string, except the
+   * redacted fields (`REDACTED_METADATA_FIELDS`, user data), which never enter the state.
+   */
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * The redacted fields the restore will also send, each as a digest: start-restore-job reads
+   * their values from the recovery point itself and sends them only if they still match.
+   * Optional only for plans made before redaction existed (none sent then beyond `metadata`).
+   */
+  readonly redactedMetadata?: Readonly<Record<string, RedactedValue>>;
   /** Keys of the backed-up metadata that were left out, for the record. */
   readonly droppedKeys: readonly string[];
   readonly networkInterfaces: 'absent' | 'dropped' | 'stripped';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type BackupClient, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { awsErrorCode, errorMessage, isTransientAwsError, RestoreJobFailedError } from '@shared/errors';
 import type { Logger } from '@shared/logger';
+import { getRestoreMetadata, redactedValue, scrubRedacted } from '@shared/restore-metadata';
 import { addSeconds, type Clock } from '@shared/time';
 import {
   type RestoreJobState,
@@ -62,7 +63,8 @@ export async function startRestoreJob(
   const recoveryPointArn = selection.recoveryPoint.arn;
   const idempotencyToken = restoreIdempotencyToken(execution.id, recoveryPointArn);
 
-  const jobId = await start(checked, deps, idempotencyToken);
+  const metadata = await metadataToSend(checked, deps);
+  const jobId = await start(checked, metadata, deps, idempotencyToken);
 
   const previous = state.restoreJob;
   if (previous?.id === jobId) {
@@ -79,6 +81,8 @@ export async function startRestoreJob(
     restoreJobId: jobId,
     recoveryPointArn,
     idempotencyToken,
+    metadataKeys: Object.keys(metadata).sort(),
+    redactedMetadata: checked.plan.redactedMetadata ?? {},
     deadline: deadline.toISOString(),
   });
   return {
@@ -97,8 +101,41 @@ export async function startRestoreJob(
   };
 }
 
+/**
+ * The plan's metadata plus the redacted fields it decided to send (user data), read here from the
+ * recovery point itself so that their values never pass through the workflow state. Each must
+ * still match the plan's digest: a recovery point does not change, so a mismatch means the plan
+ * was not made from this point, and nothing is started.
+ */
+async function metadataToSend(
+  state: StateWith<'plan' | 'selection'>,
+  deps: StartRestoreJobDeps,
+): Promise<Record<string, string>> {
+  const metadata: Record<string, string> = { ...state.plan.metadata };
+  const redacted = Object.entries(state.plan.redactedMetadata ?? {});
+  if (redacted.length === 0) return metadata;
+
+  const point = state.selection.recoveryPoint;
+  const backedUp = await getRestoreMetadata(deps.backup, point);
+  for (const [key, planned] of redacted) {
+    const value = backedUp[key];
+    const found = value === undefined ? null : redactedValue(value);
+    if (!found || found.sha256 !== planned.sha256) {
+      throw new RestoreJobFailedError(
+        `The restore metadata of recovery point ${point.arn} (vault ${point.backupVaultName}) no longer matches ` +
+          `the plan: ${key} was planned as ${planned.bytes} bytes, ${planned.sha256}, and is now ` +
+          `${found ? `${found.bytes} bytes, ${found.sha256}` : 'absent'}. No restore job was started; rerun to plan ` +
+          'the restore again.',
+      );
+    }
+    metadata[key] = value as string;
+  }
+  return metadata;
+}
+
 async function start(
   state: StateWith<'request' | 'plan' | 'selection' | 'execution'>,
+  metadata: Readonly<Record<string, string>>,
   deps: StartRestoreJobDeps,
   idempotencyToken: string,
 ): Promise<string> {
@@ -108,7 +145,7 @@ async function start(
     const result = await deps.backup.send(
       new StartRestoreJobCommand({
         RecoveryPointArn: recoveryPoint.arn,
-        Metadata: { ...state.plan.metadata },
+        Metadata: { ...metadata },
         IamRoleArn: deps.restoreRoleArn,
         ResourceType: 'EC2',
         IdempotencyToken: idempotencyToken,
@@ -121,7 +158,7 @@ async function start(
     jobId = result.RestoreJobId;
   } catch (error) {
     if (isTransientAwsError(error)) throw error;
-    throw new RestoreJobFailedError(rejectionMessage(state, deps, error), { cause: error });
+    throw new RestoreJobFailedError(rejectionMessage(state, metadata, deps, error), { cause: error });
   }
   if (!jobId) {
     throw new RestoreJobFailedError(
@@ -133,14 +170,16 @@ async function start(
 }
 
 function rejectionMessage(
-  state: StateWith<'plan' | 'selection'>,
+  state: StateWith<'selection'>,
+  metadata: Readonly<Record<string, string>>,
   deps: StartRestoreJobDeps,
   error: unknown,
 ): string {
   const code = awsErrorCode(error) ?? 'error';
   const recoveryPoint = state.selection.recoveryPoint;
-  const said = `AWS Backup rejected StartRestoreJob for recovery point ${recoveryPoint.arn} (vault ${recoveryPoint.backupVaultName}): ${code}: "${errorMessage(error)}".`;
-  const keys = Object.keys(state.plan.metadata).sort().join(', ') || '(none)';
+  const said = `AWS Backup rejected StartRestoreJob for recovery point ${recoveryPoint.arn} (vault ${recoveryPoint.backupVaultName}): ${code}: "${scrubRedacted(errorMessage(error), metadata)}".`;
+  // Key names only: the values include user data (REDACTED_METADATA_FIELDS).
+  const keys = Object.keys(metadata).sort().join(', ') || '(none)';
   switch (code) {
     case 'InvalidParameterValueException':
       return (

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetRecoveryPointRestoreMetadataCommand } from '@aws-sdk/client-backup';
 import {
   DescribeKeyPairsCommand,
@@ -231,6 +232,7 @@ describe('plan-restore', () => {
           SubnetId: IDS.subnet,
           'aws:backup:request-id': '8f2c7d1e-0000-4000-8000-000000000001',
         },
+        redactedMetadata: {},
         droppedKeys: expect.arrayContaining([
           'IamInstanceProfileName',
           'KeyName',
@@ -271,9 +273,42 @@ describe('plan-restore', () => {
 
       expect(result.metadata).not.toHaveProperty('SomethingNew');
       expect(result.metadata).not.toHaveProperty('instanceType');
-      expect(result.metadata.UserData).toBe('IyEvYmluL3No');
       expect(result.droppedKeys).toEqual(expect.arrayContaining(['SomethingNew', 'instanceType']));
       expect(result.droppedKeys).not.toContain('UserData');
+    });
+
+    it('keeps user data out of the plan and the logs: a digest and a length stand for it', async () => {
+      // '#!/bin/sh\nexport DB_PASSWORD=hunter2-leak-marker\n', base64 as RunInstances takes it.
+      const userData = Buffer.from('#!/bin/sh\nexport DB_PASSWORD=hunter2-leak-marker\n').toString('base64');
+      const world = defaultWorld();
+      world.metadata = backedUpMetadata({ UserData: userData });
+      const { logger, lines } = captureLogger();
+      install(world);
+
+      const result = await planRestore(state(), deps(logger));
+
+      expect(result.metadata).not.toHaveProperty('UserData');
+      expect(result.redactedMetadata).toEqual({
+        UserData: {
+          sha256: `sha256:${createHash('sha256').update(userData).digest('hex')}`,
+          bytes: userData.length,
+        },
+      });
+      expect(result.droppedKeys).not.toContain('UserData');
+      for (const text of [JSON.stringify(result), lines.join('\n')]) {
+        expect(text).not.toContain(userData);
+        expect(text).not.toContain('hunter2-leak-marker');
+      }
+    });
+
+    it('withholds a redacted field whatever the case of its key, and records none when there is none', async () => {
+      const world = defaultWorld();
+      const without = await plan(undefined, world);
+      expect(without.redactedMetadata).toEqual({});
+
+      world.metadata = backedUpMetadata({ userdata: 'IyEvYmluL3No' });
+      const lowerCase = await plan(undefined, world);
+      expect(JSON.stringify(lowerCase)).not.toContain('IyEvYmluL3No');
     });
 
     it('sends every value as a string, booleans as "true"/"false" and structures as JSON text', async () => {

@@ -1,4 +1,4 @@
-import { StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { GetRecoveryPointRestoreMetadataCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import { step } from '@lambdas/start-restore-job/handler';
 import {
   restoreIdempotencyToken,
@@ -7,7 +7,8 @@ import {
 } from '@lambdas/start-restore-job/start-restore-job';
 import { RestoreJobFailedError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
-import { requireSlices } from '@shared/workflow-state';
+import { redactedValue } from '@shared/restore-metadata';
+import { requireSlices, type WorkflowState } from '@shared/workflow-state';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
@@ -40,6 +41,92 @@ describe('start-restore-job', () => {
       IamRoleArn: IDS.restoreRoleArn,
       ResourceType: 'EC2',
       IdempotencyToken: restoreIdempotencyToken(IDS.executionArn, IDS.recoveryPointArn),
+    });
+  });
+
+  it('reads nothing more from the recovery point when the plan withheld nothing', async () => {
+    mocks.backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: IDS.restoreJobId });
+
+    await startRestoreJob(stateAfter('plan'), deps());
+
+    expect(mocks.backup).toHaveReceivedCommandTimes(GetRecoveryPointRestoreMetadataCommand, 0);
+  });
+
+  describe('user data, which never enters the state', () => {
+    const USER_DATA = Buffer.from('#!/bin/sh\nexport API_TOKEN=user-data-leak-marker\n').toString('base64');
+
+    function withUserData(): WorkflowState {
+      const state = stateAfter('plan');
+      const { plan } = requireSlices(state, 'plan');
+      return { ...state, plan: { ...plan, redactedMetadata: { UserData: redactedValue(USER_DATA) } } };
+    }
+
+    function pointHolds(userData: string | undefined): void {
+      mocks.backup.on(GetRecoveryPointRestoreMetadataCommand).resolves({
+        RestoreMetadata: {
+          InstanceType: 't3.micro',
+          ...(userData === undefined ? {} : { UserData: userData }),
+        },
+      });
+    }
+
+    it('sends the user data it reads from the recovery point, with the planned metadata, and logs none', async () => {
+      pointHolds(USER_DATA);
+      mocks.backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: IDS.restoreJobId });
+      const state = withUserData();
+      const { plan } = requireSlices(state, 'plan');
+      const { logger, lines } = captureLogger();
+
+      const job = await startRestoreJob(state, deps({ logger }));
+
+      expect(mocks.backup).toHaveReceivedCommandWith(GetRecoveryPointRestoreMetadataCommand, {
+        BackupVaultName: IDS.vault,
+        RecoveryPointArn: IDS.recoveryPointArn,
+      });
+      expect(mocks.backup).toHaveReceivedCommandWith(StartRestoreJobCommand, {
+        Metadata: { ...plan.metadata, UserData: USER_DATA },
+        IdempotencyToken: restoreIdempotencyToken(IDS.executionArn, IDS.recoveryPointArn),
+      });
+      expect(lines.length).toBeGreaterThan(0);
+      for (const text of [JSON.stringify(job), lines.join('\n')]) {
+        expect(text).not.toContain(USER_DATA);
+        expect(text).not.toContain('user-data-leak-marker');
+      }
+    });
+
+    it.each([
+      ['changed', Buffer.from('#!/bin/sh\necho other\n').toString('base64')],
+      ['gone', undefined],
+    ])('starts nothing when the user data on the recovery point is %s since the plan', async (_how, now) => {
+      pointHolds(now);
+      mocks.backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: IDS.restoreJobId });
+
+      const error = await startRestoreJob(withUserData(), deps()).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(RestoreJobFailedError);
+      expect((error as Error).message).toMatch(
+        /no longer matches the plan: UserData .*No restore job was started/,
+      );
+      expect(mocks.backup).toHaveReceivedCommandTimes(StartRestoreJobCommand, 0);
+    });
+
+    it('cuts the user data out of an AWS error message it quotes', async () => {
+      pointHolds(USER_DATA);
+      const decoded = Buffer.from(USER_DATA, 'base64').toString('utf8');
+      mocks.backup
+        .on(StartRestoreJobCommand)
+        .rejects(
+          awsError('InvalidParameterValueException', `Invalid UserData ${USER_DATA} (decoded: ${decoded})`),
+        );
+
+      const error = await startRestoreJob(withUserData(), deps()).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(RestoreJobFailedError);
+      const message = (error as Error).message;
+      expect(message).toContain('<UserData redacted>');
+      expect(message).not.toContain(USER_DATA);
+      expect(message).not.toContain('user-data-leak-marker');
+      expect(message).toContain('UserData'); // the key names the metadata that was sent
     });
   });
 
