@@ -52,6 +52,19 @@ const name = (max: number) =>
     .regex(/^[a-zA-Z0-9\-_.]+$/, { error: 'may contain only letters, digits, -, _ and .' })
     .max(max);
 const timeZone = z.string().refine(isTimeZone, { error: 'must be an IANA time zone such as Asia/Tokyo' });
+const roleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: 'must be an IAM role ARN' });
+/** `create` (a new customer-managed key), `none`, or the ARN of a KMS key to use. */
+const kmsKey = z.union(
+  [
+    z.enum(['create', 'none']),
+    z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, {
+      error: 'must be create, none or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)',
+    }),
+  ],
+  { error: 'must be create, none or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)' },
+);
 
 const ScheduleSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9\-_]{1,64}$/, { error: 'must be 1-64 letters, digits, - or _' }),
@@ -80,6 +93,7 @@ const ContextSchema = z.object({
   apiThrottlingRateLimit: int(1, 10_000).default(5),
   apiThrottlingBurstLimit: int(1, 5_000).default(10),
   apiGatewayCloudWatchRole: bool.default(true),
+  kmsKey: kmsKey.default('create'),
   deployBackupStack: bool.default(true),
   backupVaultName: z
     .string()
@@ -97,6 +111,8 @@ const ContextSchema = z.object({
   backupSelectionName: name(50).default('Tag-AWSBackup-EC2'),
   backupTagKey: z.string().min(1).max(128).default('AWSBackup'),
   backupTagValue: z.string().max(256).default('EC2'),
+  protectRecoveryPoints: bool.default(true),
+  breakGlassRoleArn: roleArn.optional(),
 });
 
 export type ContextKey = keyof typeof ContextSchema.shape;
@@ -111,6 +127,8 @@ export interface AppContext {
     readonly api:
       | false
       | { throttlingRateLimit: number; throttlingBurstLimit: number; cloudWatchRole: boolean };
+    /** Customer-managed KMS key for the topic, the state machines and their logs. */
+    readonly encryptionKey: 'create' | 'none' | { readonly keyArn: string };
   };
   /** `undefined` when deployBackupStack is false. */
   readonly backup: Ec2BackupPlanProps | undefined;
@@ -155,6 +173,7 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
         throttlingBurstLimit: c.apiThrottlingBurstLimit,
         cloudWatchRole: c.apiGatewayCloudWatchRole,
       },
+      encryptionKey: c.kmsKey === 'create' || c.kmsKey === 'none' ? c.kmsKey : { keyArn: c.kmsKey },
     },
     backup: c.deployBackupStack
       ? {
@@ -168,6 +187,9 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
           selectionName: c.backupSelectionName,
           tagKey: c.backupTagKey,
           tagValue: c.backupTagValue,
+          deletionProtection: c.protectRecoveryPoints
+            ? { breakGlassRoleArn: c.breakGlassRoleArn ?? null }
+            : false,
         }
       : undefined,
   };

@@ -7,9 +7,14 @@ export { type FunctionEnvironmentSettings, functionEnvironments } from '@shared/
 export { type AppContext, CONTEXT_KEYS, type ContextKey, readAppContext } from './app-context';
 export { BackupStack, type BackupStackProps } from './backup-stack';
 export { buildApp, type Ec2RestoreStacks } from './build-app';
-export { Ec2BackupPlan, type Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
+export {
+  DEFAULT_BREAK_GLASS_ROLE_NAME,
+  Ec2BackupPlan,
+  type Ec2BackupPlanProps,
+} from './constructs/ec2-backup-plan';
+export { EncryptionKey } from './constructs/encryption-key';
 export { ExecutionAlarms, type ExecutionAlarmsProps } from './constructs/execution-alarms';
-export { NotificationTopic } from './constructs/notification-topic';
+export { NotificationTopic, type NotificationTopicProps } from './constructs/notification-topic';
 export {
   RestoreApi,
   type RestoreApiOptions,

@@ -17,5 +17,9 @@ export class OrchestratorStack extends Stack {
     });
     new CfnOutput(this, 'RestoreRoleArn', { value: this.orchestrator.restoreRole.roleArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.orchestrator.notificationTopic.topicArn });
+    if (this.orchestrator.encryptionKey) {
+      // Callers of the state machines (the CLI's user, say) need kms:Decrypt on it.
+      new CfnOutput(this, 'EncryptionKeyArn', { value: this.orchestrator.encryptionKey.keyArn });
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, TimeZone } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -26,7 +26,20 @@ export interface Ec2BackupPlanProps {
   readonly tagKey?: string;
   /** @default 'EC2' */
   readonly tagValue?: string;
+  /**
+   * A vault access policy that denies backup:DeleteRecoveryPoint and
+   * backup:UpdateRecoveryPointLifecycle to every principal but the break-glass role, this plan's
+   * backup role (AWS Backup expires recovery points by their lifecycle with it) and AWS Backup's
+   * service-linked role (its fallback for that), or `false` for no policy.
+   * `breakGlassRoleArn` null: `ec2-restore-backup-break-glass` in this account, which this app
+   * does not create: creating it is the break-glass act.
+   * @default { breakGlassRoleArn: null }
+   */
+  readonly deletionProtection?: { readonly breakGlassRoleArn: string | null } | false;
 }
+
+/** The role that may delete recovery points when `breakGlassRoleArn` is not given. */
+export const DEFAULT_BREAK_GLASS_ROLE_NAME = 'ec2-restore-backup-break-glass';
 
 /**
  * The backup setup this product grew out of: one vault (default `aws/backup` key), one plan with
@@ -59,13 +72,46 @@ export class Ec2BackupPlan extends Construct {
         }),
       ],
     });
+    const { account, partition } = Stack.of(this);
     this.role = new iam.Role(this, 'BackupRole', {
-      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      // Another account's backup plan cannot use this role (confused deputy). aws:SourceArn is not
+      // set: which ARN AWS Backup presents when it assumes its service role is unconfirmed
+      // (docs/aws-facts.md), and a wrong one would stop every backup.
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
       description: 'Assumed by AWS Backup to back up the EC2 instances of the selection',
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup'),
       ],
     });
+    const protection = props.deletionProtection ?? { breakGlassRoleArn: null };
+    if (protection) {
+      const breakGlass =
+        protection.breakGlassRoleArn ??
+        `arn:${partition}:iam::${account}:role/${DEFAULT_BREAK_GLASS_ROLE_NAME}`;
+      // The backups are what this product restores from: a compromised or careless principal must
+      // not be able to delete them or shorten their retention. Deny wins over every Allow,
+      // administrators' included; AWS Backup's own lifecycle deletions run as the roles exempted.
+      this.vault.addToAccessPolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyBreakGlassDeletesRecoveryPoints',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle'],
+          resources: ['*'],
+          conditions: {
+            ArnNotLike: {
+              'aws:PrincipalArn': [
+                breakGlass,
+                this.role.roleArn,
+                `arn:${partition}:iam::${account}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup`,
+              ],
+            },
+          },
+        }),
+      );
+    }
     this.plan.addSelection('Selection', {
       backupSelectionName: props.selectionName ?? 'Tag-AWSBackup-EC2',
       resources: [backup.BackupResource.fromTag(props.tagKey ?? 'AWSBackup', props.tagValue ?? 'EC2')],

@@ -10,12 +10,16 @@ import { functionEnvironments } from '@shared/function-environments';
 import { RestoreFleetWorkflow } from '@state-machines/restore-fleet/restore-fleet';
 import { RestoreInstanceWorkflow } from '@state-machines/restore-instance/restore-instance';
 import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { NagPackSuppression } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { stepPolicies } from '../step-policies';
+import { EncryptionKey } from './encryption-key';
 import { ExecutionAlarms } from './execution-alarms';
 import { NotificationTopic } from './notification-topic';
 import { RestoreApi, type RestoreApiOptions } from './restore-api';
@@ -37,9 +41,16 @@ export interface RestoreOrchestratorProps {
    */
   readonly keyPairParameterPrefix?: string;
   /**
-   * Where the report step publishes outcomes and the alarms go. Pass your own to use, say, a
-   * KMS-encrypted topic (its key policy must then allow cloudwatch.amazonaws.com).
-   * @default a new topic
+   * The customer-managed KMS key of the notifications topic, both state machines and their log
+   * groups: `create` a new one, `none`, or a key of your own (by ARN or as a construct), whose
+   * policy must allow what EncryptionKey's does (infra/README.md).
+   * @default 'create'
+   */
+  readonly encryptionKey?: 'create' | 'none' | { readonly keyArn: string } | kms.IKey;
+  /**
+   * Where the report step publishes outcomes and the alarms go. A topic of your own must let
+   * the report function publish (and use its key, if encrypted) and cloudwatch.amazonaws.com too.
+   * @default a new topic, encrypted with `encryptionKey`
    */
   readonly notificationTopic?: sns.ITopic;
   /** Subscribed to the notification topic by e-mail (each address must confirm). @default none */
@@ -65,6 +76,8 @@ export class RestoreOrchestrator extends Construct {
   readonly fleetFunctions: Readonly<Record<FleetFunctionId, IFunction>>;
   readonly functions: Readonly<Record<FunctionId, IFunction>>;
   readonly notificationTopic: sns.ITopic;
+  /** Undefined when `encryptionKey` is 'none'. */
+  readonly encryptionKey: kms.IKey | undefined;
   readonly alarms: ExecutionAlarms;
   /** Undefined when no schedule is configured. */
   readonly schedules: RestoreTestSchedules | undefined;
@@ -81,7 +94,11 @@ export class RestoreOrchestrator extends Construct {
     const keyPairParameterPrefix = props.keyPairParameterPrefix ?? '/ec2/keypair/';
 
     this.restoreRole = new RestoreRole(this, 'RestoreRole', { instanceRoleArns: props.instanceRoleArns });
-    this.notificationTopic = props.notificationTopic ?? new NotificationTopic(this, 'Notifications');
+    this.encryptionKey = encryptionKeyOf(this, props.encryptionKey ?? 'create');
+    const ownTopic = props.notificationTopic === undefined;
+    this.notificationTopic =
+      props.notificationTopic ??
+      new NotificationTopic(this, 'Notifications', { masterKey: this.encryptionKey });
     for (const email of props.notificationEmails ?? []) {
       this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
@@ -117,9 +134,13 @@ export class RestoreOrchestrator extends Construct {
     };
 
     this.functions = stepFunctions(FUNCTION_IDS);
+    const key = this.encryptionKey;
+    // Publishing to an encrypted topic encrypts with its key on the publisher's behalf.
+    if (key && ownTopic) key.grant(this.functions.report, 'kms:Decrypt', 'kms:GenerateDataKey');
     this.stateMachine = new WorkflowStateMachine(this, 'RestoreInstance', {
       workflow: new RestoreInstanceWorkflow(this, 'Workflow', { functions: this.functions }),
       logGroupId: 'StateMachineLogs',
+      encryptionKey: key,
     });
 
     this.fleetFunctions = stepFunctions(FLEET_FUNCTION_IDS);
@@ -130,7 +151,11 @@ export class RestoreOrchestrator extends Construct {
       }),
       logGroupId: 'FleetStateMachineLogs',
       nagSuppressions: [CHILD_EXECUTIONS_SUPPRESSION],
+      encryptionKey: key,
     });
+    // Whoever starts or reads an execution of an encrypted state machine uses its key: the fleet
+    // (its restore-instance children), the schedules and the API below.
+    if (key) grantExecutionsOf(this.stateMachine, key, this.fleetStateMachine);
 
     this.schedules =
       props.schedules && props.schedules.length > 0
@@ -149,7 +174,35 @@ export class RestoreOrchestrator extends Construct {
       props.api === false
         ? undefined
         : new RestoreApi(this, 'Api', { stateMachine: this.stateMachine, ...props.api });
+    if (key) {
+      for (const role of [this.schedules?.role, this.api?.role]) {
+        if (role) grantExecutionsOf(this.stateMachine, key, role);
+      }
+    }
   }
+}
+
+/** The key, only as Step Functions uses it for this state machine's executions. */
+function grantExecutionsOf(stateMachine: sfn.IStateMachine, key: kms.IKey, grantee: iam.IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+      conditions: {
+        StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': stateMachine.stateMachineArn },
+      },
+    }),
+  );
+}
+
+function encryptionKeyOf(
+  scope: Construct,
+  choice: NonNullable<RestoreOrchestratorProps['encryptionKey']>,
+): kms.IKey | undefined {
+  if (choice === 'none') return undefined;
+  if (choice === 'create') return new EncryptionKey(scope, 'EncryptionKey');
+  if ('keyId' in choice) return choice;
+  return kms.Key.fromKeyArn(scope, 'EncryptionKey', choice.keyArn);
 }
 
 // CDK grants what startExecution.sync:2 needs (StartExecution on restore-instance only,

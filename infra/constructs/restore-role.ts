@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -23,7 +24,14 @@ export class RestoreRole extends iam.Role {
       );
     }
     super(scope, id, {
-      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      // Only AWS Backup acting for this account may assume the role: another account's restore job
+      // cannot borrow its PassRole (confused deputy). No aws:SourceArn: which ARN AWS Backup
+      // presents when it assumes a restore role (the job's, the vault's or the recovery point's)
+      // is unconfirmed (docs/aws-facts.md), and a condition on the wrong one would fail every
+      // restore; the account condition is the safe one.
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+      }),
       description: 'Assumed by AWS Backup to restore EC2 instances for ec2-restore-orchestrator',
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores'),

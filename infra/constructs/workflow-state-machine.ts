@@ -1,4 +1,6 @@
-import type { Duration } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { type NagPackSuppression, NagSuppressions } from 'cdk-nag';
@@ -20,6 +22,12 @@ export interface WorkflowStateMachineProps {
    * @default none
    */
   readonly nagSuppressions?: readonly NagPackSuppression[];
+  /**
+   * Customer-managed key for the state machine's definition and execution data, and for its log
+   * group. Its key policy must let CloudWatch Logs use it (EncryptionKey does).
+   * @default AWS-owned keys
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -35,11 +43,49 @@ export class WorkflowStateMachine extends sfn.StateMachine {
       logs: {
         destination: new logs.LogGroup(scope, props.logGroupId ?? `${id}Logs`, {
           retention: logs.RetentionDays.THREE_MONTHS,
+          encryptionKey: props.encryptionKey,
         }),
         level: sfn.LogLevel.ALL,
         includeExecutionData: true,
       },
+      encryptionConfiguration: props.encryptionKey
+        ? new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey)
+        : undefined,
     });
+    if (props.encryptionKey) {
+      // aws-cdk-lib grants the role the key only for the encryption context of this state
+      // machine's name, which is empty when CloudFormation names it (...:stateMachine:), so no
+      // execution could read its own data. The real ARN cannot be named here (the role would
+      // depend on the state machine that depends on it): any state machine of this account and
+      // region, which is all this role ever runs.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.encryptionKey.keyArn],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:states:stateMachineArn': Stack.of(this).formatArn({
+                service: 'states',
+                resource: 'stateMachine',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          },
+        }),
+      );
+    }
+    // Only Step Functions acting for a state machine of this account and region may assume the
+    // role (confused deputy). A wildcard name, since this state machine's own ARN would make the
+    // role depend on the state machine that depends on it.
+    const { account, region, partition } = Stack.of(this);
+    (this.role.node.defaultChild as iam.CfnRole).addPropertyOverride(
+      'AssumeRolePolicyDocument.Statement.0.Condition',
+      {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:states:${region}:${account}:stateMachine:*` },
+      },
+    );
     NagSuppressions.addResourceSuppressions(
       this,
       [

@@ -15,6 +15,7 @@ describe('readAppContext', () => {
       notificationEmails: [],
       schedules: [],
       api: { throttlingRateLimit: 5, throttlingBurstLimit: 10, cloudWatchRole: true },
+      encryptionKey: 'create',
     });
     expect(context.backup).toEqual({
       vaultName: 'EC2',
@@ -27,7 +28,28 @@ describe('readAppContext', () => {
       selectionName: 'Tag-AWSBackup-EC2',
       tagKey: 'AWSBackup',
       tagValue: 'EC2',
+      deletionProtection: { breakGlassRoleArn: null },
     });
+  });
+
+  it('reads the encryption key and the recovery-point protection, and rejects what they cannot be', () => {
+    const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const breakGlass = 'arn:aws:iam::123456789012:role/backup-admin';
+    const given = readAppContext({
+      instanceRoleArns: ROLE,
+      kmsKey: keyArn,
+      breakGlassRoleArn: breakGlass,
+    });
+    const off = readAppContext({ instanceRoleArns: ROLE, kmsKey: 'none', protectRecoveryPoints: 'false' });
+
+    expect(given.orchestrator.encryptionKey).toEqual({ keyArn });
+    expect(given.backup?.deletionProtection).toEqual({ breakGlassRoleArn: breakGlass });
+    expect(off.orchestrator.encryptionKey).toBe('none');
+    expect(off.backup?.deletionProtection).toBe(false);
+    const bad = () =>
+      readAppContext({ instanceRoleArns: ROLE, kmsKey: 'alias/aws/sns', breakGlassRoleArn: 'backup-admin' });
+    expect(bad).toThrow(/context key kmsKey: must be create, none or a KMS key ARN/);
+    expect(bad).toThrow(/context key breakGlassRoleArn: must be an IAM role ARN/);
   });
 
   it('reads the strings that -c key=value gives: lists, numbers, booleans and JSON', () => {

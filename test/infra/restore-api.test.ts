@@ -113,6 +113,15 @@ describe('restore API', () => {
     expect(statements).toEqual([
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachine } },
       { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: expect.anything() },
+      // The state machine's execution data is encrypted with the orchestrator's key.
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorEncryptionKey/), 'Arn'] },
+        Condition: {
+          StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': { Ref: stateMachine } },
+        },
+      },
     ]);
     // execution:<this state machine's name>:*, the name taken from its ARN
     expect(text(statements[1]!.Resource)).toBe('arn:aws:states:us-east-1:123456789012:execution:<token>:*');

@@ -89,6 +89,13 @@ describe('scheduled restore tests', () => {
     expect(statementsOfRole(template, logicalId(schedules.role))).toEqual([
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
+      // Starting an execution encrypts its input with the state machine's key.
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OrchestratorEncryptionKey/), 'Arn'] },
+        Condition: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': stateMachine } },
+      },
     ]);
   });
 
