@@ -149,51 +149,70 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
 
 /**
  * Why a step's policy may hold a wildcard resource. Only the reasons whose pattern occurs in the
- * step's own statements are attached to it, so a new wildcard elsewhere is still reported.
+ * step's own statements are attached to it, so a new wildcard elsewhere is still reported. Each
+ * reason ends with what the step's statements on that resource actually allow, written from the
+ * statements themselves (stepPolicySuppressions), so that it cannot claim a condition that is not
+ * there.
  */
 const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: string }[] = [
   {
     resource: /^\*$/,
     finding: '/^Resource::\\*$/',
     reason:
-      'EC2 Describe* calls support no resource-level permissions; the Backup calls here support none either or, like StartRestoreJob, take EC2 recovery points whose ARNs are AMI ARNs, which cannot be scoped usefully in advance.',
+      'None of these can be scoped in advance: EC2 Describe* calls support no resource-level permissions, and the AWS Backup calls act on vaults, recovery points and restore jobs chosen at run time (EC2 recovery points are AMI ARNs).',
   },
   {
     resource: /:instance\/\*$/,
     finding: '/^Resource::arn:.*:ec2:.*:instance\\/\\*$/',
-    reason:
-      'Restored instance ids are unknown until the restore job ends; every write except the first tagging is conditioned on the tag the workflow puts on what it created.',
+    reason: 'Restored instance ids are unknown until the restore job ends.',
   },
   {
     resource: /:elastic-ip\/\*$/,
     finding: '/^Resource::arn:.*:ec2:.*:elastic-ip\\/\\*$/',
-    reason:
-      'Allocation ids are unknown in advance; allocation requires the workflow tag in the request and every other write requires it on the address.',
+    reason: 'Allocation ids are unknown until the address is allocated.',
   },
   {
     resource: /:volume\/\*$/,
     finding: '/^Resource::arn:.*:ec2:.*:volume\\/\\*$/',
-    reason:
-      'Tags the volumes of the instance just restored, whose ids are unknown in advance (CreateTags only).',
+    reason: 'The volume ids of the instance just restored are unknown in advance.',
   },
   {
     resource: /:parameter\/.*\*$/,
     finding: '/^Resource::arn:.*:ssm:.*:parameter\\/.*\\*$/',
-    reason:
-      'One private key parameter per key pair id, named under the configured key-pair prefix only (ssm:GetParameter only).',
+    reason: 'One private key parameter per key pair id, named under the configured key-pair prefix only.',
   },
   {
     resource: /:backup-vault:\*$/,
     finding: '/^Resource::arn:.*:backup:.*:backup-vault:\\*$/',
-    reason:
-      'The fleet lists recovery points in every vault when no vault is named (read-only ListRecoveryPointsByBackupVault).',
+    reason: 'The fleet lists recovery points in every vault when no vault is named.',
   },
   {
     resource: /:instance-profile\/\*$/,
     finding: '/^Resource::arn:.*:iam::.*:instance-profile\\/\\*$/',
-    reason: 'The source instance profile is discovered at run time; iam:GetInstanceProfile is read-only.',
+    reason: 'The source instance profile is discovered at run time.',
   },
 ];
+
+/** Resource::* of a step's own statements: the reason StepFunction merges with X-Ray's. */
+export const ANY_RESOURCE_FINDING = '/^Resource::\\*$/';
+
+/** "a, b only where …; c with no condition": what these statements allow on one resource. */
+function allowedOn(resource: RegExp, statements: readonly iam.PolicyStatement[]): string {
+  const parts = statements
+    .filter((statement) => statement.resources.some((r) => resource.test(r)))
+    .map((statement) => {
+      const actions = statement.actions.join(', ');
+      const conditions = statement.toStatementJson().Condition as
+        | Record<string, Record<string, unknown>>
+        | undefined;
+      if (!conditions) return `${actions} with no condition`;
+      const said = Object.entries(conditions).flatMap(([operator, keys]) =>
+        Object.entries(keys).map(([key, value]) => `${key} ${operator} ${JSON.stringify(value)}`),
+      );
+      return `${actions} only where ${said.join(' and ')}`;
+    });
+  return `This function may: ${parts.join('; ')}.`;
+}
 
 /**
  * The cdk-nag reasons for the wildcards in these statements: the resource wildcards above, and
@@ -207,7 +226,7 @@ export function stepPolicySuppressions(statements: readonly iam.PolicyStatement[
   return [
     ...WILDCARD_REASONS.filter((w) => resources.some((r) => w.resource.test(r))).map((w) => ({
       id: 'AwsSolutions-IAM5',
-      reason: w.reason,
+      reason: `${w.reason} ${allowedOn(w.resource, statements)}`,
       appliesTo: [{ regex: w.finding }],
     })),
     ...instanceRolePatternSuppressions(passedRoles),

@@ -7,7 +7,8 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { stepPolicySuppressions } from '../step-policies';
+import { LAMBDA_BUNDLING } from '../lambda-bundling';
+import { ANY_RESOURCE_FINDING, stepPolicySuppressions } from '../step-policies';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -58,18 +59,19 @@ export class StepFunction<F extends AnyFunctionId> extends Construct {
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       projectRoot: ROOT,
       bundling: {
+        // LAMBDA_BUNDLING (infra/lambda-bundling.ts) says what and why; the bench and the
+        // step-clients test build with the same object.
         format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
+        target: LAMBDA_BUNDLING.target,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourcemap,
+        // Replaces CDK's default (`@aws-sdk/*` external): the SDK is bundled.
+        externalModules: [...LAMBDA_BUNDLING.external],
         tsconfig: join(ROOT, 'tsconfig.json'),
         forceDockerBundling: false,
         // Only problems: esbuild's size summary was five of the six lines `cdk synth` printed per bundle.
         logLevel: LogLevel.WARNING,
-        // The SDK v3 is in the Node 22 runtime. ssh2 loads optional native addons (its crypto
-        // binding, cpu-features) inside try/catch and falls back to pure JS; esbuild cannot bundle
-        // .node files, and an addon built on this machine would not run on arm64 Lambda anyway.
-        externalModules: ['@aws-sdk/*', '*.node'],
       },
     });
     NagSuppressions.addResourceSuppressions(
@@ -88,18 +90,28 @@ export class StepFunction<F extends AnyFunctionId> extends Construct {
             'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
           ],
         },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
-          appliesTo: ['Resource::*'],
-        },
       ],
       true,
     );
     const permissions = props.permissions ?? [];
     for (const statement of permissions) this.function.addToRolePolicy(statement);
+    // The step's own statements on "*" land in the same policy as X-Ray's, so cdk-nag reports one
+    // Resource::* finding for both, and one reason must cover both.
+    const tracing =
+      'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.';
     const suppressions = stepPolicySuppressions(permissions);
-    if (suppressions.length > 0) NagSuppressions.addResourceSuppressions(this.function, suppressions, true);
+    const own = suppressions.find((s) =>
+      s.appliesTo?.some((a) => typeof a !== 'string' && a.regex === ANY_RESOURCE_FINDING),
+    );
+    NagSuppressions.addResourceSuppressions(
+      this.function,
+      [
+        own
+          ? { ...own, reason: `${tracing} ${own.reason}` }
+          : { id: 'AwsSolutions-IAM5', reason: tracing, appliesTo: ['Resource::*'] },
+        ...suppressions.filter((s) => s !== own),
+      ],
+      true,
+    );
   }
 }
