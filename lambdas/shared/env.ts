@@ -3,7 +3,7 @@
  * from these schemas (a variable the infra forgets is a compile error), and the emulator builds
  * the same environment for the in-process handlers.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
 const roleArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {

@@ -3,7 +3,7 @@
  * evaluated on the recovery points' tags; `defaults` are restore-instance fields applied to every
  * instance and validated with the same field schemas as a single restore.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BACKUP_VAULT_NAME, INSTANCE_ID, parseRequest, RestoreRequestSchema } from './restore-request';
 
 /** Iterations the fleet runs at once; an inline Map allows up to 40 in parallel. */

@@ -3,7 +3,7 @@
  * validate-input step, the CLI and the API all validate with this schema, so a request that one
  * accepts the others accept too. Defaults are filled in here and nowhere else.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from './errors';
 
 export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;

@@ -8,7 +8,7 @@
  * carrying a malformed one, is rejected by the handler with the step and the field, instead of
  * failing somewhere inside the step as "cannot read properties of undefined".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorNames } from './errors';
 import { RestoreRequestSchema } from './restore-request';
 import type {

@@ -1,6 +1,6 @@
 import type { ChildFailure, ChildResult, ChildSuccess, UnusableTarget } from '@shared/fleet-state';
 import { createHandler, defineStep } from '@shared/handler';
-import { z } from 'zod';
+import * as z from 'zod';
 import { summariseFleet } from './summarise-fleet';
 
 const instanceId = z.string().min(1);
