@@ -1,9 +1,11 @@
 /**
- * A cold start loads only the SDK clients the step calls: each handler, bundled as deployed (SDK
- * external, so every SDK import stays a top-level require), requires exactly the packages of the
- * clients its definition names. An SDK import reached through a shared helper shows up here.
+ * A cold start loads only the SDK clients the step calls: each handler, bundled as deployed
+ * (infra/lambda-bundling.ts, the SDK inside the bundle), holds code from exactly the SDK client
+ * packages of the clients its definition names. An SDK import reached through a shared helper
+ * shows up here.
  */
 import { join } from 'node:path';
+import { lambdaBuildOptions } from '@infra/lambda-bundling';
 import { FLEET_STEPS, STEPS } from '@lambdas/steps';
 import type { AnyFunctionId } from '@shared/env';
 import type { AnyStep } from '@shared/handler';
@@ -12,26 +14,25 @@ import { build } from 'esbuild';
 const ROOT = join(__dirname, '..', '..', '..');
 const steps: Record<AnyFunctionId, AnyStep> = { ...STEPS, ...FLEET_STEPS };
 
-it('each handler requires the SDK packages of the clients it names, and no other', async () => {
+it('each handler bundles the SDK client packages of the clients it names, and no other', async () => {
   const ids = Object.keys(steps) as AnyFunctionId[];
   const result = await build({
+    ...lambdaBuildOptions(join(ROOT, 'tsconfig.json')),
     entryPoints: ids.map((id) => ({ in: join(ROOT, 'lambdas', id, 'handler.ts'), out: id })),
     outdir: '/virtual',
     write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    tsconfig: join(ROOT, 'tsconfig.json'),
-    external: ['@aws-sdk/*', '*.node'],
+    metafile: true,
     logLevel: 'silent',
   });
-  const required = (id: AnyFunctionId) => {
-    const output = result.outputFiles.find((f) => f.path.endsWith(`/${id}.js`));
-    const packages = [...(output?.text ?? '').matchAll(/require\("@aws-sdk\/(client-[a-z0-9-]+)"\)/g)];
-    return [...new Set(packages.map((m) => m[1]))].sort();
+  const bundled = (id: AnyFunctionId) => {
+    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(`/${id}.js`))?.[1];
+    const packages = Object.entries(output?.inputs ?? {})
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(path)?.[1])
+      .filter((name): name is string => name !== undefined);
+    return [...new Set(packages)].sort();
   };
-  const actual = Object.fromEntries(ids.map((id) => [id, required(id)]));
+  const actual = Object.fromEntries(ids.map((id) => [id, bundled(id)]));
   const declared = Object.fromEntries(
     ids.map((id) => [
       id,
@@ -43,4 +44,6 @@ it('each handler requires the SDK packages of the clients it names, and no other
   expect(actual).toEqual(declared);
   expect(actual['validate-input']).toEqual([]);
   expect(actual['summarise-fleet']).toEqual([]);
+  // The deployed bundle holds the SDK itself (the runtime's copy is not used).
+  expect(actual['wait-instance']).toEqual(['client-ec2']);
 });
