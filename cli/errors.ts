@@ -1,7 +1,8 @@
 /**
  * Errors a person can act on. Every failure the CLI reports is a CliError: one line saying what
  * is wrong, one line saying how to fix it, and the exit code that tells a script which kind of
- * problem it was (2: the command line, 3: the environment or AWS access).
+ * problem it was (2: the command line, including an execution that does not exist, 3: the
+ * environment or AWS access).
  */
 import { awsErrorCode, InvalidInputError } from '@shared/errors';
 import { ExitCodes } from './exit-codes';
@@ -79,11 +80,7 @@ export function explainError(error: unknown, context: ErrorContext = {}): CliErr
     );
   }
   if (code === 'ExecutionDoesNotExist') {
-    return configError(
-      `${message}${where}.`,
-      'Check the ARN or name (`ec2-restore list` shows recent executions), the Region, and the state machine.',
-      'ExecutionNotFound',
-    );
+    return noSuchExecution(/arn:[^\s'"]+/.exec(message)?.[0] ?? message, context.region);
   }
   if (THROTTLED.has(code)) {
     return configError(
@@ -116,6 +113,19 @@ export function explainError(error: unknown, context: ErrorContext = {}): CliErr
     );
   }
   return configError(code && code !== 'Error' ? `${code}: ${message}` : message);
+}
+
+/**
+ * An execution ARN or name that names nothing is a mistake on the command line (exit 2), like a
+ * typo in any other argument; exit 3 stays for configuration and AWS access.
+ */
+export function noSuchExecution(what: string, region?: string): CliError {
+  return new CliError(
+    `No such execution: ${what}${region ? ` in ${region}` : ''}.`,
+    ExitCodes.Usage,
+    'Check the ARN or name (`ec2-restore list` shows recent executions), the Region, and the state machine.',
+    'ExecutionNotFound',
+  );
 }
 
 export function configError(message: string, fix?: string, code?: string): CliError {

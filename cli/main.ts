@@ -4,7 +4,7 @@
  * 3 configuration or AWS access error. Under `--json` stdout holds exactly one JSON document.
  */
 import '@local/polyfills';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { runDemo } from './commands/demo';
 import { type FleetFlags, runFleet } from './commands/fleet';
 import { runList } from './commands/list';
@@ -17,37 +17,20 @@ import { runWatch } from './commands/watch';
 import { CliContext, type GlobalOptions } from './context';
 import { explainError } from './errors';
 import { ExitCodes } from './exit-codes';
+import { NUMERIC_FLAGS } from './flag-values';
 import { type Io, processIo } from './io';
 import type { StartFlags } from './restore-flags';
 import { VERSION } from './version';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('must be a port number (0-65535)');
-  return n;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!(n > 0 && n <= 300)) throw new InvalidArgumentError('must be a number of seconds (0-300)');
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new InvalidArgumentError('must be a whole number (1-1000)');
-  return n;
-}
-
 const example = (...lines: string[]) =>
   `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 
 const POLL_OPTION = () =>
-  new Option('--poll-interval <seconds>', 'seconds between progress reads').argParser(seconds).default(2);
+  new Option('--poll-interval <seconds>', 'seconds between progress reads')
+    .argParser(NUMERIC_FLAGS.pollInterval)
+    .default(2);
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('ec2-restore')
@@ -102,11 +85,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--instance-profile <mode>', 'reattach (default) | passrole | none')
     .option('--public-ip <policy>', 'auto (default) | always | never')
     .option('--ssh-user <user>', 'user for the SSH check (default ec2-user)')
-    .option('--ssh-port <n>', 'port for the SSH check (default 22)')
+    .option('--ssh-port <n>', 'port for the SSH check (default 22)', NUMERIC_FLAGS.sshPort)
     .option('--no-ssh', 'skip the SSH check')
     .option('--mode <mode>', 'recovery (keep the instance, default) | test (validate, then clean up)')
     .option('--dry-run', 'pre-flight checks and plan only; create nothing')
-    .option('--restore-timeout-minutes <n>', 'give up on the restore job after this long (default 240)')
+    .option(
+      '--restore-timeout-minutes <n>',
+      'give up on the restore job after this long (default 240)',
+      NUMERIC_FLAGS.restoreTimeoutMinutes,
+    )
     .option('--name <name>', 'execution name; re-running with the same name and flags does not start another')
     .option('--wait', 'follow the restore to the end, like watch')
     .addOption(POLL_OPTION())
@@ -144,7 +131,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('list')
     .description('List recent executions, newest first.')
     .option('--status <status>', 'RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED')
-    .option('--max <n>', 'at most this many', positiveInt, 20)
+    .option('--max <n>', 'at most this many', NUMERIC_FLAGS.max, 20)
     .addHelpText('after', example('ec2-restore list --status FAILED'))
     .action(action((ctx, opts: { status?: string; max: number }) => runList(opts, ctx)));
 
@@ -178,7 +165,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--instance-ids <a,b>', 'restore these instances (IDs, comma-separated)')
     .option('--tag <key=value>', 'or every instance whose recovery points carry this tag')
     .option('--vault <name>', 'only recovery points in this backup vault')
-    .option('--max-concurrency <n>', 'restores running at once (default 10, at most 40)')
+    .option(
+      '--max-concurrency <n>',
+      'restores running at once (default 10, at most 40)',
+      NUMERIC_FLAGS.maxConcurrency,
+    )
     .option('--before <iso>', 'for each instance, the latest recovery point at or before this time')
     .option('--subnet-id <id>', 'restore every instance into this subnet')
     .option('--security-group-ids <a,b>', 'with these security groups')
@@ -186,11 +177,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--instance-profile <mode>', 'reattach (default) | passrole | none')
     .option('--public-ip <policy>', 'auto (default) | always | never')
     .option('--ssh-user <user>', 'user for the SSH check (default ec2-user)')
-    .option('--ssh-port <n>', 'port for the SSH check (default 22)')
+    .option('--ssh-port <n>', 'port for the SSH check (default 22)', NUMERIC_FLAGS.sshPort)
     .option('--no-ssh', 'skip the SSH check')
     .option('--mode <mode>', 'recovery (keep the instances, default) | test (validate, then clean up)')
     .option('--dry-run', 'pre-flight checks and plan only; create nothing')
-    .option('--restore-timeout-minutes <n>', 'give up on a restore job after this long (default 240)')
+    .option(
+      '--restore-timeout-minutes <n>',
+      'give up on a restore job after this long (default 240)',
+      NUMERIC_FLAGS.restoreTimeoutMinutes,
+    )
     .option('--name <name>', 'execution name; re-running with the same name and flags does not start another')
     .option('--wait', 'follow the fleet to the end: n of N done, then one row per instance')
     .addOption(POLL_OPTION())
@@ -207,7 +202,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('local')
     .description('Run the embedded AWS emulator in the foreground.')
     .option('--scenario <file>', 'scenario file (default: the built-in demo)')
-    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', port, 0)
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', NUMERIC_FLAGS.localPort, 0)
     .addHelpText(
       'after',
       example(
@@ -267,8 +262,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.Ok : ExitCodes.Usage;
+    // A flag's parser refused its value (flag-values.ts): the same message and fix as any usage error.
     const problem = explainError(error);
-    io.stderr.write(`ec2-restore: ${problem.message}\n`);
+    io.stderr.write(`ec2-restore: ${problem.message}\n${problem.fix ? `  fix: ${problem.fix}\n` : ''}`);
+    if (argv.includes('--json')) {
+      io.stdout.write(
+        `${JSON.stringify({ error: { code: problem.code, message: problem.message, fix: problem.fix ?? null } }, null, 2)}\n`,
+      );
+    }
     return problem.exitCode;
   }
 }

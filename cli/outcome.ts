@@ -8,7 +8,7 @@ import { awsErrorCode } from '@shared/errors';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { EXECUTION_NAME, executionArnFor, isExecutionArn } from './arns';
 import type { CliContext } from './context';
-import { usageError } from './errors';
+import { noSuchExecution, usageError } from './errors';
 import { currentStep, type FailureFacts, failureFacts, sourceInstanceIdOf } from './execution-facts';
 import { ExitCodes } from './exit-codes';
 import { duration, secondsBetween, utc } from './format';
@@ -43,7 +43,11 @@ export async function resolveExecution(ctx: CliContext, ref: string): Promise<st
   if (!fleetArn || fleetArn === restoreArn || (await executionExists(ctx.sfn(restoreArn), restoreArn))) {
     return restoreArn;
   }
-  return (await executionExists(ctx.sfn(fleetArn), fleetArn)) ? fleetArn : restoreArn;
+  if (await executionExists(ctx.sfn(fleetArn), fleetArn)) return fleetArn;
+  throw noSuchExecution(
+    `no restore-instance or restore-fleet execution is named "${ref}"`,
+    ctx.region(restoreArn),
+  );
 }
 
 function optionalFleetExecutionArn(ctx: CliContext, name: string): string | null {

@@ -18,12 +18,13 @@ export interface StartFlags {
   readonly instanceProfile?: string;
   readonly publicIp?: string;
   readonly sshUser?: string;
-  readonly sshPort?: string;
+  /** Parsed by flag-values.ts, like every numeric flag. */
+  readonly sshPort?: number;
   /** False with `--no-ssh`. */
   readonly ssh?: boolean;
   readonly mode?: string;
   readonly dryRun?: boolean;
-  readonly restoreTimeoutMinutes?: string;
+  readonly restoreTimeoutMinutes?: number;
   readonly name?: string;
   readonly wait?: boolean;
   readonly pollInterval: number;
@@ -47,6 +48,14 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   restoreTimeoutMinutes: '--restore-timeout-minutes',
 };
 
+/** A top-level camelCase request field as a word of an error message (`mode` alone is also English). */
+const FIELD_WORD = new RegExp(
+  `\\b(${Object.keys(FLAG_FOR_FIELD)
+    .filter((field) => /^[a-z]+[A-Z]\w*$/.test(field))
+    .join('|')})\\b`,
+  'g',
+);
+
 /** The execution input, holding only what the flags set: the workflow fills in its own defaults. */
 export function buildRestoreInput(flags: StartFlags): Record<string, unknown> {
   const overrides = defined({
@@ -57,7 +66,7 @@ export function buildRestoreInput(flags: StartFlags): Record<string, unknown> {
   const ssh = defined({
     enabled: flags.ssh === false ? false : undefined,
     username: flags.sshUser,
-    port: flags.sshPort === undefined ? undefined : numberOrText(flags.sshPort),
+    port: flags.sshPort,
   });
   const instanceKey = flags.instanceId?.startsWith('arn:') ? 'resourceArn' : 'instanceId';
   return defined({
@@ -71,8 +80,7 @@ export function buildRestoreInput(flags: StartFlags): Record<string, unknown> {
     ssh: Object.keys(ssh).length > 0 ? ssh : undefined,
     mode: flags.mode,
     dryRun: flags.dryRun ? true : undefined,
-    restoreTimeoutMinutes:
-      flags.restoreTimeoutMinutes === undefined ? undefined : numberOrText(flags.restoreTimeoutMinutes),
+    restoreTimeoutMinutes: flags.restoreTimeoutMinutes,
   });
 }
 
@@ -97,7 +105,23 @@ export function validateFlags<T>(
   }
 }
 
-/** "Invalid restore request: overrides.subnetId: must look like …" → "--subnet-id: must look like …". */
+/**
+ * `start` restores an instance, or a recovery point: asked before the schema, whose own words
+ * ("give instanceId, resourceArn or recoveryPointArn") name request fields, not flags.
+ */
+export function requireRestoreTarget(flags: Pick<StartFlags, 'instanceId' | 'recoveryPoint'>): void {
+  if (flags.instanceId === undefined && flags.recoveryPoint === undefined) {
+    throw usageError(
+      'Nothing to restore: give --instance-id or --recovery-point.',
+      'For example: ec2-restore start --instance-id i-0123456789abcdef0 --wait',
+    );
+  }
+}
+
+/**
+ * "Invalid restore request: overrides.subnetId: must look like …" → "--subnet-id: must look like …";
+ * a request field named inside the text ("cannot be combined with recoveryPointArn") becomes its flag too.
+ */
 function flagMessage(
   message: string,
   flagForField: Readonly<Record<string, string>> = FLAG_FOR_FIELD,
@@ -110,14 +134,10 @@ function flagMessage(
       const key = Object.keys(flagForField)
         .filter((k) => field === k || field.startsWith(`${k}.`))
         .sort((a, b) => b.length - a.length)[0];
-      return key ? [flagForField[key], ...rest].join(': ') : problem;
+      const text = rest.join(': ').replace(FIELD_WORD, (word) => FLAG_FOR_FIELD[word] ?? word);
+      return key ? [flagForField[key], ...(rest.length > 0 ? [text] : [])].join(': ') : problem;
     })
     .join('; ');
-}
-
-/** Numbers stay numbers; anything else goes to the schema as typed, so its error shows the value. */
-export function numberOrText(text: string): number | string {
-  return /^\d+$/.test(text) ? Number(text) : text;
 }
 
 export function defined<T extends Record<string, unknown>>(object: T): Partial<T> {

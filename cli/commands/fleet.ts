@@ -10,19 +10,12 @@ import type { CliContext } from '../context';
 import { usageError } from '../errors';
 import { watchFleet } from '../follow';
 import { executionStamp, executionVerb, launch } from '../launch';
-import {
-  buildRestoreInput,
-  defined,
-  FLAG_FOR_FIELD,
-  numberOrText,
-  type StartFlags,
-  validateFlags,
-} from '../restore-flags';
+import { buildRestoreInput, defined, FLAG_FOR_FIELD, type StartFlags, validateFlags } from '../restore-flags';
 
 export interface FleetFlags extends Omit<StartFlags, 'instanceId' | 'recoveryPoint'> {
   readonly instanceIds?: string;
   readonly tag?: string;
-  readonly maxConcurrency?: string;
+  readonly maxConcurrency?: number;
 }
 
 /** Fleet request fields → flags; every per-instance default is the flag `start` has for it. */
@@ -61,7 +54,7 @@ export function buildFleetInput(flags: FleetFlags): Record<string, unknown> {
     instanceIds: flags.instanceIds?.split(',').map((id) => id.trim()),
     tag: flags.tag === undefined ? undefined : parseTag(flags.tag),
     backupVaultName: vault,
-    maxConcurrency: flags.maxConcurrency === undefined ? undefined : numberOrText(flags.maxConcurrency),
+    maxConcurrency: flags.maxConcurrency,
     defaults: Object.keys(defaults).length > 0 ? defaults : undefined,
   });
 }

@@ -7,9 +7,10 @@ import { parseRestoreRequest, type RestoreRequest } from '@shared/restore-reques
 import type { CliContext } from '../context';
 import { watchExecution } from '../follow';
 import { executionStamp, executionVerb, launch } from '../launch';
-import { buildRestoreInput, type StartFlags, validateFlags } from '../restore-flags';
+import { buildRestoreInput, requireRestoreTarget, type StartFlags, validateFlags } from '../restore-flags';
 
 export async function runStart(flags: StartFlags, ctx: CliContext): Promise<number> {
+  requireRestoreTarget(flags);
   const input = buildRestoreInput(flags);
   const request = validateFlags(parseRestoreRequest, input, 'start');
   const name = flags.name ?? defaultExecutionName(request, new Date());
