@@ -1,4 +1,5 @@
 /** `ec2-restore list`, `status` and `recovery-points` against the emulator, for people and for scripts. */
+import { DURATION } from '@test/helpers/cli-format';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO } from '@test/helpers/scenarios';
@@ -22,35 +23,80 @@ beforeAll(async () => {
 afterAll(() => world.stop());
 
 describe('ec2-restore list', () => {
-  it('shows executions newest first in a table, filtered by status', async () => {
+  let fleetArn: string;
+  let fleetName: string;
+
+  beforeAll(async () => {
+    // A fleet execution, started after the restore: newest first puts it on top.
+    const started = await runInProcess(
+      ['fleet', '--instance-ids', DEMO.instance, '--ssh-port', '2222', '--dry-run', '--json'],
+      { env: world.env },
+    );
+    ({ executionArn: fleetArn, name: fleetName } = JSON.parse(started.stdout));
+    await executionClosed(world.emulator, fleetArn);
+  });
+
+  it('shows the executions of both workflows newest first in a table, fleets marked, filtered by status', async () => {
     const { code, stdout } = await runInProcess(['list', '--status', 'succeeded'], { env: world.env });
 
     expect(code).toBe(0);
-    const [header, row] = stdout.split('\n');
-    expect(header).toMatch(/^STARTED \(UTC\)\s+STATUS\s+TOOK\s+NAME$/);
-    expect(row).toMatch(
-      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+SUCCEEDED\\s+\\d+m \\d+s\\s+${name}$`),
+    const [header, ...rows] = stdout.split('\n');
+    expect(header).toMatch(/^STARTED \(UTC\)\s+KIND\s+STATUS\s+TOOK\s+NAME$/);
+    const row = (kind: string, executionName: string) =>
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+${kind}\\s+SUCCEEDED\\s+${DURATION}\\s+${executionName}$`,
+      );
+    const listed = rows.filter((r) => /^\d{4}-/.test(r));
+    expect(listed).toContainEqual(expect.stringMatching(row('fleet', fleetName)));
+    expect(listed).toContainEqual(expect.stringMatching(row('restore', name)));
+    // The fleet's child (plan-fleet-…-i-…) is a restore-instance execution: only the fleet is marked.
+    expect(listed.filter((r) => / fleet /.test(r))).toHaveLength(1);
+    const started = listed.map((r) => r.slice(0, 16));
+    expect(started).toEqual([...started].sort().reverse());
+  });
+
+  it('lists only restores, and says how to see fleets, when the fleet state machine is not configured', async () => {
+    const { code, stdout } = await runInProcess(['list'], {
+      env: { ...world.env, EC2_RESTORE_FLEET_STATE_MACHINE_ARN: undefined },
+    });
+
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/ fleet /);
+    expect(stdout).toMatch(new RegExp(`\\s+restore\\s+SUCCEEDED\\s+${DURATION}\\s+${name}\\n`));
+    expect(stdout).toContain(
+      'Fleets too: export EC2_RESTORE_FLEET_STATE_MACHINE_ARN (the restore-fleet state machine).',
     );
   });
 
-  it('prints one JSON document under --json, and says so when nothing matches', async () => {
+  it('prints one JSON document under --json, each execution with its kind, and says so when nothing matches', async () => {
     const json = await runInProcess(['list', '--json'], { env: world.env });
     const running = await runInProcess(['list', '--status', 'RUNNING'], { env: world.env });
 
-    expect(JSON.parse(json.stdout)).toEqual({
+    const doc = JSON.parse(json.stdout);
+    expect(doc).toMatchObject({
       stateMachineArn: world.emulator.stateMachineArns.restoreInstance,
-      executions: [
-        {
-          executionArn,
-          name,
-          status: 'SUCCEEDED',
-          startDate: expect.any(String),
-          stopDate: expect.any(String),
-        },
-      ],
+      fleetStateMachineArn: world.emulator.stateMachineArns.restoreFleet,
     });
+    expect(doc.executions).toContainEqual({
+      executionArn: fleetArn,
+      name: fleetName,
+      kind: 'fleet',
+      status: 'SUCCEEDED',
+      startDate: expect.any(String),
+      stopDate: expect.any(String),
+    });
+    expect(doc.executions).toContainEqual({
+      executionArn,
+      name,
+      kind: 'restore',
+      status: 'SUCCEEDED',
+      startDate: expect.any(String),
+      stopDate: expect.any(String),
+    });
+    const starts = doc.executions.map((e: { startDate: string }) => Date.parse(e.startDate));
+    expect(starts).toEqual([...starts].sort((a, b) => b - a));
     expect(running.stdout).toBe(
-      `No RUNNING executions of ${world.emulator.stateMachineArns.restoreInstance}.\n`,
+      `No RUNNING executions of ${world.emulator.stateMachineArns.restoreInstance} or ${world.emulator.stateMachineArns.restoreFleet}.\n`,
     );
   });
 
@@ -70,7 +116,7 @@ describe('ec2-restore status', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^status {5}SUCCEEDED$/m);
     expect(human.stdout).toMatch(/^console {4}https:\/\/us-east-1\.console\.aws\.amazon\.com\/states\/home/m);
-    expect(human.stdout).toMatch(/total \(RTO\)\s+\d+m \d+s/);
+    expect(human.stdout).toMatch(new RegExp(`total \\(RTO\\)\\s+${DURATION}\\n`));
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
       executionArn,
@@ -79,6 +125,34 @@ describe('ec2-restore status', () => {
       error: null,
       failedStep: null,
       output: { status: 'RESTORED', ssh: { reachable: true } },
+    });
+  });
+});
+
+describe('ec2-restore status of an execution that does not exist', () => {
+  it('is bad usage, exit 2, saying there is no such execution, by name or by ARN', async () => {
+    const byName = await runInProcess(['status', 'no-such-restore'], { env: world.env });
+    const missingArn = executionArn.replace(/:[^:]+$/, ':no-such-restore');
+    const byArn = await runInProcess(['status', missingArn, '--json'], { env: world.env });
+
+    expect(byName).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'ec2-restore: No such execution: no restore-instance or restore-fleet execution is named "no-such-restore" in us-east-1.\n' +
+        '  fix: Check the ARN or name (`ec2-restore list` shows recent executions), the Region, and the state machine.\n',
+    });
+    expect(byArn.code).toBe(2);
+    expect(byArn.stderr).toBe(
+      `ec2-restore: No such execution: ${missingArn} in us-east-1.\n` +
+        '  fix: Check the ARN or name (`ec2-restore list` shows recent executions), the Region, and the state machine.\n',
+    );
+    expect(JSON.parse(byArn.stdout)).toEqual({
+      error: {
+        code: 'ExecutionNotFound',
+        message: `No such execution: ${missingArn} in us-east-1.`,
+        fix: expect.stringContaining('ec2-restore list'),
+      },
     });
   });
 });
