@@ -5,11 +5,12 @@
  */
 import type { DescribeExecutionOutput, SFNClient } from '@aws-sdk/client-sfn';
 import type { FleetOutput } from '@shared/fleet-state';
+import { executionArnFor, executionName } from './arns';
 import type { CliContext } from './context';
 import { isFailedStatus } from './execution-facts';
 import { ExitCodes } from './exit-codes';
 import { FleetChildren } from './fleet-children';
-import { type FleetMember, FleetTracker, fleetMembers } from './fleet-progress';
+import { type FleetMember, FleetTracker, fleetMembers, restoredText } from './fleet-progress';
 import { countsText } from './fleet-progress-view';
 import { duration, secondsBetween, table } from './format';
 import { parseJson } from './json';
@@ -73,20 +74,52 @@ export function printFleetOutcome(
     return isFailedStatus(e.status) ? ExitCodes.RestoreFailed : ExitCodes.Ok;
   }
   if (output.total === 0) {
-    ctx.say(`Fleet ${e.status} in ${took}: nothing to restore. ${output.note ?? ''}`.trimEnd());
+    ctx.say(`Fleet finished in ${took}: nothing to restore. ${output.note ?? ''}`.trimEnd());
     return ExitCodes.Ok;
   }
-  ctx.say(
-    `Fleet ${e.status} in ${took}: ${output.total} instances, ${output.succeeded} succeeded, ${output.failed} failed`,
-  );
+  // The execution SUCCEEDED as soon as every instance was tried; what a person needs is how many
+  // were restored, so the word SUCCEEDED never stands beside a failure.
+  ctx.say(`Fleet finished in ${took}: ${restoredText(output)}`);
   ctx.say(memberTable(members));
   const report = `Every instance on one time axis: ec2-restore report ${e.executionArn} --out fleet.html`;
   if (output.failed > 0) {
     ctx.say('What to do next:');
-    ctx.say('  - Why one failed, and its next steps: ec2-restore status <child execution>');
+    for (const line of failedMemberSteps(members, ctx.io.env.EC2_RESTORE_STATE_MACHINE_ARN)) {
+      ctx.say(`  ${line}`);
+    }
     ctx.say(`  - ${report}`);
   } else ctx.say(report);
   return output.failed > 0 ? ExitCodes.RestoreFailed : ExitCodes.Ok;
+}
+
+/** How many failed members get a command of their own; the table above names the rest. */
+export const FAILED_STEPS_SHOWN = 3;
+
+/**
+ * One `ec2-restore status NAME` per failed child (its name when the restore-instance state machine
+ * is the configured one, so the name resolves; else its ARN), and `recovery-points` for an
+ * instance that had no child because it had no usable recovery point; at most a few.
+ */
+export function failedMemberSteps(
+  members: readonly FleetMember[],
+  restoreStateMachineArn: string | undefined,
+): string[] {
+  const failed = members.filter((m) => m.status === 'FAILED');
+  const command = (m: FleetMember) => {
+    if (!m.executionArn) return `ec2-restore recovery-points --instance-id ${m.instanceId}`;
+    const name = executionName(m.executionArn);
+    const byName =
+      restoreStateMachineArn !== undefined &&
+      executionArnFor(restoreStateMachineArn, name) === m.executionArn;
+    return `ec2-restore status ${byName ? name : m.executionArn}`;
+  };
+  const shown = failed.slice(0, FAILED_STEPS_SHOWN).map((m) => `    ${command(m)}`);
+  const more = failed.length - shown.length;
+  return [
+    `- Why ${failed.length === 1 ? 'it' : 'each'} failed, and how to fix it:`,
+    ...shown,
+    ...(more > 0 ? [`    … and ${more} more (the FAILED rows above)`] : []),
+  ];
 }
 
 function memberTable(members: readonly FleetMember[]): string {

@@ -124,8 +124,14 @@ export class FleetTracker {
       case 'ExecutionTimedOut':
       case 'ExecutionAborted':
         return line('failure', executionEndText(event));
-      case 'ExecutionSucceeded':
-        return line('end', 'fleet execution succeeded');
+      case 'ExecutionSucceeded': {
+        // The fleet execution succeeds once every instance was tried, failed ones included.
+        const c = this.counts();
+        return line(
+          'end',
+          `fleet finished: ${restoredText({ total: c.total ?? c.done, succeeded: c.done - c.failed, failed: c.failed })}`,
+        );
+      }
       default:
         return [];
     }
@@ -182,6 +188,15 @@ export class FleetTracker {
     const text = kind === 'started' ? `${member.instanceId} started` : describeMember(member);
     return [{ at: at ?? new Date(), kind, text, member, counts: this.counts() }];
   }
+}
+
+/** "5 of 6 instances restored, 1 failed" (or "all 6 instances restored"). */
+export function restoredText(c: { total: number; succeeded: number; failed: number }): string {
+  if (c.total === 0) return 'nothing to restore';
+  if (c.failed === 0 && c.succeeded === c.total) {
+    return c.total === 1 ? '1 instance restored' : `all ${c.total} instances restored`;
+  }
+  return `${c.succeeded} of ${c.total} instance${c.total === 1 ? '' : 's'} restored, ${c.failed} failed`;
 }
 
 /** `i-0123… VALIDATED_AND_CLEANED_UP` or `i-0123… FAILED (RestoreJobFailedError)`. */

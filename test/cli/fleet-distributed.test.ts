@@ -17,6 +17,7 @@ import { FleetChildren } from '@cli/fleet-children';
 import { FleetTracker } from '@cli/fleet-progress';
 import { FleetStates } from '@shared/state-names';
 import { renderRestoreFleetAsl } from '@state-machines/render';
+import { DURATION } from '@test/helpers/cli-format';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -72,7 +73,16 @@ describe('fleet --wait of 4 instances in the Distributed Map (inline limit 2), 1
     );
     for (const line of [...started, ...done]) expect(lines.indexOf(line)).toBeGreaterThan(note);
     expect(done.at(-1)).toMatch(/^\[\+\d\d:\d\d:\d\d\] 4 of 4 done, 1 failed so far: i-0f1\d{14} /);
-    expect(stdout).toMatch(/Fleet SUCCEEDED in \d+m \d+s: 4 instances, 3 succeeded, 1 failed/);
+    expect(stdout).toMatch(
+      new RegExp(`\\nFleet finished in ${DURATION}: 3 of 4 instances restored, 1 failed\\n`),
+    );
+    // Without EC2_RESTORE_STATE_MACHINE_ARN a child's name would not resolve: its ARN is given.
+    expect(stdout).toMatch(
+      new RegExp(
+        `^ {6}ec2-restore status arn:aws:states:\\S+:execution:restore-instance:\\S+-${failing}$`,
+        'm',
+      ),
+    );
     expect(stdout).toMatch(new RegExp(`^ {2}${failing}\\s+FAILED\\s+RestoreJobFailedError\\s+arn:`, 'm'));
   });
 

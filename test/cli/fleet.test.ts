@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
+import { DURATION } from '@test/helpers/cli-format';
 import { BIN, type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
@@ -71,7 +72,26 @@ describe('a fleet of 8 with 2 failing restores', () => {
       );
     }
     expect(done.at(-1)).toContain('6 of 6 done, 2 failed so far');
-    expect(stdout).toMatch(/Fleet SUCCEEDED in \d+m \d+s: 6 instances, 4 succeeded, 2 failed/);
+    expect(stdout).toMatch(
+      new RegExp(`\\nFleet finished in ${DURATION}: 4 of 6 instances restored, 2 failed\\n`),
+    );
+    expect(stdout).not.toContain('SUCCEEDED');
+    expect(stdout).toMatch(/\] fleet finished: 4 of 6 instances restored, 2 failed\n/);
+    // One status command per failed child, by name (the restore-instance state machine is configured).
+    const childOf = (id: string) =>
+      new RegExp(`^ {2}${id}\\s+FAILED\\s+\\S+\\s+arn:\\S+:execution:restore-instance:(\\S+)$`, 'm').exec(
+        stdout,
+      )?.[1];
+    expect(stdout).toContain(
+      [
+        'What to do next:',
+        '  - Why each failed, and how to fix it:',
+        `      ec2-restore status ${childOf(fleetId(2))}`,
+        `      ec2-restore status ${childOf(fleetId(5))}`,
+        '  - Every instance on one time axis: ec2-restore report ',
+      ].join('\n'),
+    );
+    expect(stdout).not.toContain('<child execution>');
     expect(stdout).toMatch(/^ {2}instance\s+status\s+error\s+child execution$/m);
     expect(stdout).toMatch(
       new RegExp(
@@ -107,7 +127,7 @@ describe('a fleet of 8 with 2 failing restores', () => {
       expect.stringMatching(/^✗ \[\+\d\d:\d\d:\d\d\] \d of 8 done, [12] failed so far: i-0f1\d{14} FAILED/),
     );
     expect(stdout).not.toMatch(/elapsed \+\d\d:\d\d:\d\d\n/);
-    expect(stdout).toContain('Fleet SUCCEEDED');
+    expect(stdout).toMatch(/\nFleet finished in .*: 6 of 8 instances restored, 2 failed\n/);
   });
 });
 
@@ -154,7 +174,8 @@ describe('a fleet where every restore succeeds', () => {
 
     expect(code).toBe(0);
     expect(stdout).toMatch(/^status {5}SUCCEEDED$/m);
-    expect(stdout).toContain('Fleet SUCCEEDED in');
+    expect(stdout).toMatch(new RegExp(`^Fleet finished in ${DURATION}: all 3 instances restored$`, 'm'));
+    expect(stdout).not.toContain('What to do next');
     expect(stdout).toMatch(new RegExp(`^  ${fleetId(2)}  VALIDATED_AND_CLEANED_UP`, 'm'));
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
@@ -178,7 +199,9 @@ describe('a fleet where every restore succeeds', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ total: 0, succeeded: 0, failed: 0, results: [] });
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/Fleet SUCCEEDED in \d+s: nothing to restore\. .*Team=nobody/);
+    expect(text.stdout).toMatch(
+      new RegExp(`Fleet finished in ${DURATION}: nothing to restore\\. .*Team=nobody`),
+    );
   });
 
   it.each([
@@ -189,14 +212,23 @@ describe('a fleet where every restore succeeds', () => {
     [[], 'Give exactly one of --instance-ids or --tag.'],
     [['--tag', 'AWSBackup'], '--tag: "AWSBackup" is not KEY=VALUE.'],
     [['--tag', '=EC2'], '--tag: "=EC2" is not KEY=VALUE.'],
-    [['--tag', 'AWSBackup=EC2', '--max-concurrency', '0'], '--max-concurrency: '],
-    [['--tag', 'AWSBackup=EC2', '--max-concurrency', 'lots'], '--max-concurrency: '],
+    [
+      ['--tag', 'AWSBackup=EC2', '--max-concurrency', '0'],
+      '--max-concurrency must be a whole number from 1 to 40, got "0"',
+    ],
+    [
+      ['--tag', 'AWSBackup=EC2', '--max-concurrency', 'lots'],
+      '--max-concurrency must be a whole number from 1 to 40, got "lots"',
+    ],
     [['--instance-ids', `${fleetId(0)},i-bad`], '--instance-ids: '],
     [
       ['--tag', 'AWSBackup=EC2', '--public-ip', 'sometimes'],
       '--public-ip: must be one of "auto", "always", "never"',
     ],
-    [['--tag', 'AWSBackup=EC2', '--ssh-port', '0'], '--ssh-port: '],
+    [
+      ['--tag', 'AWSBackup=EC2', '--ssh-port', '0'],
+      '--ssh-port must be a whole number from 1 to 65535, got "0"',
+    ],
     [['--tag', 'AWSBackup=EC2', '--vault', 'no such vault'], '--vault: must look like EC2'],
   ])('%j is bad usage: exit 2 naming the flag, nothing started', async (flags, message) => {
     const before = await fleetExecutions();
