@@ -38,12 +38,12 @@ export async function watchExecution(
     `Watching ${execution.name} (${execution.status}, started ${utc(startedAt.toISOString())}); Ctrl-C stops watching, not the restore.`,
   );
   const view = createProgressView(ctx.human, { startedAt });
-  const interrupted = await showUntilEnd(ctx, view, options.pollInterval, (follow) =>
+  const reachedEnd = await showUntilEnd(ctx, view, options.pollInterval, (follow) =>
     followExecution(sfn, executionArn, follow),
   );
 
   const outcome = await readOutcome(sfn, executionArn);
-  if (interrupted) {
+  if (!reachedEnd && isRunning(outcome.execution.status)) {
     ctx.say('');
     ctx.say(`Stopped watching; the restore goes on (${outcome.execution.status}). Resume with:`);
     ctx.say(`  ec2-restore watch ${executionArn}`);
@@ -69,7 +69,7 @@ export async function watchFleet(
   const tracker = new FleetTracker();
   const children = fleetChildren(ctx, sfn, tracker, execution);
   const view = createFleetProgressView(ctx.human, { startedAt });
-  const interrupted = await showUntilEnd(ctx, view, options.pollInterval, (follow) =>
+  const reachedEnd = await showUntilEnd(ctx, view, options.pollInterval, (follow) =>
     followHistory(sfn, executionArn, (event) => tracker.consume(event), {
       ...follow,
       alongside: () => children.poll(),
@@ -77,7 +77,7 @@ export async function watchFleet(
   );
 
   const ended = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  if (interrupted) {
+  if (!reachedEnd && isRunning(ended.status)) {
     const counts = tracker.counts();
     ctx.say('');
     ctx.say(`Stopped watching; the fleet goes on (${ended.status}, ${countsText(counts)}). Resume with:`);
@@ -101,9 +101,14 @@ export async function watchFleet(
 
 /**
  * Shows what `follow` yields until the execution ends or Ctrl-C, which stops the following and
- * nothing else. Resolves to true when it was interrupted.
+ * nothing else. Resolves to true when the end was shown.
+ *
+ * Whether Ctrl-C was pressed does not decide how the command ends: it can land after the end was
+ * read, or while the watcher sleeps between polls of an execution that has already ended (the
+ * race that once printed a SUCCEEDED execution's status and exited 130). The caller reads the
+ * execution afterwards; only one still running was left behind by the interrupt.
  */
-async function showUntilEnd<T>(
+async function showUntilEnd<T extends { readonly kind: string }>(
   ctx: CliContext,
   view: { show(line: T): void; idle(): void; close(): void },
   pollInterval: number,
@@ -111,16 +116,25 @@ async function showUntilEnd<T>(
 ): Promise<boolean> {
   const interrupted = new AbortController();
   const stopListening = ctx.io.onInterrupt(() => interrupted.abort());
+  let reachedEnd = false;
   try {
     const lines = follow({
       pollMs: pollInterval * 1000,
       signal: interrupted.signal,
       onIdle: () => view.idle(),
     });
-    for await (const line of lines) view.show(line);
+    for await (const line of lines) {
+      view.show(line);
+      if (line.kind === 'end' || line.kind === 'failure') reachedEnd = true;
+    }
   } finally {
     stopListening();
     view.close();
   }
-  return interrupted.signal.aborted;
+  return reachedEnd;
+}
+
+/** Still going: Ctrl-C left it behind, and watching it again picks it up. */
+function isRunning(status: string | undefined): boolean {
+  return status === 'RUNNING' || status === 'PENDING_REDRIVE';
 }

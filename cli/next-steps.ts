@@ -45,7 +45,8 @@ export function nextSteps({ error, executionArn, instanceId }: FailureContext): 
       'To restore without the check: --no-ssh.',
     ],
     [ErrorNames.SshAuthentication]: [
-      'The key in /ec2/keypair/<KeyPairId> is not in the instance authorized_keys, or the user is wrong: try --ssh-user.',
+      'If the AMI logs in as another user, start again with --ssh-user USER (ubuntu for Ubuntu, admin for Debian, ec2-user for Amazon Linux and RHEL).',
+      "Otherwise put the private key of the source instance's key pair in the SSM parameter the cause names (/ec2/keypair/<KeyPairId>), then start again.",
     ],
     [ErrorNames.Cleanup]: [
       'Terminate the rehearsal instance and release its Elastic IP by hand: both carry the tag ec2-restore:execution.',

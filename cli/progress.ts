@@ -78,7 +78,8 @@ export async function* followHistory<T>(
 export class HistoryTracker {
   private current = '';
   private attempt = 1;
-  private failedAttempt: string | null = null;
+  /** The last attempt's error: its name, and the name with the first line of its message. */
+  private failedAttempt: { name: string; text: string } | null = null;
 
   consume(event: HistoryEvent): ProgressLine[] {
     const at = event.timestamp ?? new Date();
@@ -101,7 +102,7 @@ export class HistoryTracker {
       case 'LambdaFunctionScheduled':
       case 'TaskScheduled': {
         if (this.failedAttempt === null) return [];
-        const text = `retry ${this.attempt} after ${this.failedAttempt}`;
+        const text = `retry ${this.attempt} after ${this.failedAttempt.text}`;
         this.attempt += 1;
         this.failedAttempt = null;
         return [{ at, state: this.current, text, kind: 'retry' }];
@@ -109,8 +110,8 @@ export class HistoryTracker {
       case 'TaskStateExited': {
         const name = event.stateExitedEventDetails?.name ?? '';
         if (this.failedAttempt !== null) {
-          // The step's Catch took the error: the failure handler and the execution's end report it.
-          const text = `failed: ${this.failedAttempt}`;
+          // The step's Catch took the error: the execution's end reports it with its cause, once.
+          const text = `failed: ${this.failedAttempt.name}`;
           this.failedAttempt = null;
           return [{ at, state: name, text, kind: 'step' }];
         }
@@ -170,13 +171,16 @@ async function readHistorySince(
   return fresh.reverse();
 }
 
-/** "Error: cause" of an execution that failed, timed out or was aborted. */
+/**
+ * The error of an execution that failed, timed out or was aborted: its name only, since every
+ * command that follows an execution prints the cause once, with the outcome, right after.
+ */
 export function executionEndText(event: HistoryEvent): string {
   const details =
     event.executionFailedEventDetails ??
     event.executionTimedOutEventDetails ??
     event.executionAbortedEventDetails;
-  return `${details?.error ?? event.type}: ${details?.cause ?? ''}`;
+  return details?.error ?? event.type ?? 'failed';
 }
 
 export function isTerminal(event: HistoryEvent): boolean {
@@ -185,7 +189,7 @@ export function isTerminal(event: HistoryEvent): boolean {
   );
 }
 
-function failureText(event: HistoryEvent): string {
+function failureText(event: HistoryEvent): { name: string; text: string } {
   const details =
     event.lambdaFunctionFailedEventDetails ??
     event.lambdaFunctionTimedOutEventDetails ??
@@ -193,7 +197,8 @@ function failureText(event: HistoryEvent): string {
     event.taskTimedOutEventDetails;
   const cause = details?.cause ?? '';
   const message = parseJson<{ errorMessage?: string }>(cause)?.errorMessage ?? cause;
-  return `${details?.error ?? 'error'}: ${firstLine(message)}`;
+  const name = details?.error ?? 'error';
+  return { name, text: `${name}: ${firstLine(message)}` };
 }
 
 /** Whether a polling step is still waiting, and the restore job's percent done. */

@@ -82,6 +82,7 @@ async function restoreOnce(
       options.report ?? join(mkdtempSync(join(tmpdir(), 'ec2-restore-demo-')), 'report.html'),
     );
     if (execution.status !== 'SUCCEEDED') {
+      // The progress lines name the error; its cause is printed here, once.
       out('');
       out(`Restore ${execution.status}: ${execution.error ?? ''}`);
       out(`  ${execution.cause ?? ''}`);

@@ -51,6 +51,22 @@ describe('ec2-restore demo', () => {
     expect(stdout).toMatch(/^Report: .+\.html$/m);
   });
 
+  it('prints the cause of a failure once: the progress lines name the error, the end gives its cause', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
+    const file = join(dir, 'rejected-key.json');
+    writeFileSync(file, JSON.stringify(demoScenario({ faults: { ssh: { rejectKey: true } } })));
+
+    const { code, stdout } = await cli('demo', '--scenario', file);
+
+    expect(code).toBe(1);
+    expect(stdout.split('public-key authentication failed')).toHaveLength(2);
+    expect(stdout).toMatch(/\] CheckSsh\s+failed: SshAuthenticationError\n/);
+    expect(stdout).toMatch(/\] FAILED SshAuthenticationError\n/);
+    expect(stdout).toMatch(
+      /\nRestore FAILED: SshAuthenticationError\n {2}CheckSsh failed: .*public-key authentication failed\. Check that "ec2-user" is the AMI's login user .* was launched with; the restored instance i-\w+ was kept and tagged ec2-restore:failed-step=CheckSsh\n/,
+    );
+  });
+
   it('names the problem in a bad scenario file and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
     const file = join(dir, 'bad.json');

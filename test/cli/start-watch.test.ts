@@ -6,6 +6,7 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
+import { CLOCK, DURATION } from '@test/helpers/cli-format';
 import { type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO } from '@test/helpers/scenarios';
@@ -131,15 +132,17 @@ describe('ec2-restore watch', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).not.toContain('\x1b');
     const lines = stdout.split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(/^\[\+00:00:\d\d\] ValidateInput\s+started$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^\\[${CLOCK}\\] ValidateInput\\s+started$`)),
+    );
     expect(lines).toContainEqual(
       expect.stringMatching(/^\[\+\d\d:\d\d:\d\d\] PollRestoreJob\s+restore job RUNNING \d+%/),
     );
     expect(lines).toContainEqual(
       expect.stringMatching(/^\[\+\d\d:\d\d:\d\d\] PollRestoreJob\s+restore job COMPLETED$/),
     );
-    expect(stdout).toMatch(/Restore SUCCEEDED in \d+m \d+s\n\s+status\s+RESTORED/);
-    expect(stdout).toMatch(/total \(RTO\)\s+\d+m \d+s/);
+    expect(stdout).toMatch(new RegExp(`Restore SUCCEEDED in ${DURATION}\\n\\s+status\\s+RESTORED`));
+    expect(stdout).toMatch(new RegExp(`total \\(RTO\\)\\s+${DURATION}\\n`));
   });
 
   it('redraws one status line on a terminal, with the restore job progress bar', async () => {
@@ -165,6 +168,44 @@ describe('ec2-restore watch', () => {
     expect(stdout).not.toMatch(/elapsed \+\d\d:\d\d:\d\d\n/);
     expect(stdout).toContain('Restore SUCCEEDED');
   });
+
+  it('--json of a succeeded execution exits 0 with its output, run after run', async () => {
+    await executionClosed(world.emulator, executionArn);
+
+    const runs = await Promise.all(
+      [1, 2, 3].map(() => runCli(['watch', executionArn, '--json', '--poll-interval', '0.05'], world.env)),
+    );
+
+    for (const { code, stdout } of runs) {
+      expect({ code, status: JSON.parse(stdout).status }).toEqual({ code: 0, status: 'RESTORED' });
+    }
+  });
+
+  // The race that once printed `"status": "SUCCEEDED"` and exited 130: Ctrl-C pressed while the
+  // watcher slept between polls of an execution that had already ended. Pressed at once, and
+  // after 1-50 ms, it must not turn a finished execution into an interrupted watch.
+  it.each([0, 1, 5, 20, 50])(
+    '--json of a succeeded execution with Ctrl-C %i ms into watching still exits 0 with its output',
+    async (delayMs) => {
+      await executionClosed(world.emulator, executionArn);
+      const ctrlC = (handler: () => void) => {
+        if (delayMs === 0) {
+          handler();
+          return () => {};
+        }
+        const timer = setTimeout(handler, delayMs);
+        return () => clearTimeout(timer);
+      };
+
+      const { code, stdout, stderr } = await runInProcess(
+        ['watch', executionArn, '--json', '--poll-interval', '0.05'],
+        { env: world.env, onInterrupt: ctrlC },
+      );
+
+      expect({ code, status: JSON.parse(stdout).status }).toEqual({ code: 0, status: 'RESTORED' });
+      expect(stderr).not.toContain('Stopped watching');
+    },
+  );
 
   it('accepts an execution name when the state machine ARN is set', async () => {
     const name = executionArn.split(':').pop() ?? '';

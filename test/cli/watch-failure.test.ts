@@ -80,6 +80,41 @@ describe('a failed restore', () => {
   });
 });
 
+describe('a restored instance whose sshd rejects the key', () => {
+  let world: CliEmulator;
+
+  beforeAll(async () => {
+    world = await startCliEmulator({ faults: { ssh: { rejectKey: true } } });
+  });
+
+  afterAll(() => world.stop());
+
+  it('says to check the login user with --ssh-user, in CLI words, the cause printed once', async () => {
+    const { code, stdout } = await runInProcess(['start', ...restore, '--wait', '--poll-interval', '0.05'], {
+      env: world.env,
+    });
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/\] CheckSsh\s+failed: SshAuthenticationError\n/);
+    expect(stdout).toMatch(/\] FAILED SshAuthenticationError\n/);
+    expect(stdout).toContain('Restore FAILED in CheckSsh\n  error    SshAuthenticationError\n');
+    const cause = /^ {2}cause {4}(.*)$/m.exec(stdout)?.[1] ?? '';
+    expect(cause).toMatch(
+      /^CheckSsh failed: ec2-user@\S+:2222 rejected the private key of key pair app-key \(key-\w+\) \(from SSM parameter \/ec2\/keypair\/key-\w+\) for user "ec2-user": sshd answered, but public-key authentication failed\. Check that "ec2-user" is the AMI's login user \(ubuntu for Ubuntu AMIs, admin for Debian, ec2-user for Amazon Linux and RHEL\) and that the parameter holds the private key of the key pair the source instance was launched with; the restored instance i-\w+ was kept and tagged ec2-restore:failed-step=CheckSsh$/,
+    );
+    expect(stdout.split('public-key authentication failed')).toHaveLength(2);
+    expect(stdout).not.toContain('ssh.username');
+    expect(stdout).not.toContain('.;');
+    expect(stdout).toContain(
+      [
+        'What to do next:',
+        '  - If the AMI logs in as another user, start again with --ssh-user USER (ubuntu for Ubuntu, admin for Debian, ec2-user for Amazon Linux and RHEL).',
+        "  - Otherwise put the private key of the source instance's key pair in the SSM parameter the cause names (/ec2/keypair/<KeyPairId>), then start again.",
+      ].join('\n'),
+    );
+  });
+});
+
 describe('Ctrl-C while watching', () => {
   let world: CliEmulator;
   let sfn: SFNClient;

@@ -87,13 +87,15 @@ export interface InProcessOptions {
   readonly env: Env;
   /** Make stdout and stderr pretend to be a terminal. */
   readonly tty?: boolean;
+  /** Stands in for Ctrl-C: called with the CLI's handler when it starts listening (default: never presses it). */
+  readonly onInterrupt?: Io['onInterrupt'];
 }
 
 /** The CLI through `main`, in this process. */
 export async function runInProcess(args: readonly string[], options: InProcessOptions): Promise<CliResult> {
   const stdout = new CapturedStream(options.tty);
   const stderr = new CapturedStream(options.tty);
-  const io: Io = { stdout, stderr, env: options.env, onInterrupt: () => () => {} };
+  const io: Io = { stdout, stderr, env: options.env, onInterrupt: options.onInterrupt ?? (() => () => {}) };
   const code = await main(['node', 'ec2-restore', ...args], io);
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
