@@ -6,6 +6,7 @@ import type { DescribeExecutionOutput, HistoryEvent } from '@aws-sdk/client-sfn'
 import { States } from '@shared/state-names';
 import type { CleanupState, FailureState, WorkflowState } from '@shared/workflow-state';
 import { parseJson } from './json';
+import type { StepSpan } from './timeline';
 
 export interface FailureFacts {
   readonly error: string;
@@ -43,6 +44,24 @@ export function sourceInstanceIdOf(
     parseJson<{ instanceId?: string }>(execution.input)?.instanceId ??
     null
   );
+}
+
+/** When each Task state was first entered and last exited. */
+export function stepSpans(history: readonly HistoryEvent[]): Map<string, StepSpan> {
+  const spans = new Map<string, StepSpan>();
+  for (const event of history) {
+    const at = event.timestamp;
+    if (!at) continue;
+    if (event.type === 'TaskStateEntered') {
+      const name = event.stateEnteredEventDetails?.name ?? '';
+      spans.set(name, { enteredAt: spans.get(name)?.enteredAt ?? at, exitedAt: null });
+    } else if (event.type === 'TaskStateExited') {
+      const name = event.stateExitedEventDetails?.name ?? '';
+      const span = spans.get(name);
+      if (span) spans.set(name, { ...span, exitedAt: at });
+    }
+  }
+  return spans;
 }
 
 /** The step a person would look at next: the last Task state entered. */

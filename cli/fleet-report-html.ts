@@ -3,6 +3,8 @@
  * one bar per instance on the fleet's shared time axis, from its child execution's start to its
  * end, coloured by outcome (failed red, with the error name), and the counts a person reads first.
  */
+import { consoleUrl, executionName } from './arns';
+import { restoredText } from './fleet-progress';
 import { duration } from './format';
 import { CHART, esc, type PageFacts, page, timeAxis } from './report-html';
 import { FAILED_COLOR } from './timeline';
@@ -43,7 +45,7 @@ export function renderFleetReportHtml(d: FleetReportData): string {
   const count = (outcome: FleetReportMember['outcome']) =>
     d.members.filter((m) => m.outcome === outcome).length;
   const failed = count('failed');
-  const title = `Fleet restore ${d.name}: ${d.status}`;
+  const title = `Fleet restore ${d.name}: ${fleetHeadline(d, count('succeeded'), failed)}`;
   return page(
     title,
     d,
@@ -68,7 +70,37 @@ ${d.error ? `<section class="failure"><h2>Fleet failed</h2><p><code>${esc(d.erro
   <h2>Results</h2>
   ${membersTable(d.members)}
 </section>`,
+    // Wide enough for a row of full child execution names on one line; narrower, a status wraps at "_".
+    { wide: true },
   );
+}
+
+/**
+ * What the title says of the fleet: how many were restored once it finished (its execution
+ * SUCCEEDED even when instances failed, so that word would contradict the Failed card), how far
+ * it is while it runs, and the execution's status only when the fleet itself failed.
+ */
+function fleetHeadline(d: FleetReportData, succeeded: number, failed: number): string {
+  if (d.status === 'SUCCEEDED') {
+    return d.members.length === 0
+      ? 'nothing to restore'
+      : restoredText({ total: d.members.length, succeeded, failed });
+  }
+  if (d.status === 'RUNNING') return `running, ${succeeded + failed} of ${d.members.length} done`;
+  return d.status;
+}
+
+/** A status word that may wrap only after an underscore: VALIDATED_AND_CLEANED_UP, never VALIDA-TED. */
+export function statusHtml(status: string): string {
+  return `<span class="word">${status.split('_').map(esc).join('_<wbr>')}</span>`;
+}
+
+/** The child execution's name, with its ARN as the tooltip and its console page as the link. */
+function childHtml(executionArn: string | null): string {
+  if (!executionArn) return '—';
+  const name = `<code title="${esc(executionArn)}">${esc(executionName(executionArn))}</code>`;
+  const url = consoleUrl(executionArn);
+  return url ? `<a href="${esc(url)}" title="${esc(executionArn)}">${name}</a>` : name;
 }
 
 function fleetSvg(d: FleetReportData): string {
@@ -122,15 +154,16 @@ function countsTable(members: readonly FleetReportMember[]): string {
       String(n),
     ]),
   ];
+  // A th never wraps (the page's CSS), so its status words stay whole.
   return `<table class="counts">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
 }
 
 function membersTable(members: readonly FleetReportMember[]): string {
   const rows = members.map(
     (m) =>
-      `<tr><td><code>${esc(m.instanceId)}</code></td><td>${esc(m.status)}</td><td>${esc(m.error ?? '—')}</td><td>${esc(
+      `<tr><td><code>${esc(m.instanceId)}</code></td><td class="status">${statusHtml(m.status)}</td><td>${esc(m.error ?? '—')}</td><td>${esc(
         duration(m.endSeconds - m.startSeconds),
-      )}</td><td><code>${esc(m.executionArn ?? '—')}</code></td></tr>`,
+      )}</td><td class="child">${childHtml(m.executionArn)}</td></tr>`,
   );
-  return `<table class="summary"><tr><th>instance</th><th>status</th><th>error</th><th>time</th><th>child execution</th></tr>${rows.join('')}</table>`;
+  return `<table class="results"><tr><th>instance</th><th>status</th><th>error</th><th>time</th><th>child execution</th></tr>${rows.join('')}</table>`;
 }

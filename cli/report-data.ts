@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { FleetOutput } from '@shared/fleet-state';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { consoleUrl } from './arns';
-import { failureFacts, latestWorkflowState, sourceInstanceIdOf } from './execution-facts';
+import { failureFacts, latestWorkflowState, sourceInstanceIdOf, stepSpans } from './execution-facts';
 import { FleetTracker, fleetMembers } from './fleet-progress';
 import type { FleetReportData } from './fleet-report-html';
 import { parseJson } from './json';
@@ -43,7 +43,12 @@ export async function collectReport(sfn: SFNClient, executionArn: string): Promi
     startDate,
     stopDate: execution.stopDate ?? null,
     sourceInstanceId,
-    timeline: buildTimeline(state, { startDate, endDate, failedStep: failure?.failedStep ?? null }),
+    timeline: buildTimeline(state, {
+      startDate,
+      endDate,
+      failedStep: failure?.failedStep ?? null,
+      steps: stepSpans(history),
+    }),
     output,
     failure,
     nextSteps: failure ? nextSteps({ error: failure.error, executionArn, instanceId: sourceInstanceId }) : [],

@@ -38,7 +38,12 @@ export interface PageFacts {
 }
 
 /** The self-contained page around a report's sections: inline CSS, no script, nothing to fetch. */
-export function page(title: string, d: PageFacts, sections: string): string {
+export function page(
+  title: string,
+  d: PageFacts,
+  sections: string,
+  options: { wide?: boolean } = {},
+): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -47,7 +52,7 @@ export function page(title: string, d: PageFacts, sections: string): string {
 <title>${esc(title)}</title>
 <style>${CSS}</style>
 </head>
-<body>
+<body${options.wide ? ' class="wide"' : ''}>
 <header>
   <h1>${esc(title)}</h1>
   <p class="meta">Execution <code>${esc(d.name)}</code> · started ${esc(utc(d.startDate.toISOString()))}${
@@ -55,11 +60,21 @@ export function page(title: string, d: PageFacts, sections: string): string {
   }${d.consoleUrl ? ` · <a href="${esc(d.consoleUrl)}">AWS console</a>` : ''}</p>
 </header>
 ${sections}
-<footer>ec2-restore ${esc(d.version)} · generated ${esc(utc(d.generatedAt.toISOString()))} · <code>${esc(d.executionArn)}</code></footer>
+<footer>ec2-restore ${esc(d.version)} · <code>${esc(d.executionArn)}</code><br>${esc(GENERATED_NOTE(d.generatedAt))}</footer>
 </body>
 </html>
 `;
 }
+
+/**
+ * The page's one time that is not the execution's: on the emulator the execution's clock is
+ * simulated (it runs ahead), so the footer says which clock each time comes from.
+ */
+export const GENERATED_NOTE = (at: Date) =>
+  `Generated ${utc(at.toISOString())} by this computer's clock; every other time on this page is the execution's own, from its history (simulated when it ran on the emulator).`;
+
+/** The rules between a fleet's result rows: their own colour, so a screenshot can measure the rows. */
+export const RESULTS_RULE_COLOR = '#e4e9f0';
 
 export const CHART = { width: 960, labelWidth: 230, right: 30, top: 40, row: 32, bar: 18 } as const;
 
@@ -75,20 +90,26 @@ export function renderReportHtml(d: ReportData): string {
   <div class="card"><span>RPO: recovery point age</span><strong>${esc(rpo ? duration(rpo.ageSeconds) : '—')}</strong><small>${esc(
     rpo ? `created ${utc(rpo.creationDate)}` : 'no recovery point selected',
   )}</small></div>
-  <div class="card"><span>RTO: total restore time</span><strong>${esc(duration(rto))}</strong><small>from start to ${
+  <div class="card"><span>${esc(totalLabel(d))}</span><strong>${esc(duration(rto))}</strong><small>from start to ${
     d.failure ? 'failure' : d.stopDate ? 'proven working' : 'now'
   }</small></div>
 </section>
 <section>
   <h2>Timeline</h2>
-  ${timelineSvg(d.timeline)}
+  ${timelineSvg(d.timeline, totalLabel(d))}
 </section>
 ${d.failure ? failureSection(d.failure, d.nextSteps) : ''}
 ${d.output ? summarySection(d.output) : ''}`,
   );
 }
 
-function timelineSvg(t: Timeline): string {
+/** Only a restore that got to the end has a recovery time (RTO); a failed one has a time to failure. */
+export function totalLabel(d: Pick<ReportData, 'failure' | 'stopDate'>): string {
+  if (d.failure) return 'Time to failure';
+  return d.stopDate ? 'RTO: total restore time' : 'Elapsed so far';
+}
+
+function timelineSvg(t: Timeline, totalText: string): string {
   const chartX = CHART.labelWidth;
   const chartWidth = CHART.width - chartX - CHART.right;
   const total = Math.max(t.totalSeconds, 1);
@@ -134,7 +155,7 @@ ${failure}
 <line class="rto" x1="${chartX}" y1="${bracketY}" x2="${x(total)}" y2="${bracketY}"/>
 <line class="rto" x1="${chartX}" y1="${bracketY - 6}" x2="${chartX}" y2="${bracketY + 6}"/>
 <line class="rto" x1="${x(total)}" y1="${bracketY - 6}" x2="${x(total)}" y2="${bracketY + 6}"/>
-<text class="rto-label" x="${(chartX + x(total)) / 2}" y="${bracketY - 8}" text-anchor="middle">RTO ${esc(duration(t.totalSeconds))}</text>
+<text class="rto-label" x="${(chartX + x(total)) / 2}" y="${bracketY - 8}" text-anchor="middle">${esc(totalText.replace(/^RTO: .*/, 'RTO'))} ${esc(duration(t.totalSeconds))}</text>
 ${rpo}
 </svg>`;
 }
@@ -215,5 +236,9 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 10px; border-bottom: 1px solid #edf2f7; }
 th { white-space: nowrap; color: #4a5568; font-weight: 600; width: 150px; }
 .summary td { overflow-wrap: anywhere; }
+.word { overflow-wrap: normal; word-break: normal; }
+body.wide { max-width: 1240px; }
+.results td { overflow-wrap: normal; white-space: nowrap; } .results td.status { white-space: normal; }
+.results th { width: auto; } .results th, .results td { border-bottom-color: ${RESULTS_RULE_COLOR}; }
 .failure { border-left: 4px solid ${FAILED_COLOR}; padding-left: 16px; }
 `;

@@ -10,6 +10,8 @@ import type { WorkflowState } from '@shared/workflow-state';
 
 export const PHASES = [
   { key: 'select', label: 'Select recovery point', color: '#6b46c1' },
+  { key: 'source', label: 'Resolve source', color: '#b83280' },
+  { key: 'plan', label: 'Plan and start job', color: '#5a67d8' },
   { key: 'restoreJob', label: 'Restore job', color: '#2b6cb0' },
   { key: 'boot', label: 'Boot', color: '#2f855a' },
   { key: 'profile', label: 'Instance profile', color: '#b7791f' },
@@ -44,6 +46,9 @@ export interface Timeline {
 const PHASE_OF_STEP: Readonly<Record<string, PhaseKey>> = {
   [States.ValidateInput]: 'select',
   [States.SelectRecoveryPoint]: 'select',
+  [States.ResolveSource]: 'source',
+  [States.PlanRestore]: 'plan',
+  [States.StartRestoreJob]: 'plan',
   [States.PollRestoreJob]: 'restoreJob',
   [States.WaitForInstance]: 'boot',
   [States.ReattachInstanceProfile]: 'profile',
@@ -56,6 +61,17 @@ export interface RunFacts {
   /** When it stopped, or now for a running execution. */
   readonly endDate: Date;
   readonly failedStep: string | null;
+  /**
+   * When each step ran, from the history: the steps whose state slice records no time of its own
+   * (ResolveSource, PlanRestore) are drawn from it.
+   */
+  readonly steps?: ReadonlyMap<string, StepSpan>;
+}
+
+export interface StepSpan {
+  readonly enteredAt: Date;
+  /** Null while it runs. */
+  readonly exitedAt: Date | null;
 }
 
 export function buildTimeline(state: WorkflowState | undefined, run: RunFacts): Timeline {
@@ -63,10 +79,23 @@ export function buildTimeline(state: WorkflowState | undefined, run: RunFacts): 
   const totalSeconds = Math.max(0, (run.endDate.getTime() - t0) / 1000);
   const failedPhase = run.failedStep ? PHASE_OF_STEP[run.failedStep] : undefined;
   const at = (iso: string | null | undefined) => (iso ? (Date.parse(iso) - t0) / 1000 : undefined);
+  /** A step from the history: present once entered; one that failed runs to the failure. */
+  const step = (name: string): [boolean, number | undefined, number | undefined] => {
+    const span = run.steps?.get(name);
+    if (!span) return [false, undefined, undefined];
+    const failed = run.failedStep === name;
+    return [true, at(span.enteredAt.toISOString()), failed ? undefined : at(span.exitedAt?.toISOString())];
+  };
 
   // [phase, is its slice there, start, end]; an unfinished phase runs to the end of the execution.
   const spans: [PhaseKey, boolean, number | undefined, number | undefined][] = [
     ['select', true, 0, at(state?.selection?.completedAt)],
+    ['source', ...step(States.ResolveSource)],
+    // Planning runs on into StartRestoreJob, up to the instant the restore job started.
+    [
+      'plan',
+      ...planSpan(step(States.PlanRestore), step(States.StartRestoreJob), at(state?.restoreJob?.startedAt)),
+    ],
     [
       'restoreJob',
       Boolean(state?.restoreJob),
@@ -99,6 +128,20 @@ export function buildTimeline(state: WorkflowState | undefined, run: RunFacts): 
     failedStep: run.failedStep,
     recoveryPoint: point ? { creationDate: point.creationDate, ageSeconds: point.ageSeconds } : null,
   };
+}
+
+/** PlanRestore's span, ending where StartRestoreJob ends (or failed, or has not yet). */
+function planSpan(
+  plan: [boolean, number | undefined, number | undefined],
+  start: [boolean, number | undefined, number | undefined],
+  jobStartedAt: number | undefined,
+): [boolean, number | undefined, number | undefined] {
+  const [present, from, planEnd] = plan;
+  if (!present) return plan;
+  const [started, , startEnd] = start;
+  if (planEnd === undefined) return [present, from, undefined];
+  if (!started) return [present, from, planEnd];
+  return [present, from, jobStartedAt ?? startEnd];
 }
 
 function clamp(seconds: number, total: number): number {

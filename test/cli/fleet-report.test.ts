@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLEET_COLORS } from '@cli/fleet-report-html';
+import { RESULTS_RULE_COLOR } from '@cli/report-html';
 import { screenshot } from '@test/helpers/cli-chromium';
 import { decodePng, findColour, hexToRgb, type Image } from '@test/helpers/cli-png';
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
@@ -131,6 +132,50 @@ describe('the report of a fleet of 6 with one failed restore', () => {
     // Children start within seconds of each other and run for minutes: bars overlap in time.
     const starts = bars.map((b) => b.x);
     expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(Math.min(...bars.map((b) => b.width)));
+  });
+
+  it('says how many were restored and how many failed, never SUCCEEDED beside a failure', () => {
+    const name = executionArnOf(html).split(':').at(-1) ?? '';
+
+    expect(html).toContain(`<title>Fleet restore ${name}: 5 of 6 instances restored, 1 failed</title>`);
+    expect(html).toContain(`<h1>Fleet restore ${name}: 5 of 6 instances restored, 1 failed</h1>`);
+    expect(html).not.toMatch(/SUCCEEDED/);
+  });
+
+  it('lets a status word wrap only after an underscore, and shows each child by name with its ARN as title and link', () => {
+    const children = results.map((r) => (r as { executionArn?: string }).executionArn ?? '');
+
+    expect(html).toContain(
+      '<td class="status"><span class="word">VALIDATED_<wbr>AND_<wbr>CLEANED_<wbr>UP</span></td>',
+    );
+    expect(html).toMatch(/\.word \{ overflow-wrap: normal; word-break: normal; \}/);
+    for (const arn of children) {
+      const name = arn.split(':').at(-1) ?? '';
+      expect(html).toContain(
+        `<td class="child"><a href="https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${arn}" title="${arn}"><code title="${arn}">${name}</code></a></td>`,
+      );
+    }
+    expect(html).not.toMatch(/<code>arn:aws:states:[^<]*:execution:restore-instance:/);
+  });
+
+  it('keeps every result row on one line in a browser window wide enough for the names', async () => {
+    const png = join(dir, 'fleet-wide.png');
+    await screenshot(file, png, { width: 1300, height: 1400 });
+    const image = decodePng(readFileSync(png));
+
+    // The rules under the result rows have their own colour: the rows between them are as tall
+    // as the header row (one line), never taller (a wrapped status or ARN).
+    const rules = rowRuns(image, [hexToRgb(RESULTS_RULE_COLOR)], {
+      left: 0,
+      right: image.width,
+      top: 0,
+      bottom: image.height,
+    }).map((run) => run[0] ?? 0);
+    expect(rules).toHaveLength(results.length + 1);
+    const heights = rules.slice(1).map((y, i) => y - (rules[i] ?? 0));
+    // One line is about 31 px (sub-pixel rounding varies it by one); a second line adds 20.
+    for (const height of heights) expect(height).toBeLessThanOrEqual(Math.min(...heights) + 1);
+    expect(Math.max(...heights)).toBeLessThan(40);
   });
 
   it('draws one bar per instance on the screenshot, each where the SVG puts it', async () => {

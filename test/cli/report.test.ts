@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAILED_COLOR, PHASES } from '@cli/timeline';
 import { screenshot } from '@test/helpers/cli-chromium';
+import { DURATION } from '@test/helpers/cli-format';
 import { decodePng, findColour, hexToRgb } from '@test/helpers/cli-png';
 import { type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
@@ -88,10 +89,34 @@ describe('the report of a successful restore', () => {
   });
 
   it('states RPO and RTO and has the summary table', () => {
-    expect(html).toMatch(/RPO: recovery point age<\/span><strong>\d+h \d+m<\/strong>/);
-    expect(html).toMatch(/RTO: total restore time<\/span><strong>\d+m \d+s<\/strong>/);
-    expect(html).toMatch(/<th>total \(RTO\)<\/th><td>\d+m \d+s<\/td>/);
+    expect(html).toMatch(new RegExp(`RPO: recovery point age</span><strong>${DURATION}</strong>`));
+    expect(html).toMatch(new RegExp(`RTO: total restore time</span><strong>${DURATION}</strong>`));
+    expect(html).toMatch(new RegExp(`<th>total \\(RTO\\)</th><td>${DURATION}</td>`));
     expect(html).toContain('<th>instance profile</th><td>associated');
+  });
+
+  it('draws ResolveSource and PlanRestore between selecting the point and the restore job, labelled', () => {
+    const bars = barsIn(html);
+    const [select, source, plan, restoreJob] = ['select', 'source', 'plan', 'restoreJob'].map((phase) =>
+      bars.find((b) => b.phase === phase),
+    );
+
+    expect(html).toMatch(/<text class="label"[^>]*>Resolve source<\/text>/);
+    expect(html).toMatch(/<text class="label"[^>]*>Plan and start job<\/text>/);
+    // Each starts where the one before it ended (a pixel or two of rounding), so no unlabelled gap is left.
+    const end = (b: Bar | undefined) => (b?.x ?? 0) + (b?.width ?? 0);
+    expect(source?.x).toBeGreaterThanOrEqual(end(select) - 3);
+    expect(plan?.x).toBeGreaterThanOrEqual((source?.x ?? 0) + 1);
+    expect(restoreJob?.x).toBeGreaterThanOrEqual(end(plan) - 3);
+    expect(Math.abs((restoreJob?.x ?? 0) - end(plan))).toBeLessThanOrEqual(3);
+  });
+
+  it("says the footer's generated time is this computer's clock, unlike every other time on the page", () => {
+    const footer = /<footer>([\s\S]*?)<\/footer>/.exec(html)?.[1] ?? '';
+
+    expect(footer).toMatch(
+      /Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC by this computer&#39;s clock; every other time on this page is the execution&#39;s own, from its history \(simulated when it ran on the emulator\)\./,
+    );
   });
 
   it('draws every phase as a bar on the time axis, in the order the phases ran', async () => {
@@ -164,15 +189,26 @@ describe('the report of a failed restore', () => {
 
     expect(code).toBe(0);
     const bars = barsIn(html);
+    const colour = (key: string) => PHASES.find((p) => p.key === key)?.color;
     expect(bars.map((b) => [b.phase, b.fill])).toEqual([
-      ['select', PHASES[0].color],
+      ['select', colour('select')],
+      ['source', colour('source')],
+      ['plan', colour('plan')],
       ['restoreJob', FAILED_COLOR],
     ]);
-    const red = bars[1];
+    const red = bars[3];
     expect(findColour(image, hexToRgb(FAILED_COLOR)).count).toBeGreaterThanOrEqual(
       (red?.width ?? 0) * (red?.height ?? 0),
     );
     expect(html).toContain('failed in PollRestoreJob');
+    // A restore that failed has no recovery time: the time it ran until it failed.
+    expect(html).toMatch(
+      new RegExp(
+        `<span>Time to failure</span><strong>${DURATION}</strong><small>from start to failure</small>`,
+      ),
+    );
+    expect(html).toMatch(new RegExp(`>Time to failure ${DURATION}</text>`));
+    expect(html).not.toContain('RTO');
     expect(html).toContain('<code>RestoreJobFailedError</code>');
     expect(html).toContain('ec2-restore recovery-points --instance-id i-0de00000000000001');
     expect(fetchedResources(html)).toEqual([]);
