@@ -74,12 +74,10 @@ export class Ec2BackupPlan extends Construct {
     });
     const { account, partition } = Stack.of(this);
     this.role = new iam.Role(this, 'BackupRole', {
-      // Another account's backup plan cannot use this role (confused deputy). aws:SourceArn is not
-      // set: which ARN AWS Backup presents when it assumes its service role is unconfirmed
-      // (docs/aws-facts.md), and a wrong one would stop every backup.
-      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': account } },
-      }),
+      // No aws:SourceAccount/aws:SourceArn condition: unconfirmed that AWS Backup sends either when
+      // it assumes its service role (see the restore role), and a condition it does not meet would
+      // stop every backup.
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'Assumed by AWS Backup to back up the EC2 instances of the selection',
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup'),

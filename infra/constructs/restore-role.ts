@@ -24,14 +24,12 @@ export class RestoreRole extends iam.Role {
       );
     }
     super(scope, id, {
-      // Only AWS Backup acting for this account may assume the role: another account's restore job
-      // cannot borrow its PassRole (confused deputy). No aws:SourceArn: which ARN AWS Backup
-      // presents when it assumes a restore role (the job's, the vault's or the recovery point's)
-      // is unconfirmed (docs/aws-facts.md), and a condition on the wrong one would fail every
-      // restore; the account condition is the safe one.
-      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
-      }),
+      // No aws:SourceAccount or aws:SourceArn condition: AWS Backup documents neither for the
+      // roles it assumes (its confused-deputy guidance covers resource policies: SNS, KMS), so
+      // whether it sends them is unconfirmed (docs/aws-facts.md), and a condition it does not meet
+      // would fail every restore on the day it is needed. Passing the role is what is guarded:
+      // iam:PassRole cannot cross accounts, and only this account's principals may pass it.
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: 'Assumed by AWS Backup to restore EC2 instances for ec2-restore-orchestrator',
       managedPolicies: [
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores'),

@@ -121,7 +121,7 @@ describe('trust conditions on the service roles', () => {
   const { orchestrator, backup } = synthApp();
   const template = Template.fromStack(orchestrator);
 
-  it('lets AWS Backup assume the restore role only for this account', () => {
+  it('lets AWS Backup assume the restore role without a condition Backup is not documented to meet', () => {
     const role = template.toJSON().Resources[logicalId(orchestrator, orchestrator.orchestrator.restoreRole)];
 
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -129,7 +129,6 @@ describe('trust conditions on the service roles', () => {
         Effect: 'Allow',
         Action: 'sts:AssumeRole',
         Principal: { Service: 'backup.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': ENV.account } },
       },
     ]);
   });
@@ -146,20 +145,23 @@ describe('trust conditions on the service roles', () => {
     }
   });
 
-  it('conditions every Backup, Step Functions and Scheduler role of both stacks on this account', () => {
+  it('conditions every Step Functions and Scheduler role of both stacks on this account, and no Backup role', () => {
     const { orchestrator: withSchedules } = synthApp({
       restoreTestSchedules: [
         { name: 'nightly', expression: 'rate(1 day)', input: { instanceId: 'i-0123456789abcdef0' } },
       ],
     });
     const templates = [Template.fromStack(withSchedules), Template.fromStack(backup!)];
-    const services = ['backup.amazonaws.com', 'states.amazonaws.com', 'scheduler.amazonaws.com'];
+    const services = ['states.amazonaws.com', 'scheduler.amazonaws.com'];
     const statements = templates.flatMap((t) => services.flatMap((service) => trustOf(t, service)));
+    const backupRoles = templates.flatMap((t) => trustOf(t, 'backup.amazonaws.com'));
 
-    expect(statements.length).toBe(5); // restore role, two state machines, scheduler, backup role
+    expect(statements.length).toBe(3); // two state machines, scheduler
     for (const statement of statements) {
       expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toBe(ENV.account);
     }
+    expect(backupRoles).toHaveLength(2); // restore role, backup role
+    for (const statement of backupRoles) expect(statement.Condition).toBeUndefined();
   });
 });
 
