@@ -10,8 +10,14 @@
 import type { Clock, Sleep } from './time';
 import type { WorkflowState } from './workflow-state';
 
-/** The longest pause between two checks inside one call: quick detection costs only API calls. */
-export const MAX_IN_CALL_PAUSE_SECONDS = 5;
+/**
+ * The longest gap between the starts of two checks inside one call. The checks it paces are cheap
+ * (one DescribeInstances, one DescribeIamInstanceProfileAssociations, one TCP connect that sshd
+ * refuses), so a short gap only costs API calls, and it bounds how late the step sees the moment
+ * it waits for: that lateness is orchestration overhead on the restore's RTO once sshd is up.
+ * 2 s keeps 40 concurrent restores (a fleet's maximum) at EC2's non-mutating refill rate of 20/s.
+ */
+export const MAX_IN_CALL_PAUSE_SECONDS = 2;
 
 export interface InCallWait {
   /** Keep checking inside the call for at most this long (0: one check per call). */
@@ -25,9 +31,13 @@ type SliceOf<K extends LoopSlice> = NonNullable<WorkflowState[K]>;
 
 /**
  * Runs `check` (a step that is called in a loop and reads its previous result from `state[slice]`)
- * until `isDone`, pausing min(its nextWaitSeconds, 5 s) between checks, while the pauses fit the
- * budget. Returns the last result: done, or not done with the wait for the Wait state. The budget
- * is counted both on the clock and as the sum of pauses, so a stopped clock cannot loop forever.
+ * until `isDone`, starting a check every min(its nextWaitSeconds, 2 s) (a check that itself took
+ * that long, such as an SSH connect that timed out, is followed by the next at once), while the
+ * pauses fit the budget. Returns the last result: done, or not done with the wait for the Wait
+ * state. After an in-call loop that wait is the same short gap, not the step's own interval: the
+ * call has already waited its budget, and the Wait → Task → Choice turn costs the same 3
+ * transitions whether it waits 2 s or 10 s, so only the longer wait would be late. The budget is
+ * counted both on the clock and as the sum of pauses, so a stopped clock cannot loop forever.
  */
 export async function checkWithinCall<K extends LoopSlice>(
   state: WorkflowState,
@@ -38,13 +48,20 @@ export async function checkWithinCall<K extends LoopSlice>(
 ): Promise<SliceOf<K>> {
   const began = wait.now().getTime();
   let paused = 0;
+  let checkStarted = began;
   let result = await check(state);
   while (!isDone(result)) {
-    const pause = Math.min(result.nextWaitSeconds, MAX_IN_CALL_PAUSE_SECONDS);
-    const spent = Math.max(paused, (wait.now().getTime() - began) / 1000);
-    if (spent + pause > wait.budgetSeconds) break;
-    await wait.sleep(pause);
-    paused += pause;
+    const gap = Math.min(result.nextWaitSeconds, MAX_IN_CALL_PAUSE_SECONDS);
+    const now = wait.now().getTime();
+    const pause = Math.max(0, gap - (now - checkStarted) / 1000);
+    const spent = Math.max(paused, (now - began) / 1000);
+    if (spent + pause > wait.budgetSeconds) {
+      return wait.budgetSeconds > 0 ? { ...result, nextWaitSeconds: Math.max(1, Math.ceil(gap)) } : result;
+    }
+    if (pause > 0) await wait.sleep(pause);
+    // A check on a stopped clock still uses up the budget, so the loop ends.
+    paused += Math.max(pause, gap);
+    checkStarted = wait.now().getTime();
     result = await check({ ...state, [slice]: result });
   }
   return result;

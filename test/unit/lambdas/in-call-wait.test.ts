@@ -63,14 +63,14 @@ describe('checkWithinCall', () => {
 
   it('pauses for the shorter of the step’s own wait and the in-call maximum', async () => {
     const time = fakeTime();
-    const { check } = instanceCheck(2, 2);
+    const { check } = instanceCheck(2, 1);
 
     await checkWithinCall(STATE, 'instance', check, (r) => r.ready, { budgetSeconds: 30, ...time });
 
-    expect(time.pauses).toEqual([2]);
+    expect(time.pauses).toEqual([1]);
   });
 
-  it('stops at the budget and returns the not-done result with the wait for the Wait state', async () => {
+  it('stops at the budget and hands the Wait state the in-call gap, not the step’s own longer wait', async () => {
     const time = fakeTime();
     const { check, seen } = instanceCheck(100);
 
@@ -79,14 +79,27 @@ describe('checkWithinCall', () => {
       ...time,
     });
 
-    expect(result).toMatchObject({ ready: false, nextWaitSeconds: 10 });
-    expect(time.pauses).toEqual([5, 5]);
-    expect(seen).toHaveLength(3);
+    // The call already waited 12 s: a turn costs the same transitions after 2 s as after 10 s.
+    expect(result).toMatchObject({ ready: false, nextWaitSeconds: MAX_IN_CALL_PAUSE_SECONDS });
+    expect(time.pauses).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(seen).toHaveLength(7);
   });
 
-  it('counts the time the checks themselves take against the budget', async () => {
+  it('keeps the step’s own wait when there is no in-call budget', async () => {
     const time = fakeTime();
-    const { check: slowCheck } = instanceCheck(100);
+    const { check } = instanceCheck(100);
+
+    const result = await checkWithinCall(STATE, 'instance', check, (r) => r.ready, {
+      budgetSeconds: 0,
+      ...time,
+    });
+
+    expect(result).toMatchObject({ ready: false, nextWaitSeconds: 10 });
+  });
+
+  it('starts the next check at once after a check that took longer than the gap, and counts it against the budget', async () => {
+    const time = fakeTime();
+    const { check: slowCheck, seen } = instanceCheck(100);
     const check = async (state: WorkflowState) => {
       time.advance(8);
       return slowCheck(state);
@@ -94,8 +107,22 @@ describe('checkWithinCall', () => {
 
     await checkWithinCall(STATE, 'instance', check, (r) => r.ready, { budgetSeconds: 20, ...time });
 
-    // 8 s check, 5 s pause, 8 s check: 21 s spent, so no third check.
-    expect(time.pauses).toEqual([5]);
+    // 8 s checks back to back: 8, 16, then 24 s spent is past the budget, so no fourth check.
+    expect(time.pauses).toEqual([]);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('pauses only for what is left of the gap after a check that took part of it', async () => {
+    const time = fakeTime();
+    const { check: slowCheck } = instanceCheck(3);
+    const check = async (state: WorkflowState) => {
+      time.advance(0.5);
+      return slowCheck(state);
+    };
+
+    await checkWithinCall(STATE, 'instance', check, (r) => r.ready, { budgetSeconds: 30, ...time });
+
+    expect(time.pauses).toEqual([1.5, 1.5]);
   });
 
   it('checks once when the budget is 0', async () => {
@@ -119,7 +146,7 @@ describe('checkWithinCall', () => {
 
     await checkWithinCall(STATE, 'instance', check, (r) => r.ready, { budgetSeconds: 30, ...frozen });
 
-    expect(time.pauses).toEqual([5, 5, 5, 5, 5, 5]);
-    expect(seen).toHaveLength(7);
+    expect(time.pauses).toEqual(Array.from({ length: 15 }, () => 2));
+    expect(seen).toHaveLength(16);
   });
 });

@@ -206,7 +206,7 @@ describe('wait-instance', () => {
     const instance = await handler(afterRestore());
 
     expect(instance).toMatchObject({ ready: true, polls: 2, firstCheckedAt: at(COMPLETED).toISOString() });
-    expect(pauses).toEqual([5]);
+    expect(pauses).toEqual([2]);
     expect(mocks.ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 2);
   });
 });
