@@ -32,9 +32,12 @@ type CheckState = StateWith<'request' | 'plan' | 'instance'>;
  * Step 11: prove the restored instance accepts SSH with its original key pair. Called in a loop:
  * each call makes one attempt and returns `done: false` with the wait before the next until sshd
  * answers, the key is rejected (SshAuthenticationError, no retry: another try cannot change the
- * answer) or the deadline passes (SshUnreachableError).
+ * answer) or the deadline passes (SshUnreachableError). A check that is already done returns as it
+ * is, without an attempt: the state machine passes through CheckSsh again while it waits for a
+ * profile association that settles after SSH was proven, and that proof stands.
  */
 export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promise<SshState> {
+  if (state.ssh?.done) return state.ssh;
   const checked = requireSlices(state, 'request', 'plan', 'instance');
   const { ssh: options } = checked.request;
   const now = deps.now();

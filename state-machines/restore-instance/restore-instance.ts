@@ -14,12 +14,17 @@
  *   WaitForRestoreJob ⇄ PollRestoreJob ⇄ IsRestoreJobDone
  *                          the Lambda computes the next wait from the job's own estimate, so a
  *                          20-minute job costs a handful of transitions yet is noticed quickly
- *   WaitForInstance ⇄ WaitBeforeInstanceCheck          until running
+ *   WaitForInstance ⇄ WaitBeforeInstanceCheck          until running, checked every 2 s inside the call
  *   TagResources           execution, source, mode, recovery point (+ request tags)
- *   ReattachInstanceProfile ⇄ WaitForProfileAssociation until the original profile is associated
- *   EnsurePublicAddress    Elastic IP only when needed (policy auto/always/never), found by tag on re-run
- *   CheckSsh ⇄ WaitBeforeSshRetry                      real handshake with the original key
- *   IsTestMode → CleanUp   test mode: terminate the instance and release the address
+ *   EnsurePublicAddress    Elastic IP only when needed (policy auto/always/never), found by tag on re-run;
+ *                          before the profile, because the SSH check needs the address and not the profile
+ *   ReattachInstanceProfile  associate or replace, and wait inside the call until it is associated
+ *   CheckSsh ⇄ WaitBeforeSshRetry                      real handshake with the original key, one attempt
+ *                          every 2 s inside the call, while sshd starts
+ *   IsSshDone              one Choice for the whole end: SSH and profile done → CleanUp (test mode) or
+ *                          Report; SSH done but the profile still settling → WaitForProfileAssociation →
+ *                          ReattachInstanceProfile → CheckSsh (which returns a done check unchanged)
+ *   CleanUp                test mode: terminate the instance and release the address
  *   Report                 contract output (and the Backup validation result in test mode); it ends
  *                          the execution itself, since a Succeed state after it would cost a
  *                          transition and do nothing
@@ -120,27 +125,31 @@ export class RestoreInstanceWorkflow extends Construct {
     const report = step(States.Report, '$.output', '$.output');
 
     const cleanUp = step(States.CleanUp, '$.cleanup').next(report);
-    const isTestMode = new sfn.Choice(this, States.IsTestMode)
-      .when(sfn.Condition.stringEquals('$.request.mode', 'test'), cleanUp)
-      .otherwise(report);
 
+    // After running, the path to a proven instance is address → SSH: sshd's start is the one wait
+    // that is not ours. The profile goes between them and usually settles within its own call;
+    // when it does not, the SSH check runs meanwhile and the profile is confirmed after it.
     const checkSsh = step(States.CheckSsh, '$.ssh');
+    const reattachProfile = step(States.ReattachInstanceProfile, '$.profile').next(checkSsh);
+    const sshDone = sfn.Condition.booleanEquals('$.ssh.done', true);
+    const profileDone = sfn.Condition.booleanEquals('$.profile.done', true);
+    // One Choice routes the whole end: IsTestMode, a Choice of its own, would cost a transition.
     const isSshDone = new sfn.Choice(this, States.IsSshDone)
-      .when(sfn.Condition.booleanEquals('$.ssh.done', true), isTestMode)
+      .when(
+        sfn.Condition.and(sshDone, profileDone, sfn.Condition.stringEquals('$.request.mode', 'test')),
+        cleanUp,
+      )
+      .when(sfn.Condition.and(sshDone, profileDone), report)
+      .when(
+        sshDone,
+        // CheckSsh returns a done check as it is, so this turn only looks at the profile again.
+        waitFor(States.WaitForProfileAssociation, '$.profile.nextWaitSeconds').next(reattachProfile),
+      )
       .otherwise(waitFor(States.WaitBeforeSshRetry, '$.ssh.nextWaitSeconds').next(checkSsh));
     checkSsh.next(isSshDone);
 
-    const ensurePublicAddress = step(States.EnsurePublicAddress, '$.address').next(checkSsh);
-
-    const reattachProfile = step(States.ReattachInstanceProfile, '$.profile');
-    const isProfileAttached = new sfn.Choice(this, States.IsProfileAttached)
-      .when(sfn.Condition.booleanEquals('$.profile.done', true), ensurePublicAddress)
-      .otherwise(
-        waitFor(States.WaitForProfileAssociation, '$.profile.nextWaitSeconds').next(reattachProfile),
-      );
-    reattachProfile.next(isProfileAttached);
-
-    const tagResources = step(States.TagResources, '$.tagging').next(reattachProfile);
+    const ensurePublicAddress = step(States.EnsurePublicAddress, '$.address').next(reattachProfile);
+    const tagResources = step(States.TagResources, '$.tagging').next(ensurePublicAddress);
 
     const waitForInstance = step(States.WaitForInstance, '$.instance');
     const isInstanceRunning = new sfn.Choice(this, States.IsInstanceRunning)

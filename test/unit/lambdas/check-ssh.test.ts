@@ -342,6 +342,19 @@ describe('check-ssh choices before connecting', () => {
     await expect(failure).rejects.toThrow(/no public IPv4 address \(publicIp is never\)/);
   });
 
+  it('returns a check that is already done unchanged, without reading the key or connecting', async () => {
+    givenKey();
+    const { calls, handshake } = recordingHandshake();
+    const proven = await checkSsh(sshState(22), deps({ handshake }).deps);
+    mocks.ssm.resetHistory();
+
+    const again = await checkSsh({ ...sshState(22), ssh: proven }, deps({ handshake }).deps);
+
+    expect(again).toBe(proven);
+    expect(calls).toHaveLength(1);
+    expect(mocks.ssm.calls()).toHaveLength(0);
+  });
+
   it('reads the key from SSM once per invocation when the same call tries again', async () => {
     givenKey();
     const keys = new Map();

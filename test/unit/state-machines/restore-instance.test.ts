@@ -76,27 +76,77 @@ describe('restore-instance state machine', () => {
       'WaitForInstance',
       'IsInstanceRunning',
       'TagResources',
-      'ReattachInstanceProfile',
-      'IsProfileAttached',
-      'WaitForProfileAssociation',
-      'ReattachInstanceProfile',
-      'IsProfileAttached',
       'EnsurePublicAddress',
+      // The profile is still associating when its call returns, so SSH is checked meanwhile…
+      'ReattachInstanceProfile',
       'CheckSsh',
       'IsSshDone',
       'WaitBeforeSshRetry',
       'CheckSsh',
       'IsSshDone',
-      'IsTestMode',
+      // …and once SSH is proven, the profile is looked at again (CheckSsh returns its done check).
+      'WaitForProfileAssociation',
+      'ReattachInstanceProfile',
+      'CheckSsh',
+      'IsSshDone',
       'Report',
     ]);
+  });
+
+  it('goes from a proven SSH check with the profile associated straight to Report: no Choice of its own for either', async () => {
+    const stubs = {
+      ...happyStubs(),
+      [States.ReattachInstanceProfile]: () => ({ done: true, nextWaitSeconds: 0 }),
+      [States.CheckSsh]: () => ({ done: true, nextWaitSeconds: 0 }),
+    };
+
+    const run = await runLocally(asl, { instanceId: 'i-0123456789abcdef0' }, stubs);
+
+    expect(run.visited.slice(run.visited.indexOf(States.TagResources))).toEqual([
+      'TagResources',
+      'EnsurePublicAddress',
+      'ReattachInstanceProfile',
+      'CheckSsh',
+      'IsSshDone',
+      'Report',
+    ]);
+  });
+
+  it('names ReattachInstanceProfile as the failed step when the profile fails while being confirmed after SSH', async () => {
+    let failedStep: string | undefined;
+    let profileCalls = 0;
+    const stubs = {
+      ...happyStubs(),
+      [States.ReattachInstanceProfile]: () => {
+        profileCalls += 1;
+        if (profileCalls === 1) return { done: false, nextWaitSeconds: 2 };
+        throw new Error('InstanceProfileError: not associated within 300s');
+      },
+      [States.HandleFailure]: (input: unknown) => {
+        failedStep = (input as { failedStep?: string }).failedStep;
+        return { error: 'InstanceProfileError', cause: 'ReattachInstanceProfile failed' };
+      },
+    };
+
+    const run = await runLocally(asl, { instanceId: 'i-0123456789abcdef0' }, stubs);
+
+    expect(failedStep).toBe(States.ReattachInstanceProfile);
+    expect(run.visited.slice(-6)).toEqual([
+      'IsSshDone',
+      'WaitForProfileAssociation',
+      'ReattachInstanceProfile',
+      'RecordReattachInstanceProfileFailure',
+      'HandleFailure',
+      'FailExecution',
+    ]);
+    expect(run.error?.Error).toBe('InstanceProfileError');
   });
 
   it('cleans up before reporting in test mode', async () => {
     const run = await runLocally(asl, {}, happyStubs('test'));
 
     expect(run.output).toEqual({ status: 'VALIDATED_AND_CLEANED_UP' });
-    expect(run.visited.slice(-3)).toEqual(['IsTestMode', 'CleanUp', 'Report']);
+    expect(run.visited.slice(-3)).toEqual(['IsSshDone', 'CleanUp', 'Report']);
   });
 
   it('stops after planning on a dry run without starting a restore job', async () => {
