@@ -16,6 +16,7 @@ import { createLogger } from '@shared/logger';
 import { functionArn, renderRestoreFleetAsl, renderRestoreInstanceAsl } from '@state-machines/render';
 import { SimulatedClock } from './clock';
 import { FaultInjector } from './faults';
+import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
 import { startHttpFrontDoor } from './server';
 import { BackupAdapter } from './services/backup';
@@ -25,7 +26,7 @@ import { SfnAdapter } from './services/sfn';
 import { SsmAdapter } from './services/ssm';
 import { StepFunctionsEmulator } from './sfn/step-functions';
 import { SshHosts } from './ssh-hosts';
-import { World } from './world';
+import { defaultLoopbackOctet, World } from './world';
 
 export const DEMO_SCENARIO_PATH = join(__dirname, 'scenarios', 'demo.json');
 export const FAKE_CREDENTIALS = {
@@ -48,6 +49,11 @@ export interface EmulatorOptions {
    * (`POLL_MIN_SECONDS`/`POLL_MAX_SECONDS`) for the naive baseline the benchmarks compare with.
    */
   readonly functionEnv?: Partial<Record<AnyFunctionId, Record<string, string>>>;
+  /**
+   * Errors of the emulator itself while it runs (an instance's address held by another process,
+   * so its sshd cannot listen): the affected instance fails, and this says why.
+   */
+  readonly onError?: (message: string) => void;
 }
 
 export interface Emulator {
@@ -69,6 +75,10 @@ export interface Emulator {
    * (shared/in-call-wait.ts), per execution ARN: on AWS that time is billed Lambda duration.
    */
   readonly inCallPauseSeconds: ReadonlyMap<string, number>;
+  /** The emulator's own errors so far (see `EmulatorOptions.onError`). */
+  readonly errors: readonly string[];
+  /** The loopback range this emulator holds: 127.<octet>.0.0/16. */
+  readonly loopbackOctet: number;
   /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
   readonly clientEnv: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -86,9 +96,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     scenario.clock.speed,
     scenario.clock.start ? Date.parse(scenario.clock.start) : undefined,
   );
-  const world = new World(scenario, clock);
+  const errors: string[] = [];
+  const log = (line: string) => {
+    options.log?.(line);
+    if (line.startsWith('emulator error: ')) {
+      const message = line.slice('emulator error: '.length);
+      errors.push(message);
+      options.onError?.(message);
+    }
+  };
+  // The range is reserved before anything is served, so READY means no other emulator shares it.
+  const addressGuard = (ip: string) => probeAddress(ip, scenario.sshPort);
+  const reservation = await reserveLoopbackRange({
+    pinned: scenario.loopbackOctet,
+    start: defaultLoopbackOctet(),
+    port: scenario.sshPort,
+    build: (octet) => {
+      const candidate = new World(scenario, clock, { octet, addressGuard, log });
+      const { loopback } = candidate;
+      // What the range hands out first: the scenario's addresses and the next public ones.
+      const next = [`${loopback.elasticPrefix}.10`, `${loopback.autoPublicPrefix}.10`];
+      return { value: candidate, addresses: [...loopback.inUse(), ...next] };
+    },
+  });
+  const world = reservation.value;
   const faults = new FaultInjector(scenario.faults);
-  const sshHosts = new SshHosts(scenario.sshPort, options.log);
+  const sshHosts = new SshHosts(scenario.sshPort, options.log, ({ instanceId, cause }) =>
+    world.failOnHost(instanceId, `the sshd of ${instanceId} cannot listen: ${cause}`),
+  );
   const lambdaLogs: string[] = [];
   const invocations = new Map<AnyFunctionId, number>();
   const inCallPauseSeconds = new Map<string, number>();
@@ -115,9 +150,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const tick = () => {
     world.tick();
+    void world.checkLaunches();
     sshHosts.sync(world.sshTargets());
   };
-  const { server, endpoint } = await startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {
+  const frontDoor = startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {
     adapters: {
       ec2: new Ec2Adapter(world),
       iam: new IamAdapter(world),
@@ -128,6 +164,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     beforeRequest: tick,
     log: options.log,
+  });
+  const { server, endpoint } = await frontDoor.catch(async (error: unknown) => {
+    await reservation.release();
+    throw error;
   });
 
   const clients = createAwsClients({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 });
@@ -195,6 +235,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     lambdaLogs,
     invocations,
     inCallPauseSeconds,
+    errors,
+    loopbackOctet: reservation.octet,
     clientEnv,
     stop: () => {
       stopped ??= (async () => {
@@ -204,6 +246,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         for (const client of Object.values(clients)) client.destroy();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await reservation.release();
       })();
       return stopped;
     },

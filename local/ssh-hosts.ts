@@ -3,10 +3,18 @@
  * instance whose sshd is "up", bound to that loopback address, with the instance's own host key,
  * accepting exactly the instance's authorised public key. Servers follow the world: they start
  * when an instance has booted and close when it stops, terminates or loses the address.
+ *
+ * A server that cannot bind because another process holds the address is the emulator's error,
+ * reported through `onBindFailure` (the emulator fails the instance); only an address this
+ * emulator's own closing server still holds is retried quietly on the next sync.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type Connection, type ParsedKey, Server, utils } from 'ssh2';
+import { describeHolder } from './port-holder';
 import type { SshTarget } from './world';
+
+/** An address of `instanceId` another process holds; `cause` names the address and the holder. */
+export type BindFailure = (failure: { instanceId: string; address: string; cause: string }) => void;
 
 interface Host {
   readonly instanceId: string;
@@ -17,10 +25,13 @@ interface Host {
 
 export class SshHosts {
   private readonly hosts = new Map<string, Host>();
+  /** Addresses whose server is closing: still bound for a moment, by this emulator. */
+  private readonly closing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly port: number,
     private readonly log: (line: string) => void = () => {},
+    private readonly onBindFailure: BindFailure = () => {},
   ) {}
 
   /** Make the listening servers match the targets. */
@@ -75,11 +86,15 @@ export class SshHosts {
     const host: Host = { instanceId: target.instanceId, server, clients, listening: false };
     this.hosts.set(address, host);
     server.on('error', (error: NodeJS.ErrnoException) => {
-      this.log(
-        `ssh host ${address}:${this.port} (${target.instanceId}) failed: ${error.code ?? error.message}`,
-      );
-      // Forget it so the next sync retries (e.g. the address was still in use by a closing server).
       if (this.hosts.get(address) === host) this.hosts.delete(address);
+      // Our own server on this address is still closing (an Elastic IP moved): the next sync retries.
+      if (error.code === 'EADDRINUSE' && this.closing.has(address)) return;
+      const cause =
+        error.code === 'EADDRINUSE'
+          ? `${address}:${this.port} is ${describeHolder(address, this.port)}`
+          : `${address}:${this.port} cannot be bound (${error.code ?? error.message})`;
+      this.log(`ssh host for ${target.instanceId} failed: ${cause}`);
+      this.onBindFailure({ instanceId: target.instanceId, address, cause });
     });
     server.listen(this.port, address, () => {
       host.listening = true;
@@ -92,10 +107,17 @@ export class SshHosts {
     this.hosts.delete(address);
     // A stopped machine drops its sessions: end every open connection so close() can finish.
     for (const client of host.clients) client.end();
-    return new Promise((resolve) => {
-      if (!host.listening) return resolve();
-      host.server.close(() => resolve());
+    const closed = new Promise<void>((resolve) => {
+      const shut = () => host.server.close(() => resolve());
+      if (host.listening) return shut();
+      // Still binding: close once bound, or never bound at all.
+      host.server.once('listening', shut);
+      host.server.once('error', () => resolve());
+    }).finally(() => {
+      if (this.closing.get(address) === closed) this.closing.delete(address);
     });
+    this.closing.set(address, closed);
+    return closed;
   }
 }
 

@@ -19,7 +19,7 @@ import type { Tags } from './world/ec2-filters';
 import { Ec2Instances } from './world/ec2-instances';
 import { Ec2Network } from './world/ec2-network';
 import { IamStore } from './world/iam-store';
-import { LoopbackAddresses } from './world/loopback-addresses';
+import { type AddressGuard, LoopbackAddresses } from './world/loopback-addresses';
 import { loadScenario } from './world/scenario-loader';
 import { SsmParameters } from './world/ssm-parameters';
 
@@ -41,6 +41,18 @@ export interface SshTarget {
   readonly authorizedKey: string | null;
 }
 
+export interface WorldOptions {
+  /** Second octet of the loopback range; default the scenario's `loopbackOctet`, else one per process. */
+  readonly octet?: number;
+  /**
+   * Confirms the emulator can serve an address before it is handed out (the emulator binds it);
+   * without one (a world on its own, in tests) every address is taken as servable.
+   */
+  readonly addressGuard?: AddressGuard;
+  /** Where the world reports what the emulator could not do (an address another process holds). */
+  readonly log?: (line: string) => void;
+}
+
 export class World {
   readonly region: string;
   readonly accountId: string;
@@ -56,14 +68,21 @@ export class World {
   readonly backup: BackupStore;
   readonly restores: BackupRestoreRules;
   readonly restoreRoleArn: string;
+  readonly addressGuard: AddressGuard | undefined;
+  readonly log: (line: string) => void;
+  /** Instances whose addresses are being checked now. */
+  private readonly checking = new Set<string>();
 
   constructor(
     readonly scenario: Scenario,
     readonly clock: SimulatedClock,
+    options: WorldOptions = {},
   ) {
     this.region = scenario.region;
     this.accountId = scenario.accountId;
-    this.loopback = new LoopbackAddresses(scenario.loopbackOctet ?? pickLoopbackOctet());
+    this.addressGuard = options.addressGuard;
+    this.log = options.log ?? (() => {});
+    this.loopback = new LoopbackAddresses(options.octet ?? scenario.loopbackOctet ?? defaultLoopbackOctet());
     this.ec2 = {
       instances: new Ec2Instances(this),
       addresses: new ElasticIps(this),
@@ -108,6 +127,45 @@ export class World {
     for (const job of this.backup.restoreJobs.values()) this.restores.advanceJob(job, now);
     this.ec2.instances.tick(now);
     this.ec2.associations.tick(now);
+  }
+
+  /**
+   * Checks the addresses of newly launched instances with the address guard: a pending instance
+   * boots once its addresses are confirmed, and fails its launch if another process holds one.
+   */
+  async checkLaunches(): Promise<void> {
+    const guard = this.addressGuard;
+    if (!guard) return;
+    const unchecked = [...this.ec2.instances.instances.values()].filter(
+      (i) => !i.addressesBound && i.state === 'pending' && !this.checking.has(i.id),
+    );
+    await Promise.all(
+      unchecked.map(async (instance) => {
+        this.checking.add(instance.id);
+        try {
+          for (const ip of [instance.privateIp, instance.autoPublicIp]) {
+            if (ip === null) continue;
+            const problem = await guard(ip);
+            if (problem !== null) {
+              this.loopback.refuse(ip);
+              this.failOnHost(instance.id, `the emulator cannot serve ${instance.id} at ${problem}`);
+              return;
+            }
+          }
+          instance.addressesBound = true;
+        } finally {
+          this.checking.delete(instance.id);
+        }
+      }),
+    );
+  }
+
+  /** The emulator cannot serve the instance (e.g. its sshd could not bind): its launch fails, visibly. */
+  failOnHost(instanceId: string, cause: string): void {
+    const instance = this.ec2.instances.instances.get(instanceId);
+    if (!instance || instance.state === 'terminated') return;
+    this.ec2.instances.failOnHost(instance, cause);
+    this.log(`emulator error: ${cause}`);
   }
 
   /** Running instances whose sshd is up, with every address that reaches them. */
@@ -160,9 +218,11 @@ export class World {
   }
 }
 
-let loopbackCounter = 0;
-/** A second octet for this emulator's loopback range, distinct across concurrent test processes. */
-function pickLoopbackOctet(): number {
-  loopbackCounter += 1;
-  return 20 + ((process.pid * 7 + loopbackCounter * 31) % 220);
+/**
+ * Where this process's emulators start looking for a free loopback range: spread by PID so that
+ * concurrent processes (jest workers) rarely contend; the reservation (../loopback-reservation.ts)
+ * is what keeps them apart.
+ */
+export function defaultLoopbackOctet(): number {
+  return 20 + ((process.pid * 7) % 220);
 }

@@ -26,7 +26,10 @@ export interface DemoOptions {
 
 export async function runDemo(options: DemoOptions, ctx: CliContext): Promise<number> {
   const started = Date.now();
-  const emulator = await startEmulator({ scenario: options.scenario });
+  const emulator = await startEmulator({
+    scenario: options.scenario,
+    onError: (message) => ctx.say(`  emulator error: ${message}`),
+  });
   try {
     return await restoreOnce(emulator, options, ctx, started);
   } finally {

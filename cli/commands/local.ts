@@ -2,7 +2,11 @@
 import { startEmulator } from '@local/emulator';
 
 export async function runLocal(options: { scenario?: string; port: number }): Promise<number> {
-  const emulator = await startEmulator({ scenario: options.scenario, port: options.port });
+  const emulator = await startEmulator({
+    scenario: options.scenario,
+    port: options.port,
+    onError: (message) => process.stderr.write(`emulator error: ${message}\n`),
+  });
   process.stdout.write(`READY ${emulator.endpoint}\n`);
   for (const [key, value] of Object.entries(emulator.clientEnv))
     process.stdout.write(`export ${key}=${value}\n`);

@@ -33,7 +33,7 @@ import { document, list, node, queryParameters, text, type Xml, type XmlChild } 
 const XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' } as const;
 
-type Handler = (params: Ec2Params) => XmlChild[];
+type Handler = (params: Ec2Params) => XmlChild[] | Promise<XmlChild[]>;
 
 export class Ec2Adapter implements ServiceAdapter {
   readonly service = 'ec2' as const;
@@ -74,14 +74,14 @@ export class Ec2Adapter implements ServiceAdapter {
     }
     return {
       operation: action,
-      invoke: () => {
+      invoke: async () => {
         if (params.bool('DryRun') === true) {
           throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
         }
         const body = document(
           `${action}Response`,
           XMLNS,
-          [text('requestId', request.requestId), ...handler(params)],
+          [text('requestId', request.requestId), ...(await handler(params))],
           true,
         );
         return { status: 200, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
@@ -586,12 +586,12 @@ export class Ec2Adapter implements ServiceAdapter {
 
   // ---------------------------------------------------------------- Elastic IPs
 
-  private allocateAddress(p: Ec2Params): XmlChild[] {
+  private async allocateAddress(p: Ec2Params): Promise<XmlChild[]> {
     const domain = p.string('Domain') ?? 'vpc';
     if (domain !== 'vpc' && domain !== 'standard') {
       throw new AwsError('InvalidParameterValue', `Value (${domain}) for parameter domain is invalid.`);
     }
-    const address = this.world.ec2.addresses.allocateAddress(p.tagSpecification('elastic-ip'));
+    const address = await this.world.ec2.addresses.allocateBindableAddress(p.tagSpecification('elastic-ip'));
     return [
       text('publicIp', address.publicIp),
       text('domain', 'vpc'),

@@ -37,6 +37,22 @@ export class ElasticIps {
     return address;
   }
 
+  /**
+   * AllocateAddress when the emulator guards its addresses: an address another process holds is
+   * skipped (and never handed out), so an Elastic IP always reaches this emulator's instance.
+   */
+  async allocateBindableAddress(tags: Readonly<Record<string, string>>): Promise<Address> {
+    const guard = this.world.addressGuard;
+    for (;;) {
+      const address = this.allocateAddress(tags);
+      const problem = guard ? await guard(address.publicIp) : null;
+      if (problem === null) return address;
+      this.addresses.delete(address.allocationId);
+      this.world.loopback.refuse(address.publicIp);
+      this.world.log(`Elastic IP ${address.publicIp} skipped: ${problem}`);
+    }
+  }
+
   associateAddress(
     allocationId: string,
     target: { instanceId?: string; eniId?: string },

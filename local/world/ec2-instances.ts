@@ -48,6 +48,11 @@ export interface Instance {
   readonly hostKey: string;
   /** The key sshd accepts (the key pair's, unless a fault swaps it). */
   readonly authorizedKey: string | null;
+  /**
+   * The emulator has confirmed it can bind the instance's addresses (so its sshd will answer
+   * there, and nobody else's); a pending instance boots only then.
+   */
+  addressesBound: boolean;
 }
 
 /** RunInstances' inputs as the scenario and AWS Backup's restores use them. */
@@ -99,6 +104,7 @@ export class Ec2Instances {
       requireImdsV2: spec.requireImdsV2,
       hostKey: generateEd25519Key().private,
       authorizedKey: spec.authorizedKey,
+      addressesBound: this.world.addressGuard === undefined,
     };
     this.instances.set(instance.id, instance);
     return instance;
@@ -107,7 +113,7 @@ export class Ec2Instances {
   /** Pending instances boot, shutting-down ones terminate, stopping ones stop. */
   tick(now: number): void {
     for (const instance of this.instances.values()) {
-      if (instance.state === 'pending' && now >= instance.bootAt) {
+      if (instance.state === 'pending' && now >= instance.bootAt && instance.addressesBound) {
         instance.state = 'running';
         instance.runningSince = instance.bootAt;
       } else if (instance.state === 'shutting-down' && now >= instance.bootAt) {
@@ -197,6 +203,18 @@ export class Ec2Instances {
       }
       return { id: i.id, previous, current: i.state };
     });
+  }
+
+  /**
+   * The emulator cannot serve the instance (another process holds one of its addresses): it ends
+   * as a launch EC2 could not complete does, terminated with a Server.InternalError reason.
+   */
+  failOnHost(instance: Instance, cause: string): void {
+    if (instance.state === 'terminated') return;
+    instance.state = 'terminated';
+    instance.stateTransitionReason = 'Server.InternalError';
+    instance.stateReason = { code: 'Server.InternalError', message: `Server.InternalError: ${cause}` };
+    this.releaseResources(instance);
   }
 
   /** What AWS does on termination: Elastic IPs disassociate, profile associations end. */

@@ -5,8 +5,13 @@
  */
 import { AwsError } from '../aws-error';
 
+/** Null when the emulator can serve `ip` (bind it on the SSH port), else why not. */
+export type AddressGuard = (ip: string) => Promise<string | null>;
+
 export class LoopbackAddresses {
   private readonly used = new Set<string>();
+  /** Addresses another process holds: never handed out, never released. */
+  private readonly refused = new Set<string>();
 
   constructor(readonly octet: number) {}
 
@@ -29,7 +34,18 @@ export class LoopbackAddresses {
   }
 
   release(ip: string): void {
-    this.used.delete(ip);
+    if (!this.refused.has(ip)) this.used.delete(ip);
+  }
+
+  /** Some other process holds `ip`: it stays taken for this emulator's lifetime. */
+  refuse(ip: string): void {
+    this.refused.add(ip);
+    this.used.add(ip);
+  }
+
+  /** Every address handed out so far. */
+  inUse(): string[] {
+    return [...this.used];
   }
 
   /** The lowest free host (from .10, as AWS reserves the first addresses of a subnet) in a /24. */

@@ -68,6 +68,8 @@ export function loadScenario(world: World, s: Scenario): void {
     });
     instance.state = spec.state;
     instance.bootAt = 0;
+    // The emulator checked the scenario's addresses when it reserved its loopback range.
+    instance.addressesBound = true;
     instance.runningSince = spec.state === 'running' ? clock.nowMs() - 86_400_000 : null;
     // A terminated source had its profile while it was backed up; released below.
     if (spec.instanceProfileName) {

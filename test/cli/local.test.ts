@@ -1,10 +1,15 @@
 /**
  * `ec2-restore local`: the emulator as a foreground process. It prints READY and the client env,
- * answers an independent client (the AWS CLI), and shuts down cleanly on SIGTERM.
+ * answers an independent client (the AWS CLI), and shuts down cleanly on SIGTERM; a pinned
+ * loopback range another process holds is refused before READY, naming the holder.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_SCENARIO_PATH } from '@local/emulator';
 import { awsCli } from '@test/helpers/aws-cli';
-import { BIN } from '@test/helpers/cli-run';
+import { BIN, isolatedEnv, runCli } from '@test/helpers/cli-run';
 
 function readLines(child: ChildProcessWithoutNullStreams, until: (text: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -44,3 +49,29 @@ it('prints READY and the client env, serves the AWS CLI, and stops on SIGTERM', 
     child.kill('SIGKILL');
   }
 });
+
+it('exits non-zero before READY when the pinned loopback range is taken, naming the address and the process', async () => {
+  const demo = JSON.parse(readFileSync(DEMO_SCENARIO_PATH, 'utf8')) as { sshPort: number };
+  const file = join(mkdtempSync(join(tmpdir(), 'ec2-restore-pinned-')), 'pinned.json');
+  writeFileSync(file, JSON.stringify({ ...demo, loopbackOctet: 5 }));
+  // The demo's source instance is the first address of its first subnet: 127.5.1.10.
+  const taken = '127.5.1.10';
+  const holder = spawn(
+    process.execPath,
+    ['-e', `require('net').createServer().listen(${demo.sshPort}, '${taken}', () => console.log('up'))`],
+    { stdio: 'pipe' },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+    });
+    const result = await runCli(['local', '--scenario', file, '--port', '0'], isolatedEnv(), 50_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).not.toContain('READY');
+    expect(result.stderr).toContain(`loopbackOctet 5`);
+    expect(result.stderr).toContain(`${taken}:${demo.sshPort} is held by pid ${holder.pid} (`);
+  } finally {
+    holder.kill();
+  }
+}, 60_000);
