@@ -8,7 +8,7 @@
  */
 'use strict';
 
-const { execFileSync, spawnSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const { existsSync, mkdirSync } = require('node:fs');
 const { homedir } = require('node:os');
 const { delimiter, dirname, join } = require('node:path');
@@ -57,8 +57,16 @@ function supportedNode() {
     try {
       execFileSync(
         process.platform === 'win32' ? 'npm.cmd' : 'npm',
-        ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', cacheDir(),
-          `${packageName()}@${PACKAGE_RANGE}`],
+        [
+          'install',
+          '--no-save',
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+          '--prefix',
+          cacheDir(),
+          `${packageName()}@${PACKAGE_RANGE}`,
+        ],
         { stdio: ['ignore', 'ignore', 'inherit'] },
       );
     } catch (error) {
@@ -77,19 +85,28 @@ function envWithNode(binary, env = process.env) {
 }
 
 /**
- * Re-runs this process's own script under a supported Node when the current one is too old;
- * returns only when the current Node is supported. The child inherits the terminal, so Ctrl-C
- * reaches it directly; its exit code becomes ours.
+ * Calls `main` when this Node is supported; otherwise runs this process's own script again under a
+ * supported Node instead. The child inherits the terminal; signals sent to this process (a
+ * supervisor's SIGTERM, Ctrl-C) are passed on, so the child never outlives it, and the child's
+ * exit code becomes ours.
  */
-function reexecIfUnsupported() {
-  if (isSupported()) return;
+function onSupportedNode(main) {
+  if (isSupported()) return main();
   const binary = supportedNode();
-  const result = spawnSync(binary, process.argv.slice(1), { stdio: 'inherit', env: envWithNode(binary) });
-  if (result.error) throw result.error;
-  process.exit(result.status ?? (result.signal === 'SIGINT' ? 130 : 1));
+  const child = spawn(binary, process.argv.slice(1), { stdio: 'inherit', env: envWithNode(binary) });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on('error', (error) => {
+    process.stderr.write(`cannot start ${binary}: ${error.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    process.exit(code ?? (signal === 'SIGINT' ? 130 : 1));
+  });
 }
 
-module.exports = { MINIMUM_MAJOR, isSupported, supportedNode, envWithNode, reexecIfUnsupported };
+module.exports = { MINIMUM_MAJOR, isSupported, supportedNode, envWithNode, onSupportedNode };
 
 // `node scripts/supported-node.cjs` prints the directory of a supported Node (for .ci/run's PATH).
 if (require.main === module) {

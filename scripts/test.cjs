@@ -8,9 +8,7 @@
 
 const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
-const { reexecIfUnsupported } = require('./supported-node.cjs');
-
-reexecIfUnsupported();
+const { onSupportedNode } = require('./supported-node.cjs');
 
 const CHROMIUM = process.env.CHROMIUM || 'chromium';
 
@@ -69,11 +67,17 @@ function ensurePrerequisites() {
   process.exit(2);
 }
 
-ensurePrerequisites();
-const started = Date.now();
-const jest = spawnSync(process.execPath, [join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
+onSupportedNode(() => {
+  ensurePrerequisites();
+  const started = Date.now();
+  const jest = spawnSync(
+    process.execPath,
+    [join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  const seconds = Math.round((Date.now() - started) / 1000);
+  process.stderr.write(
+    `Suite time: ${Math.floor(seconds / 60)}m ${seconds % 60}s (node ${process.versions.node})\n`,
+  );
+  process.exit(jest.status ?? 1);
 });
-const seconds = Math.round((Date.now() - started) / 1000);
-process.stderr.write(`Suite time: ${Math.floor(seconds / 60)}m ${seconds % 60}s (node ${process.versions.node})\n`);
-process.exit(jest.status ?? 1);
