@@ -85,7 +85,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--instance-profile <mode>', 'reattach (default) | passrole | none')
     .option('--public-ip <policy>', 'auto (default) | always | never')
     .option('--ssh-user <user>', 'user for the SSH check (default ec2-user)')
-    .option('--ssh-port <n>', 'port for the SSH check (default 22)', NUMERIC_FLAGS.sshPort)
+    .addOption(sshPortOption())
     .option('--no-ssh', 'skip the SSH check')
     .option('--mode <mode>', 'recovery (keep the instance, default) | test (validate, then clean up)')
     .option('--dry-run', 'pre-flight checks and plan only; create nothing')
@@ -177,7 +177,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--instance-profile <mode>', 'reattach (default) | passrole | none')
     .option('--public-ip <policy>', 'auto (default) | always | never')
     .option('--ssh-user <user>', 'user for the SSH check (default ec2-user)')
-    .option('--ssh-port <n>', 'port for the SSH check (default 22)', NUMERIC_FLAGS.sshPort)
+    .addOption(sshPortOption())
     .option('--no-ssh', 'skip the SSH check')
     .option('--mode <mode>', 'recovery (keep the instances, default) | test (validate, then clean up)')
     .option('--dry-run', 'pre-flight checks and plan only; create nothing')
@@ -282,3 +282,13 @@ export function run(argv: readonly string[] = process.argv): void {
 }
 
 if (require.main === module) run();
+
+/**
+ * The SSH check's port: the flag, else EC2_RESTORE_SSH_PORT, which `ec2-restore local` exports
+ * when its sshd is not on 22, so the runbook's commands run unchanged against the emulator and AWS.
+ */
+function sshPortOption(): Option {
+  return new Option('--ssh-port <n>', 'port for the SSH check (default 22)')
+    .argParser(NUMERIC_FLAGS.sshPort)
+    .env('EC2_RESTORE_SSH_PORT');
+}

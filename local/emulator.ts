@@ -216,6 +216,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
     EC2_RESTORE_STATE_MACHINE_ARN: restoreInstance.stateMachineArn,
     EC2_RESTORE_FLEET_STATE_MACHINE_ARN: restoreFleet.stateMachineArn,
+    // The CLI's default SSH port: the emulated sshd listens where an unprivileged process may.
+    ...(scenario.sshPort === 22 ? {} : { EC2_RESTORE_SSH_PORT: String(scenario.sshPort) }),
   };
 
   let stopped: Promise<void> | undefined;

@@ -3,7 +3,7 @@
  * before anything starts, the readable execution name, idempotent re-runs with `--name`, the
  * `--json` document on stdout with progress on stderr, and progress for a pipe and for a terminal.
  */
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CLEAR_LINE } from '@cli/progress-view';
 import { FAKE_CREDENTIALS } from '@local/emulator';
 import { CLOCK, DURATION } from '@test/helpers/cli-format';
@@ -90,6 +90,22 @@ describe('ec2-restore start', () => {
     expect(stderr).toContain('--subnet-id: must look like subnet-0123456789abcdef0 (got "subnet-nope")');
     expect(stderr).toContain('--public-ip: must be one of "auto", "always", "never"');
     expect(await executionNames()).toEqual(before);
+  });
+
+  it('takes the SSH port from EC2_RESTORE_SSH_PORT, which ec2-restore local exports, unless --ssh-port is given', async () => {
+    const sshPortOf = async (args: string[], env: typeof world.env) => {
+      const { code, stdout } = await runCli(['start', ...args, '--dry-run', '--json'], env);
+      expect(code).toBe(0);
+      const { executionArn } = JSON.parse(stdout);
+      const { input } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return JSON.parse(input ?? '{}').ssh?.port;
+    };
+    const { EC2_RESTORE_SSH_PORT, ...withoutPort } = world.env;
+
+    expect(EC2_RESTORE_SSH_PORT).toBe('2222');
+    expect(await sshPortOf(['--instance-id', DEMO.instance], world.env)).toBe(2222);
+    expect(await sshPortOf(['--instance-id', DEMO.instance, '--ssh-port', '2200'], world.env)).toBe(2200);
+    expect(await sshPortOf(['--instance-id', DEMO.instance], withoutPort)).toBeUndefined();
   });
 
   it('re-run with the same --name and flags finds the first execution instead of starting another', async () => {
