@@ -13,7 +13,7 @@
  *   serialisers a step never calls; the CommonJS builds (dist-cjs) are one file per client, all or
  *   nothing.
  * - CommonJS output: Lambda `require`s a `.js` handler; an ES-module (`.mjs`) handler goes through
- *   the ESM loader, which was slower in every run for the same code.
+ *   the ESM loader, which was slower for the baseline and most steps for the same code.
  * - No source map: Lambda uses one only with `--enable-source-maps`, which itself slows init, and
  *   the map was 3–4× the bundle in the zip.
  */
