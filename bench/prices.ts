@@ -1,6 +1,6 @@
 /**
  * List prices the cost figures use (us-east-1). The values are the ones recorded in the project's
- * AWS reference (/work/shared/reference/aws-facts.md §G), which cites the AWS pricing pages below;
+ * AWS reference (docs/aws-facts.md §G), which cites the AWS pricing pages below;
  * check those pages before quoting a figure.
  */
 

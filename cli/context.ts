@@ -1,5 +1,5 @@
 /**
- * What every command shares: the global options (contracts §4) resolved against the environment,
+ * What every command shares: the global options (docs/contract.md §4) resolved against the environment,
  * AWS clients built from them, and the two output channels. Under `--json` stdout carries exactly
  * one JSON document, so everything meant for a person goes to stderr instead.
  */

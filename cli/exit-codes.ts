@@ -1,4 +1,4 @@
-/** The CLI's exit codes (contracts §4); scripts branch on them, so they never change meaning. */
+/** The CLI's exit codes (docs/contract.md §4); scripts branch on them, so they never change meaning. */
 export const ExitCodes = {
   Ok: 0,
   /** The restore (or any fleet member) failed. */

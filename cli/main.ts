@@ -1,5 +1,5 @@
 /**
- * `ec2-restore`: the command a person types in a runbook and a script calls (contracts §4).
+ * `ec2-restore`: the command a person types in a runbook and a script calls (docs/contract.md §4).
  * Exit codes (exit-codes.ts): 0 success, 1 the restore failed, 2 bad usage or invalid input,
  * 3 configuration or AWS access error. Under `--json` stdout holds exactly one JSON document.
  */

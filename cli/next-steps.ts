@@ -1,5 +1,5 @@
 /**
- * "What do I do now?" for each way a restore can fail (contracts §2 error names). Written for the
+ * "What do I do now?" for each way a restore can fail (docs/contract.md §2 error names). Written for the
  * person running the runbook: the first line is the likely fix, then how to look closer.
  */
 import { ErrorNames } from '@shared/errors';

@@ -1,5 +1,5 @@
 /**
- * `ec2-restore fleet`: restore many instances through the restore-fleet workflow (contracts §3).
+ * `ec2-restore fleet`: restore many instances through the restore-fleet workflow (docs/contract.md §3).
  * Like `start`: the flags build the request (the per-instance ones become its `defaults`), the
  * workflow's own schema validates it (a bad flag is named and exits 2 before anything starts),
  * the execution gets a readable name, and `--wait` follows it: "n of N done, k failed so far",

@@ -16,7 +16,7 @@ export interface RestoreTestSchedule {
   /** IANA zone the cron expression is read in. @default 'UTC' */
   readonly timeZone?: string;
   /**
-   * The restore-instance execution input (contracts §1), checked against the contract schema at
+   * The restore-instance execution input (docs/contract.md §1), checked against the contract schema at
    * synth time. @default mode 'test' when the input does not set one
    */
   readonly input: RestoreRequestInput;

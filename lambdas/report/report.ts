@@ -27,7 +27,7 @@ const MAX_VALIDATION_MESSAGE = 1000;
 const MAX_SUBJECT = 100;
 
 /**
- * Step 12: the contract output (contracts §2). In test mode it also records the outcome on the
+ * Step 12: the contract output (docs/contract.md §2). In test mode it also records the outcome on the
  * restore job (best effort: Backup accepts it only for some jobs), and when a topic is configured
  * it publishes the output. Neither side effect can fail a restore that has already succeeded.
  */

@@ -1,6 +1,6 @@
 /**
  * The workflow's error vocabulary. Each class's `name` is the Step Functions `Error` that the
- * state machine's Retry/Catch match and that a failed execution reports (contracts §2), so the
+ * state machine's Retry/Catch match and that a failed execution reports (docs/contract.md §2), so the
  * names are exported as constants and never retyped as strings elsewhere.
  */
 
@@ -22,7 +22,7 @@ export const ErrorNames = {
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
 
-/** The error names a failed execution may end with (contracts §2). */
+/** The error names a failed execution may end with (docs/contract.md §2). */
 export const CONTRACT_ERROR_NAMES: readonly ErrorName[] = [
   ErrorNames.InvalidInput,
   ErrorNames.NoRecoveryPoint,

@@ -1,5 +1,5 @@
 /**
- * The `restore-fleet` input contract (contracts §3). Targets are explicit instance ids or a tag
+ * The `restore-fleet` input contract (docs/contract.md §3). Targets are explicit instance ids or a tag
  * evaluated on the recovery points' tags; `defaults` are restore-instance fields applied to every
  * instance and validated with the same field schemas as a single restore.
  */

@@ -1,5 +1,5 @@
 /**
- * The `restore-instance` input contract (contracts §1) as one zod schema. The workflow's
+ * The `restore-instance` input contract (docs/contract.md §1) as one zod schema. The workflow's
  * validate-input step, the CLI and the API all validate with this schema, so a request that one
  * accepts the others accept too. Defaults are filled in here and nowhere else.
  */
