@@ -4,8 +4,20 @@
  * both typed (cdk.json) and as text; structured values (the schedules) also as JSON text. Every
  * error names the context key, so a typo or a bad value fails synth instead of deploying a default.
  */
-import { parameterPrefix } from '@shared/env';
-import { BACKUP_VAULT_NAME } from '@shared/restore-request';
+import { applyGuardrails } from '@lambdas/validate-input/guardrails';
+import { parameterPrefix, parseEnv } from '@shared/env';
+import { InvalidInputError } from '@shared/errors';
+import {
+  GUARDRAIL_CONTEXT_KEYS,
+  guardrailEnvironment,
+  type RestoreGuardrails,
+} from '@shared/function-environments';
+import {
+  BACKUP_VAULT_NAME,
+  parseRestoreRequest,
+  SECURITY_GROUP_ID,
+  SUBNET_ID,
+} from '@shared/restore-request';
 import { z } from 'zod';
 import type { Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
 import type { RestoreTestSchedule } from './constructs/restore-test-schedules';
@@ -66,6 +78,16 @@ const kmsKey = z.union(
   { error: 'must be create, none or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)' },
 );
 
+const PUBLIC_IP_CHOICES = ['auto', 'always', 'never'] as const;
+/** The publicIp values a mode allows: at least one, since every request has one (default auto). */
+const publicIpChoices = list.pipe(
+  z
+    .array(z.enum(PUBLIC_IP_CHOICES, { error: 'may contain only auto, always and never' }))
+    .min(1, { error: 'must allow at least one of auto, always and never' }),
+);
+const ids = (re: RegExp, what: string) =>
+  list.pipe(z.array(z.string().regex(re, { error: `must be ${what}` }))).default([]);
+
 const ScheduleSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9\-_]{1,64}$/, { error: 'must be 1-64 letters, digits, - or _' }),
   expression: z
@@ -113,6 +135,13 @@ const ContextSchema = z.object({
   backupTagValue: z.string().max(256).default('EC2'),
   protectRecoveryPoints: bool.default(true),
   breakGlassRoleArn: roleArn.optional(),
+  // Guardrails: what validate-input refuses, for every caller (infra/README.md, Guardrails).
+  [GUARDRAIL_CONTEXT_KEYS.publicIpTest]: publicIpChoices.default([...PUBLIC_IP_CHOICES]),
+  [GUARDRAIL_CONTEXT_KEYS.publicIpRecovery]: publicIpChoices.default([...PUBLIC_IP_CHOICES]),
+  [GUARDRAIL_CONTEXT_KEYS.allowPassRole]: bool.default(true),
+  [GUARDRAIL_CONTEXT_KEYS.requireImdsV2]: bool.default(false),
+  [GUARDRAIL_CONTEXT_KEYS.subnetIds]: ids(SUBNET_ID, 'subnet ids (subnet-…)'),
+  [GUARDRAIL_CONTEXT_KEYS.securityGroupIds]: ids(SECURITY_GROUP_ID, 'security group ids (sg-…)'),
 });
 
 export type ContextKey = keyof typeof ContextSchema.shape;
@@ -129,6 +158,8 @@ export interface AppContext {
       | { throttlingRateLimit: number; throttlingBurstLimit: number; cloudWatchRole: boolean };
     /** Customer-managed KMS key for the topic, the state machines and their logs. */
     readonly encryptionKey: 'create' | 'none' | { readonly keyArn: string };
+    /** What validate-input refuses, for every caller. */
+    readonly guardrails: Required<RestoreGuardrails>;
   };
   /** `undefined` when deployBackupStack is false. */
   readonly backup: Ec2BackupPlanProps | undefined;
@@ -162,6 +193,14 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
     );
   }
   const c = result.data;
+  const guardrails: Required<RestoreGuardrails> = {
+    publicIp: { test: c.guardrailPublicIpTest, recovery: c.guardrailPublicIpRecovery },
+    allowPassRole: c.guardrailAllowPassRole,
+    requireImdsV2: c.guardrailRequireImdsV2,
+    subnetIds: c.guardrailSubnetIds,
+    securityGroupIds: c.guardrailSecurityGroupIds,
+  };
+  checkSchedulesAgainstGuardrails(c.restoreTestSchedules, guardrails);
   return {
     orchestrator: {
       instanceRoleArns: c.instanceRoleArns,
@@ -174,6 +213,7 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
         cloudWatchRole: c.apiGatewayCloudWatchRole,
       },
       encryptionKey: c.kmsKey === 'create' || c.kmsKey === 'none' ? c.kmsKey : { keyArn: c.kmsKey },
+      guardrails,
     },
     backup: c.deployBackupStack
       ? {
@@ -193,6 +233,34 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
         }
       : undefined,
   };
+}
+
+/**
+ * A scheduled restore test that the guardrails would refuse would fail every time it fires: fail
+ * synth instead. The schedules construct checks the input against the contract; this checks it
+ * against the guardrails, as the deployed validate-input will (test mode unless the input sets one).
+ */
+function checkSchedulesAgainstGuardrails(
+  schedules: readonly RestoreTestSchedule[],
+  guardrails: RestoreGuardrails,
+): void {
+  const env = parseEnv('validate-input', guardrailEnvironment(guardrails));
+  for (const [index, schedule] of schedules.entries()) {
+    let request: ReturnType<typeof parseRestoreRequest>;
+    try {
+      request = parseRestoreRequest({ mode: 'test', ...schedule.input });
+    } catch {
+      continue; // the contract check in RestoreTestSchedules names the problem
+    }
+    try {
+      applyGuardrails(request, env);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      throw new Error(
+        `Invalid CDK context:\n  context key restoreTestSchedules, at ${index}.input (${schedule.name}): ${error.message}`,
+      );
+    }
+  }
 }
 
 function isTimeZone(zone: string): boolean {

@@ -6,7 +6,7 @@ import {
   type FunctionEnvironment,
   type FunctionId,
 } from '@shared/env';
-import { functionEnvironments } from '@shared/function-environments';
+import { functionEnvironments, type RestoreGuardrails } from '@shared/function-environments';
 import { RestoreFleetWorkflow } from '@state-machines/restore-fleet/restore-fleet';
 import { RestoreInstanceWorkflow } from '@state-machines/restore-instance/restore-instance';
 import { Stack } from 'aws-cdk-lib';
@@ -57,6 +57,8 @@ export interface RestoreOrchestratorProps {
   readonly notificationEmails?: readonly string[];
   /** Scheduled restore tests (EventBridge Scheduler). @default none */
   readonly schedules?: readonly RestoreTestSchedule[];
+  /** What the workflow's ValidateInput refuses, for every caller. @default none (infra/README.md, Guardrails) */
+  readonly guardrails?: RestoreGuardrails;
   /** The IAM-authorised REST API, or `false` for none. @default an API with RestoreApiOptions' defaults */
   readonly api?: RestoreApiOptions | false;
 }
@@ -107,6 +109,7 @@ export class RestoreOrchestrator extends Construct {
       restoreRoleArn: this.restoreRole.roleArn,
       keyPairParameterPrefix,
       notificationTopicArn: this.notificationTopic.topicArn,
+      guardrails: props.guardrails,
     };
     const environments: { readonly [F in AnyFunctionId]: FunctionEnvironment<F> } = {
       ...functionEnvironments(settings),

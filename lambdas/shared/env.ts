@@ -4,6 +4,7 @@
  * the same environment for the in-process handlers.
  */
 import * as z from 'zod';
+import { SECURITY_GROUP_ID, SUBNET_ID } from './restore-request';
 
 const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
 const roleArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
@@ -24,8 +25,48 @@ const inCallWait = z.coerce.number().int().min(0).max(40).default(30);
 
 const common = { LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional() };
 
+/** A comma-separated list; empty (or unset) is the empty list. */
+const commaList = (item: z.ZodString) =>
+  z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
+const publicIpChoices = z
+  .string()
+  .default('auto,always,never')
+  .transform((text) => text.split(',').map((part) => part.trim()))
+  .pipe(z.array(z.enum(['auto', 'always', 'never'])).min(1));
+
+/**
+ * The deployment's guardrails (infra context keys guardrail*, infra/README.md), which
+ * validate-input applies to every request, whoever starts it. Unset means today's behaviour:
+ * every publicIp choice in both modes, passrole allowed, IMDSv2 as the request or the source
+ * has it, any subnet and security group.
+ */
+const guardrails = {
+  GUARDRAIL_PUBLIC_IP_TEST: publicIpChoices,
+  GUARDRAIL_PUBLIC_IP_RECOVERY: publicIpChoices,
+  GUARDRAIL_ALLOW_PASSROLE: flag(true),
+  GUARDRAIL_REQUIRE_IMDSV2: flag(false),
+  GUARDRAIL_SUBNET_IDS: commaList(z.string().regex(SUBNET_ID, { message: 'must be subnet ids' })),
+  GUARDRAIL_SECURITY_GROUP_IDS: commaList(
+    z.string().regex(SECURITY_GROUP_ID, { message: 'must be security group ids' }),
+  ),
+};
+
 export const EnvSchemas = {
-  'validate-input': z.object({ ...common }),
+  'validate-input': z.object({ ...common, ...guardrails }),
   'select-recovery-point': z.object({ ...common }),
   'resolve-source': z.object({ ...common }),
   'plan-restore': z.object({

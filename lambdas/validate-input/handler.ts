@@ -6,7 +6,7 @@ export const step = defineStep({
   id: 'validate-input',
   input: stateSchema({}),
   clients: {},
-  run: async (state) => validateInput(state),
+  run: async (state, { env }) => validateInput(state, env),
 });
 
 export const handler = createHandler(step);

@@ -1,7 +1,35 @@
+import { InvalidInputError } from '@shared/errors';
 import { parseRestoreRequest, type RestoreRequest } from '@shared/restore-request';
 import type { WorkflowState } from '@shared/workflow-state';
+import { applyGuardrails, type Guardrails, NO_GUARDRAILS } from './guardrails';
 
-/** Step 1: schema-check and normalise the request. Makes no AWS call, so bad input costs nothing. */
-export function validateInput(state: Pick<WorkflowState, 'input'>): RestoreRequest {
-  return parseRestoreRequest(state.input);
+/**
+ * Execution names that carry a mode. The API starts `test-…` and `recovery-…` executions and
+ * reads each kind only on its own path, so that a caller allowed only the test paths can read
+ * only test executions; that holds only if no other caller runs a recovery under a `test-` name.
+ */
+export const MODE_NAME_PREFIXES = { test: 'test-', recovery: 'recovery-' } as const;
+
+/**
+ * Step 1: schema-check and normalise the request, then apply the deployment's guardrails. Makes
+ * no AWS call, so bad input costs nothing.
+ */
+export function validateInput(
+  state: Pick<WorkflowState, 'input' | 'execution'>,
+  guardrails: Guardrails = NO_GUARDRAILS,
+): RestoreRequest {
+  const request = parseRestoreRequest(state.input);
+  checkNameCarriesMode(state.execution.name, request.mode);
+  return applyGuardrails(request, guardrails);
+}
+
+function checkNameCarriesMode(name: string, mode: RestoreRequest['mode']): void {
+  for (const [prefixMode, prefix] of Object.entries(MODE_NAME_PREFIXES)) {
+    if (name.startsWith(prefix) && mode !== prefixMode) {
+      throw new InvalidInputError(
+        `Invalid restore request: mode: the execution name "${name}" starts with "${prefix}", which only ${prefixMode}-mode restores may use (got mode "${mode}"); name it otherwise or set mode "${prefixMode}".`,
+        ['mode'],
+      );
+    }
+  }
 }

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTEXT_KEYS, readAppContext } from '@infra/app-context';
-import { EXAMPLE_CONTEXT } from './synth';
+import { GUARDRAIL_CONTEXT_KEYS } from '@shared/function-environments';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { EXAMPLE_CONTEXT, synthApp } from './synth';
 
 const ROLE = 'arn:aws:iam::123456789012:role/app-instance-role';
 
 describe('readAppContext', () => {
-  it('fills every default from architecture.md when only the instance roles are given', () => {
+  it('fills every default from docs/architecture.md when only the instance roles are given', () => {
     const context = readAppContext({ instanceRoleArns: ROLE });
 
     expect(context.orchestrator).toEqual({
@@ -16,6 +19,14 @@ describe('readAppContext', () => {
       schedules: [],
       api: { throttlingRateLimit: 5, throttlingBurstLimit: 10, cloudWatchRole: true },
       encryptionKey: 'create',
+      // Today's behaviour: nothing refused, IMDSv2 as the request or the source has it.
+      guardrails: {
+        publicIp: { test: ['auto', 'always', 'never'], recovery: ['auto', 'always', 'never'] },
+        allowPassRole: true,
+        requireImdsV2: false,
+        subnetIds: [],
+        securityGroupIds: [],
+      },
     });
     expect(context.backup).toEqual({
       vaultName: 'EC2',
@@ -130,5 +141,122 @@ describe('readAppContext', () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'infra', 'README.md'), 'utf8');
 
     expect(CONTEXT_KEYS.filter((key) => !readme.includes(`\`${key}\``))).toEqual([]);
+  });
+
+  it('reads the guardrails, typed in cdk.json or as the strings -c gives', () => {
+    const typed = readAppContext({
+      instanceRoleArns: ROLE,
+      guardrailPublicIpTest: ['auto', 'never'],
+      guardrailPublicIpRecovery: ['auto', 'always'],
+      guardrailAllowPassRole: false,
+      guardrailRequireImdsV2: true,
+      guardrailSubnetIds: ['subnet-0aaaaaaaaaaaaaaaa'],
+      guardrailSecurityGroupIds: ['sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb'],
+    });
+    const strings = readAppContext({
+      instanceRoleArns: ROLE,
+      guardrailPublicIpTest: 'auto,never',
+      guardrailPublicIpRecovery: 'auto, always',
+      guardrailAllowPassRole: 'false',
+      guardrailRequireImdsV2: 'true',
+      guardrailSubnetIds: 'subnet-0aaaaaaaaaaaaaaaa',
+      guardrailSecurityGroupIds: 'sg-0aaaaaaaaaaaaaaaa,sg-0bbbbbbbbbbbbbbbb',
+    });
+
+    expect(typed.orchestrator.guardrails).toEqual({
+      publicIp: { test: ['auto', 'never'], recovery: ['auto', 'always'] },
+      allowPassRole: false,
+      requireImdsV2: true,
+      subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'],
+      securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb'],
+    });
+    expect(strings.orchestrator.guardrails).toEqual(typed.orchestrator.guardrails);
+  });
+
+  it('rejects guardrail values the workflow could not apply, naming the key', () => {
+    const act = () =>
+      readAppContext({
+        instanceRoleArns: ROLE,
+        guardrailPublicIpTest: 'auto,sometimes',
+        guardrailPublicIpRecovery: [],
+        guardrailRequireImdsV2: 'yes',
+        guardrailSubnetIds: 'sg-0aaaaaaaaaaaaaaaa',
+        guardrailSecurityGroupIds: ['subnet-0aaaaaaaaaaaaaaaa'],
+      });
+
+    expect(act).toThrow('context key guardrailPublicIpTest, at 1: may contain only auto, always and never');
+    expect(act).toThrow(
+      'context key guardrailPublicIpRecovery: must allow at least one of auto, always and never',
+    );
+    expect(act).toThrow('context key guardrailRequireImdsV2: must be true or false (got "yes")');
+    expect(act).toThrow('context key guardrailSubnetIds, at 0: must be subnet ids (subnet-…)');
+    expect(act).toThrow('context key guardrailSecurityGroupIds, at 0: must be security group ids (sg-…)');
+  });
+
+  it('reads exactly the context keys whose names the workflow gives in its refusals', () => {
+    expect(CONTEXT_KEYS).toEqual(expect.arrayContaining(Object.values(GUARDRAIL_CONTEXT_KEYS)));
+  });
+
+  it('refuses a scheduled restore test that the guardrails would refuse every time it fires', () => {
+    const schedule = (input: Record<string, unknown>) => [
+      { name: 'weekly', expression: 'rate(7 days)', input: { instanceId: 'i-0123456789abcdef0', ...input } },
+    ];
+
+    expect(() =>
+      readAppContext({
+        instanceRoleArns: ROLE,
+        guardrailPublicIpTest: 'auto,never',
+        restoreTestSchedules: schedule({ publicIp: 'always' }),
+      }),
+    ).toThrow(
+      'context key restoreTestSchedules, at 0.input (weekly): Refused by this deployment\'s guardrails: publicIp "always" is not allowed in test mode (context key guardrailPublicIpTest allows "auto", "never").',
+    );
+    // Test mode unless the input sets one, as the schedules construct starts it.
+    expect(
+      readAppContext({
+        instanceRoleArns: ROLE,
+        guardrailPublicIpRecovery: 'never',
+        restoreTestSchedules: schedule({}),
+      }).orchestrator.schedules,
+    ).toHaveLength(1);
+  });
+});
+
+describe('guardrails as deployed', () => {
+  const environmentOf = (context: Record<string, unknown>) => {
+    const { orchestrator: stack } = synthApp(context);
+    const fn = stack.orchestrator.functions['validate-input'];
+    const id = stack.getLogicalId(fn.node.defaultChild as CfnElement);
+    return Template.fromStack(stack).toJSON().Resources[id].Properties.Environment.Variables;
+  };
+
+  it("are validate-input's environment, today's behaviour spelt out by default", () => {
+    expect(environmentOf({})).toEqual({
+      GUARDRAIL_PUBLIC_IP_TEST: 'auto,always,never',
+      GUARDRAIL_PUBLIC_IP_RECOVERY: 'auto,always,never',
+      GUARDRAIL_ALLOW_PASSROLE: 'true',
+      GUARDRAIL_REQUIRE_IMDSV2: 'false',
+      POWERTOOLS_SERVICE_NAME: 'ec2-restore-orchestrator',
+    });
+  });
+
+  it('carry every configured guardrail', () => {
+    expect(
+      environmentOf({
+        guardrailPublicIpTest: 'auto,never',
+        guardrailAllowPassRole: 'false',
+        guardrailRequireImdsV2: 'true',
+        guardrailSubnetIds: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+        guardrailSecurityGroupIds: 'sg-0aaaaaaaaaaaaaaaa',
+      }),
+    ).toEqual({
+      GUARDRAIL_PUBLIC_IP_TEST: 'auto,never',
+      GUARDRAIL_PUBLIC_IP_RECOVERY: 'auto,always,never',
+      GUARDRAIL_ALLOW_PASSROLE: 'false',
+      GUARDRAIL_REQUIRE_IMDSV2: 'true',
+      GUARDRAIL_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+      GUARDRAIL_SECURITY_GROUP_IDS: 'sg-0aaaaaaaaaaaaaaaa',
+      POWERTOOLS_SERVICE_NAME: 'ec2-restore-orchestrator',
+    });
   });
 });

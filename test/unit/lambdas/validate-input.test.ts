@@ -1,12 +1,21 @@
+import { NO_GUARDRAILS } from '@lambdas/validate-input/guardrails';
 import { step } from '@lambdas/validate-input/handler';
 import { validateInput } from '@lambdas/validate-input/validate-input';
+import { parseEnv } from '@shared/env';
 import { InvalidInputError } from '@shared/errors';
+import { guardrailEnvironment, type RestoreGuardrails } from '@shared/function-environments';
 import { createHandler } from '@shared/handler';
 import { IDS, initialState } from '@test/helpers/workflow-state';
 
-function rejection(input: unknown): InvalidInputError {
+const execution = initialState().execution;
+
+function rejection(
+  input: unknown,
+  guardrails = NO_GUARDRAILS,
+  name: string = execution.name,
+): InvalidInputError {
   try {
-    validateInput({ input });
+    validateInput({ input, execution: { ...execution, name } }, guardrails);
   } catch (error) {
     if (error instanceof InvalidInputError) return error;
     throw error;
@@ -16,7 +25,7 @@ function rejection(input: unknown): InvalidInputError {
 
 describe('validate-input', () => {
   it('fills in the contract defaults for a minimal request', () => {
-    const request = validateInput({ input: { instanceId: IDS.sourceInstance } });
+    const request = validateInput({ input: { instanceId: IDS.sourceInstance }, execution });
 
     expect(request).toEqual({
       instanceId: IDS.sourceInstance,
@@ -65,7 +74,7 @@ describe('validate-input', () => {
       tags: { Ticket: 'OPS-123' },
     };
 
-    expect(validateInput({ input })).toMatchObject(input);
+    expect(validateInput({ input, execution })).toMatchObject(input);
   });
 
   it.each([
@@ -122,5 +131,172 @@ describe('validate-input', () => {
     await expect(handler(initialState({ instanceId: 'nope' }))).rejects.toMatchObject({
       name: 'InvalidInputError',
     });
+  });
+});
+
+/** The guardrails as the deployed function reads them: through its environment, from the settings. */
+const guarded = (settings: RestoreGuardrails) => {
+  const { LOG_LEVEL: _, ...guardrails } = parseEnv('validate-input', guardrailEnvironment(settings));
+  return guardrails;
+};
+const SUBNET_B = 'subnet-0bbbbbbbbbbbbbbbb';
+const SG_B = 'sg-0bbbbbbbbbbbbbbbb';
+const SG_C = 'sg-0cccccccccccccccc';
+const source = { instanceId: IDS.sourceInstance };
+
+describe('validate-input guardrails', () => {
+  it('lets everything through when none is set, as before', () => {
+    const request = validateInput(
+      {
+        input: {
+          ...source,
+          publicIp: 'always',
+          instanceProfile: 'passrole',
+          overrides: { requireImdsV2: false, subnetId: SUBNET_B, securityGroupIds: [SG_B] },
+        },
+        execution,
+      },
+      guarded({}),
+    );
+
+    expect(request).toMatchObject({ publicIp: 'always', instanceProfile: 'passrole' });
+    expect(request.overrides).toEqual({ requireImdsV2: false, subnetId: SUBNET_B, securityGroupIds: [SG_B] });
+  });
+
+  it('allows the publicIp values of the request mode and refuses the others, naming the context key', () => {
+    const guardrails = guarded({ publicIp: { test: ['auto', 'never'], recovery: ['auto', 'always'] } });
+
+    expect(validateInput({ input: { ...source, mode: 'test' }, execution }, guardrails).publicIp).toBe(
+      'auto',
+    );
+    expect(
+      validateInput({ input: { ...source, mode: 'recovery', publicIp: 'always' }, execution }, guardrails)
+        .publicIp,
+    ).toBe('always');
+    const test = rejection({ ...source, mode: 'test', publicIp: 'always' }, guardrails);
+    expect(test.fields).toEqual(['publicIp']);
+    expect(test.message).toBe(
+      `Refused by this deployment's guardrails: publicIp "always" is not allowed in test mode (context key guardrailPublicIpTest allows "auto", "never").`,
+    );
+    const recovery = rejection({ ...source, publicIp: 'never' }, guardrails);
+    expect(recovery.message).toBe(
+      `Refused by this deployment's guardrails: publicIp "never" is not allowed in recovery mode (context key guardrailPublicIpRecovery allows "auto", "always").`,
+    );
+  });
+
+  it('refuses a request that leaves publicIp at its default when the mode does not allow auto', () => {
+    const error = rejection({ ...source, mode: 'test' }, guarded({ publicIp: { test: ['never'] } }));
+
+    expect(error.message).toContain('publicIp "auto" is not allowed in test mode');
+  });
+
+  it('refuses instanceProfile passrole when it is not allowed, and keeps reattach and none', () => {
+    const guardrails = guarded({ allowPassRole: false });
+
+    for (const instanceProfile of ['reattach', 'none'] as const) {
+      expect(
+        validateInput({ input: { ...source, instanceProfile }, execution }, guardrails).instanceProfile,
+      ).toBe(instanceProfile);
+    }
+    const error = rejection({ ...source, instanceProfile: 'passrole' }, guardrails);
+    expect(error.fields).toEqual(['instanceProfile']);
+    expect(error.message).toBe(
+      `Refused by this deployment's guardrails: instanceProfile "passrole" is not allowed (context key guardrailAllowPassRole is false); use "reattach" or "none".`,
+    );
+  });
+
+  it('forces IMDSv2 when required: unset becomes true, true stays, false is refused', () => {
+    const guardrails = guarded({ requireImdsV2: true });
+    const imds = (overrides: object) =>
+      validateInput({ input: { ...source, overrides }, execution }, guardrails).overrides.requireImdsV2;
+
+    expect(imds({})).toBe(true);
+    expect(imds({ requireImdsV2: true })).toBe(true);
+    const error = rejection({ ...source, overrides: { requireImdsV2: false } }, guardrails);
+    expect(error.fields).toEqual(['overrides.requireImdsV2']);
+    expect(error.message).toBe(
+      `Refused by this deployment's guardrails: overrides.requireImdsV2 false is not allowed (context key guardrailRequireImdsV2 is true: every restore requires IMDSv2).`,
+    );
+  });
+
+  it('leaves requireImdsV2 unset when IMDSv2 is not forced, so the source keeps what it had', () => {
+    expect(validateInput({ input: source, execution }, guarded({})).overrides).toEqual({});
+  });
+
+  it('allows only the listed subnets and security groups, and any subnet without an override', () => {
+    const guardrails = guarded({ subnetIds: [IDS.subnet], securityGroupIds: [IDS.securityGroup, SG_B] });
+
+    expect(
+      validateInput(
+        { input: { ...source, overrides: { subnetId: IDS.subnet, securityGroupIds: [SG_B] } }, execution },
+        guardrails,
+      ).overrides,
+    ).toEqual({ subnetId: IDS.subnet, securityGroupIds: [SG_B] });
+    expect(validateInput({ input: source, execution }, guardrails).overrides).toEqual({});
+    const subnet = rejection({ ...source, overrides: { subnetId: SUBNET_B } }, guardrails);
+    expect(subnet.fields).toEqual(['overrides.subnetId']);
+    expect(subnet.message).toBe(
+      `Refused by this deployment's guardrails: overrides.subnetId "${SUBNET_B}" is not allowed (context key guardrailSubnetIds allows "${IDS.subnet}").`,
+    );
+    const groups = rejection({ ...source, overrides: { securityGroupIds: [SG_B, SG_C] } }, guardrails);
+    expect(groups.fields).toEqual(['overrides.securityGroupIds']);
+    expect(groups.message).toBe(
+      `Refused by this deployment's guardrails: overrides.securityGroupIds "${SG_C}" not allowed (context key guardrailSecurityGroupIds allows "${IDS.securityGroup}", "${SG_B}").`,
+    );
+  });
+
+  it('names every broken guardrail at once', () => {
+    const error = rejection(
+      { ...source, publicIp: 'always', instanceProfile: 'passrole', overrides: { subnetId: SUBNET_B } },
+      guarded({ publicIp: { recovery: ['auto'] }, allowPassRole: false, subnetIds: [IDS.subnet] }),
+    );
+
+    expect(error.fields).toEqual(['publicIp', 'instanceProfile', 'overrides.subnetId']);
+  });
+
+  it('applies the guardrails the Lambda handler reads from its environment', async () => {
+    const handler = createHandler(step, { env: guardrailEnvironment({ allowPassRole: false }) });
+
+    await expect(handler(initialState({ ...source, instanceProfile: 'passrole' }))).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('guardrailAllowPassRole'),
+    });
+  });
+
+  it('refuses a misconfigured guardrail environment instead of running unguarded', () => {
+    expect(() => parseEnv('validate-input', { GUARDRAIL_PUBLIC_IP_TEST: 'auto,sometimes' })).toThrow(
+      /validate-input is misconfigured: GUARDRAIL_PUBLIC_IP_TEST/,
+    );
+    expect(() => parseEnv('validate-input', { GUARDRAIL_SUBNET_IDS: 'sg-0aaaaaaaaaaaaaaaa' })).toThrow(
+      /GUARDRAIL_SUBNET_IDS.*must be subnet ids/,
+    );
+    expect(() => parseEnv('validate-input', { GUARDRAIL_ALLOW_PASSROLE: 'no' })).toThrow(
+      /GUARDRAIL_ALLOW_PASSROLE: must be true or false/,
+    );
+  });
+});
+
+describe('validate-input execution names that carry a mode', () => {
+  it.each([
+    ['test-nightly', 'test'],
+    ['recovery-ops-123', 'recovery'],
+    ['restore-i-0123', 'recovery'],
+    ['restore-i-0123', 'test'],
+  ])('accepts %s in %s mode', (name, mode) => {
+    expect(
+      validateInput({ input: { ...source, mode }, execution: { ...execution, name } }, NO_GUARDRAILS).mode,
+    ).toBe(mode);
+  });
+
+  it.each([
+    ['test-nightly', 'recovery', 'test-', 'test'],
+    ['recovery-ops-123', 'test', 'recovery-', 'recovery'],
+  ])('refuses %s in %s mode', (name, mode, prefix, prefixMode) => {
+    const error = rejection({ ...source, mode }, NO_GUARDRAILS, name);
+
+    expect(error.fields).toEqual(['mode']);
+    expect(error.message).toBe(
+      `Invalid restore request: mode: the execution name "${name}" starts with "${prefix}", which only ${prefixMode}-mode restores may use (got mode "${mode}"); name it otherwise or set mode "${prefixMode}".`,
+    );
   });
 });
