@@ -12,7 +12,6 @@ import type { SimulatedClock } from './clock';
 import type { Scenario } from './scenario';
 import { BackupRestoreRules } from './world/backup-restore-rules';
 import { BackupStore } from './world/backup-store';
-import type { Address } from './world/ec2-addresses';
 import { ElasticIps } from './world/ec2-addresses';
 import { ProfileAssociations } from './world/ec2-associations';
 import type { Tags } from './world/ec2-filters';
@@ -22,16 +21,24 @@ import { IamStore } from './world/iam-store';
 import { type AddressGuard, LoopbackAddresses } from './world/loopback-addresses';
 import { loadScenario } from './world/scenario-loader';
 import { SsmParameters } from './world/ssm-parameters';
+import type { Address, WorldContext } from './world/types';
 
-export type { BackupVault, RecoveryPoint, RestoreJob } from './world/backup-store';
-export type { Address } from './world/ec2-addresses';
-export type { ProfileAssociation } from './world/ec2-associations';
 export { type Ec2Filter, matchesFilters, type Tags, tagFilterValues } from './world/ec2-filters';
-export { INSTANCE_STATE_CODES, type Instance, type InstanceStateName } from './world/ec2-instances';
+export { INSTANCE_STATE_CODES } from './world/ec2-instances';
 export type { KeyPair, SecurityGroup, Subnet, Vpc } from './world/ec2-network';
 export type { InstanceProfile, Role } from './world/iam-store';
 export { sha256Fingerprint } from './world/ssh-keys';
 export type { Parameter } from './world/ssm-parameters';
+export type {
+  Address,
+  BackupVault,
+  Instance,
+  InstanceStateName,
+  ProfileAssociation,
+  RecoveryPoint,
+  RestoreJob,
+  WorldContext,
+} from './world/types';
 
 /** What an SSH host needs to serve one running instance. */
 export interface SshTarget {
@@ -53,7 +60,7 @@ export interface WorldOptions {
   readonly log?: (line: string) => void;
 }
 
-export class World {
+export class World implements WorldContext {
   readonly region: string;
   readonly accountId: string;
   readonly loopback: LoopbackAddresses;

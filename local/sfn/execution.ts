@@ -36,34 +36,20 @@ import {
 } from 'aws-local-stepfunctions';
 import { JSONPath } from 'jsonpath-plus';
 import { type Json, MAX_TIMER_MS, type PreparedDefinition, type WaitSpec } from './asl';
-import { MAX_PAYLOAD_BYTES, TaskDispatch } from './task-dispatch';
+import {
+  type CallAwsSdk,
+  MAX_PAYLOAD_BYTES,
+  type RunTask,
+  TaskDispatch,
+  type TaskHost,
+} from './task-dispatch';
 import { runtimeError } from './task-errors';
 
-export { MAX_PAYLOAD_BYTES };
-
-/** Runs a Lambda function's handler; `undefined` when no function has that ARN. */
-export type RunTask = (
-  resourceArn: string,
-  input: unknown,
-  context: { executionArn: string; stateName: string },
-) => Promise<unknown> | undefined;
-
-/** Runs an aws-sdk integration: service and camelCase action from the Resource ARN, PascalCase parameters. */
-export type CallAwsSdk = (service: string, action: string, params: unknown) => Promise<unknown>;
+export { type CallAwsSdk, MAX_PAYLOAD_BYTES, type RunTask };
 
 /** What an execution needs from the emulator that runs it. */
-export interface ExecutionHost {
+export interface ExecutionHost extends TaskHost {
   readonly clock: SimulatedClock;
-  readonly region: string;
-  readonly accountId: string;
-  readonly runTask: RunTask;
-  readonly callAwsSdk: CallAwsSdk | undefined;
-  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): {
-    executionArn: string;
-    startDate: Date;
-  };
-  waitForExecution(executionArn: string): Promise<DescribeExecutionOutput>;
-  stopExecution(input: { executionArn: string; error?: string; cause?: string }): unknown;
 }
 
 export interface StateMachineRecord {

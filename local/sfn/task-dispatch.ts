@@ -13,7 +13,6 @@ import type {
   HistoryEventType,
 } from '@aws-sdk/client-sfn';
 import { isJsonObject, type Json, type JsonObject, MAX_TIMER_MS, type TaskSpec, taskTarget } from './asl';
-import type { ExecutionHost } from './execution';
 import { lambdaFunctionError, runtimeError, StatesError, serviceError, servicePrefix } from './task-errors';
 
 /** Payload limit per task result, state or execution input/output (E.1). */
@@ -22,10 +21,37 @@ const NOT_TRUNCATED: HistoryEventExecutionDataDetails = { truncated: false };
 
 type EventDetails = Omit<HistoryEvent, 'timestamp' | 'type' | 'id' | 'previousEventId'>;
 
+/** Runs a Lambda function's handler; `undefined` when no function has that ARN. */
+export type RunTask = (
+  resourceArn: string,
+  input: unknown,
+  context: { executionArn: string; stateName: string },
+) => Promise<unknown> | undefined;
+
+/** Runs an aws-sdk integration: service and camelCase action from the Resource ARN, PascalCase parameters. */
+export type CallAwsSdk = (service: string, action: string, params: unknown) => Promise<unknown>;
+
+/**
+ * What a Task needs from the emulator that runs the execution (the execution's host, declared
+ * here so that the dispatch does not depend on the execution module that uses it).
+ */
+export interface TaskHost {
+  readonly region: string;
+  readonly accountId: string;
+  readonly runTask: RunTask;
+  readonly callAwsSdk: CallAwsSdk | undefined;
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: Date;
+  };
+  waitForExecution(executionArn: string): Promise<DescribeExecutionOutput>;
+  stopExecution(input: { executionArn: string; error?: string; cause?: string }): unknown;
+}
+
 /** What a Task needs from the execution it runs in. */
 export interface TaskContext {
   readonly executionArn: string;
-  readonly host: ExecutionHost;
+  readonly host: TaskHost;
   /** Aborted when the execution closes (a nested `.sync` execution is stopped with it). */
   readonly signal: AbortSignal;
   /** Appends a history event (ignored once the execution has closed). */

@@ -5,18 +5,16 @@
  * if the restore role may pass its role, RunInstances' network rules).
  */
 import { randomUUID } from 'node:crypto';
-import type { World } from '../world';
-import type { RecoveryPoint, RestoreJob } from './backup-store';
 import { mustExist } from './ec2-filters';
-import type { Instance } from './ec2-instances';
 import type { InstanceProfile } from './iam-store';
 import { generateEd25519Key } from './ssh-keys';
+import type { Instance, RecoveryPoint, RestoreJob, WorldContext } from './types';
 
 /** Keys AWS Backup reports in EC2 restore metadata; a restore accepts the A.6 list. */
 const BACKED_UP_PROFILE_SENTINEL = 'UseBackedUpValue';
 
 export class BackupRestoreRules {
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: WorldContext) {}
 
   /** The restore metadata AWS Backup records for an instance (every value a string). */
   metadataOf(instance: Instance): Record<string, string> {

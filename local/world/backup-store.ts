@@ -1,53 +1,14 @@
 /** AWS Backup's resources: vaults, recovery points (the AMIs behind them) and restore jobs. */
 import { AwsError } from '../aws-error';
 import { newRestoreJobId } from '../ids';
-import type { RestoreJobFault } from '../scenario';
-import type { World } from '../world';
-import type { Tags } from './ec2-filters';
-
-export interface BackupVault {
-  readonly name: string;
-  readonly arn: string;
-  readonly creationDate: Date;
-}
-export interface RecoveryPoint {
-  readonly arn: string;
-  readonly imageId: string;
-  readonly vault: string;
-  readonly resourceArn: string;
-  readonly instanceId: string;
-  readonly creationDate: Date;
-  readonly completionDate: Date;
-  readonly status: string;
-  readonly statusMessage: string | null;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly tags: Tags;
-  readonly sizeBytes: number;
-}
-export interface RestoreJob {
-  readonly id: string;
-  readonly recoveryPointArn: string;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly iamRoleArn: string;
-  readonly idempotencyToken: string | null;
-  readonly copySourceTags: boolean;
-  readonly createdAt: Date;
-  readonly durationMs: number;
-  readonly fault: RestoreJobFault;
-  status: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'ABORTED' | 'FAILED';
-  statusMessage: string | null;
-  completedAt: Date | null;
-  createdInstanceId: string | null;
-  validationStatus: string | null;
-  validationMessage: string | null;
-}
+import type { BackupVault, RecoveryPoint, RestoreJob, WorldContext } from './types';
 
 export class BackupStore {
   readonly vaults = new Map<string, BackupVault>();
   readonly recoveryPoints = new Map<string, RecoveryPoint>();
   readonly restoreJobs = new Map<string, RestoreJob>();
 
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: WorldContext) {}
 
   addVault(name: string, creationDate: Date): void {
     const { region, accountId } = this.world;

@@ -1,26 +1,15 @@
 /** Elastic IPs: allocation under the account's quota, association with an instance's ENI, release. */
 import { AwsError } from '../aws-error';
 import { newId } from '../ids';
-import type { World } from '../world';
-import { type Ec2Filter, matchesFilters, type Tags, tagFilterValues, toTags } from './ec2-filters';
-import type { Instance } from './ec2-instances';
-
-export interface Address {
-  readonly allocationId: string;
-  readonly publicIp: string;
-  associationId: string | null;
-  instanceId: string | null;
-  eniId: string | null;
-  privateIp: string | null;
-  readonly tags: Tags;
-}
+import { type Ec2Filter, matchesFilters, tagFilterValues, toTags } from './ec2-filters';
+import type { Address, AddressStore, Instance, WorldContext } from './types';
 
 const DETACHED = { associationId: null, instanceId: null, eniId: null, privateIp: null } as const;
 
-export class ElasticIps {
+export class ElasticIps implements AddressStore {
   readonly addresses = new Map<string, Address>();
 
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: WorldContext) {}
 
   allocateAddress(tags: Readonly<Record<string, string>>): Address {
     if (this.addresses.size >= this.world.faults.elasticIpQuota) {

@@ -1,25 +1,14 @@
 /** IAM instance profile associations: how EC2 attaches (and replaces) an instance's profile. */
 import { AwsError } from '../aws-error';
 import { newId } from '../ids';
-import type { World } from '../world';
 import { type Ec2Filter, matchesFilters, mustExist } from './ec2-filters';
 import type { InstanceProfile } from './iam-store';
+import type { AssociationStore, ProfileAssociation, WorldContext } from './types';
 
-export interface ProfileAssociation {
-  readonly id: string;
-  readonly instanceId: string;
-  profileArn: string;
-  profileId: string;
-  state: 'associating' | 'associated' | 'disassociating' | 'disassociated';
-  /** Simulated ms when an "associating" association becomes "associated". */
-  readyAt: number;
-  timestamp: Date;
-}
-
-export class ProfileAssociations {
+export class ProfileAssociations implements AssociationStore {
   readonly associations = new Map<string, ProfileAssociation>();
 
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: WorldContext) {}
 
   /** "associating" becomes "associated" once its time has come. */
   tick(now: number): void {

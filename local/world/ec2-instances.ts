@@ -1,18 +1,11 @@
 /** EC2 instances: launch, state over simulated time, DescribeInstances' filters, termination. */
 import { AwsError } from '../aws-error';
 import { newId } from '../ids';
-import type { World } from '../world';
-import { type Ec2Filter, matchesFilters, mustExist, type Tags, tagFilterValues, toTags } from './ec2-filters';
-import { type Subnet, subnetPrefix } from './ec2-network';
+import { type Ec2Filter, matchesFilters, mustExist, tagFilterValues, toTags } from './ec2-filters';
+import { subnetPrefix } from './ec2-network';
 import { generateEd25519Key } from './ssh-keys';
+import type { Instance, InstanceStateName, InstanceStore, LaunchSpec, WorldContext } from './types';
 
-export type InstanceStateName =
-  | 'pending'
-  | 'running'
-  | 'shutting-down'
-  | 'terminated'
-  | 'stopping'
-  | 'stopped';
 export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
   pending: 0,
   running: 16,
@@ -22,59 +15,10 @@ export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
   stopped: 80,
 };
 
-export interface Instance {
-  readonly id: string;
-  readonly imageId: string;
-  state: InstanceStateName;
-  stateReason: { code: string; message: string } | null;
-  stateTransitionReason: string;
-  readonly launchTime: Date;
-  /** Simulated ms when a pending instance becomes running. */
-  bootAt: number;
-  runningSince: number | null;
-  readonly keyName: string | null;
-  readonly instanceType: string;
-  readonly subnetId: string;
-  readonly vpcId: string;
-  readonly availabilityZone: string;
-  readonly privateIp: string;
-  /** Auto-assigned public IPv4 (not an Elastic IP). */
-  autoPublicIp: string | null;
-  readonly securityGroupIds: readonly string[];
-  readonly tags: Tags;
-  readonly eniId: string;
-  disableApiTermination: boolean;
-  readonly requireImdsV2: boolean;
-  readonly hostKey: string;
-  /** The key sshd accepts (the key pair's, unless a fault swaps it). */
-  readonly authorizedKey: string | null;
-  /**
-   * The emulator has confirmed it can bind the instance's addresses (so its sshd will answer
-   * there, and nobody else's); a pending instance boots only then.
-   */
-  addressesBound: boolean;
-}
-
-/** RunInstances' inputs as the scenario and AWS Backup's restores use them. */
-export interface LaunchSpec {
-  readonly id: string | null;
-  readonly imageId: string;
-  readonly subnet: Subnet;
-  readonly securityGroupIds: readonly string[];
-  readonly keyName: string | null;
-  readonly instanceType: string;
-  readonly publicIp: boolean;
-  readonly privateIp: string | null;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly disableApiTermination: boolean;
-  readonly requireImdsV2: boolean;
-  readonly authorizedKey: string | null;
-}
-
-export class Ec2Instances {
+export class Ec2Instances implements InstanceStore {
   readonly instances = new Map<string, Instance>();
 
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: WorldContext) {}
 
   launch(spec: LaunchSpec): Instance {
     const { clock, faults, loopback } = this.world;

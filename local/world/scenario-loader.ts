@@ -1,14 +1,37 @@
 /** Lays a scenario out in a fresh world: network, keys, IAM, vaults, instances, recovery points. */
 import { utils as sshUtils } from 'ssh2';
 import { AwsError } from '../aws-error';
+import type { SimulatedClock } from '../clock';
 import { newId } from '../ids';
 import type { Scenario } from '../scenario';
-import type { World } from '../world';
+import type { BackupRestoreRules } from './backup-restore-rules';
+import type { BackupStore } from './backup-store';
+import type { ProfileAssociations } from './ec2-associations';
 import { mustExist, toTags } from './ec2-filters';
-import type { KeyPair } from './ec2-network';
+import type { Ec2Instances } from './ec2-instances';
+import type { Ec2Network, KeyPair } from './ec2-network';
+import type { IamStore } from './iam-store';
+import type { LoopbackAddresses } from './loopback-addresses';
 import { generateEd25519Key, sha256Fingerprint } from './ssh-keys';
+import type { SsmParameters } from './ssm-parameters';
 
-export function loadScenario(world: World, s: Scenario): void {
+/** The stores a scenario is laid out in (a `World` under construction). */
+export interface ScenarioStores {
+  readonly region: string;
+  readonly clock: SimulatedClock;
+  readonly loopback: LoopbackAddresses;
+  readonly ec2: {
+    readonly instances: Ec2Instances;
+    readonly associations: ProfileAssociations;
+    readonly network: Ec2Network;
+  };
+  readonly iam: IamStore;
+  readonly ssm: SsmParameters;
+  readonly backup: BackupStore;
+  readonly restores: BackupRestoreRules;
+}
+
+export function loadScenario(world: ScenarioStores, s: Scenario): void {
   const { ec2, iam, backup, ssm, loopback, clock } = world;
   const created = clock.now();
   for (const vpc of s.vpcs)
@@ -96,7 +119,7 @@ export function loadScenario(world: World, s: Scenario): void {
 }
 
 /** Daily points at hourUtc for the last `days` days, for every instance carrying the selection tag. */
-function runBackupPlan(world: World, plan: NonNullable<Scenario['backupPlan']>): void {
+function runBackupPlan(world: ScenarioStores, plan: NonNullable<Scenario['backupPlan']>): void {
   const now = world.clock.now();
   const latest = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), plan.hourUtc));
   if (latest.getTime() > now.getTime() - 3_600_000) latest.setUTCDate(latest.getUTCDate() - 1);
