@@ -4,11 +4,13 @@ import type { WorkflowState } from '@shared/workflow-state';
 import { applyGuardrails, type Guardrails, NO_GUARDRAILS } from './guardrails';
 
 /**
- * Execution names that carry a mode. The API starts `test-…` and `recovery-…` executions and
- * reads each kind only on its own path, so that a caller allowed only the test paths can read
- * only test executions; that holds only if no other caller runs a recovery under a `test-` name.
+ * Execution names that carry a mode. The API starts `api-test-…` and `api-recovery-…` executions
+ * and reads each kind only on its own path, so that a caller allowed only the test paths can read
+ * only test executions; that holds only if no other caller (CLI, fleet, schedule) runs a recovery
+ * under an `api-test-` name, which is refused here. Plain `test-` is not reserved: the CLI and
+ * the test suites use it in either mode.
  */
-export const MODE_NAME_PREFIXES = { test: 'test-', recovery: 'recovery-' } as const;
+export const MODE_NAME_PREFIXES = { test: 'api-test-', recovery: 'api-recovery-' } as const;
 
 /**
  * Step 1: schema-check and normalise the request, then apply the deployment's guardrails. Makes

@@ -278,10 +278,13 @@ describe('validate-input guardrails', () => {
 
 describe('validate-input execution names that carry a mode', () => {
   it.each([
-    ['test-nightly', 'test'],
-    ['recovery-ops-123', 'recovery'],
+    ['api-test-nightly', 'test'],
+    ['api-recovery-ops-123', 'recovery'],
     ['restore-i-0123', 'recovery'],
     ['restore-i-0123', 'test'],
+    // The CLI's default test names and the suites' names are not reserved.
+    ['test-i-0123-20261120T101500Z', 'recovery'],
+    ['recovery-drill', 'test'],
   ])('accepts %s in %s mode', (name, mode) => {
     expect(
       validateInput({ input: { ...source, mode }, execution: { ...execution, name } }, NO_GUARDRAILS).mode,
@@ -289,8 +292,8 @@ describe('validate-input execution names that carry a mode', () => {
   });
 
   it.each([
-    ['test-nightly', 'recovery', 'test-', 'test'],
-    ['recovery-ops-123', 'test', 'recovery-', 'recovery'],
+    ['api-test-nightly', 'recovery', 'api-test-', 'test'],
+    ['api-recovery-ops-123', 'test', 'api-recovery-', 'recovery'],
   ])('refuses %s in %s mode', (name, mode, prefix, prefixMode) => {
     const error = rejection({ ...source, mode }, NO_GUARDRAILS, name);
 
