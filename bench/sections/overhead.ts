@@ -9,9 +9,15 @@
 
 import { startBenchEmulator } from '../harness';
 import { transitions, waitingMs } from '../history';
-import { int, seconds, type Table } from '../report';
+import { int, seconds, type Table, type TargetCheck } from '../report';
 import { benchWorld, restoreInput, sourceInstanceId } from '../scenario';
-import { groundTruthOf, type RtoOverhead, rtoOverhead, rtoOverheadTable } from './rto-overhead';
+import {
+  groundTruthOf,
+  RTO_OVERHEAD_TARGET_SECONDS,
+  type RtoOverhead,
+  rtoOverhead,
+  rtoOverheadTable,
+} from './rto-overhead';
 
 export interface OverheadSectionOptions {
   readonly clockSpeeds: readonly number[];
@@ -34,6 +40,7 @@ export interface OverheadSection {
   readonly options: OverheadSectionOptions;
   readonly runs: readonly OverheadRun[];
   readonly tables: readonly Table[];
+  readonly checks: readonly TargetCheck[];
 }
 
 export async function runOverheadSection(options: OverheadSectionOptions): Promise<OverheadSection> {
@@ -68,9 +75,24 @@ export async function runOverheadSection(options: OverheadSectionOptions): Promi
       await bench.stop();
     }
   }
+  const judged = runs[0];
+  const checks: TargetCheck[] = [
+    {
+      name: `RTO overhead, lone restore (x${judged?.clockSpeed ?? '—'})`,
+      target: `≤ ${RTO_OVERHEAD_TARGET_SECONDS} s`,
+      measured: judged?.rtoOverhead
+        ? `${seconds(judged.rtoOverhead.overheadSeconds)}: ${Object.entries(judged.rtoOverhead.phases)
+            .filter(([, value]) => value >= 0.05)
+            .map(([phase, value]) => `${phase} ${seconds(value)}`)
+            .join(', ')}`
+        : '—',
+      pass: judged?.rtoOverhead ? judged.rtoOverhead.overheadSeconds <= RTO_OVERHEAD_TARGET_SECONDS : null,
+    },
+  ];
   return {
     options,
     runs,
+    checks,
     tables: [
       {
         title: `Emulator overhead: one full restore (test mode, ${options.jobMinutes}-min job) per clock speed`,

@@ -26,7 +26,6 @@ import { benchWorld, DEMO_BOOT, restoreInput, sourceInstanceId } from '../scenar
 import {
   groundTruthOf,
   overheadStats,
-  RTO_OVERHEAD_TARGET_SECONDS,
   type RtoOverhead,
   rtoOverhead,
   rtoOverheadTable,
@@ -439,7 +438,7 @@ function summarise(
     'Orchestration overhead per restore: RTO − (job + boot + sshd), per phase (simulated)',
     overheadColumns,
     [
-      `All ${oursOverhead.runs} restores of ours in this section (fixed, jittered, span; run at once): median ${seconds(oursOverhead.median)}, worst ${seconds(oursOverhead.worst)}. Includes the emulator's own time at x${options.clockSpeed} (1 ms of wall = ${(options.clockSpeed / 1000).toFixed(2)} s) and its sharing of the CPU among those restores.`,
+      `All ${oursOverhead.runs} restores of ours in this section (fixed, jittered, span; run at once): median ${seconds(oursOverhead.median)}, worst ${seconds(oursOverhead.worst)}. Includes the emulator's own time at x${options.clockSpeed} (1 ms of wall = ${(options.clockSpeed / 1000).toFixed(2)} s), and ${oursOverhead.runs} executions starting at once share the CPU, which stretches "before the job" most; the target is judged on one restore alone (section overhead).`,
     ],
   );
 
@@ -459,14 +458,6 @@ function summarise(
       target: `worst ≤ ${DETECTION_TARGET_SECONDS} s`,
       measured: `median ${seconds(oursStats.median)}, p95 ${seconds(oursStats.p95)}, worst ${seconds(oursStats.worst)} (${oursStats.runs} jobs, ${DETECTION_SPAN.fromMinutes}–${DETECTION_SPAN.toMinutes} min)`,
       pass: oursPass,
-    },
-    {
-      name: 'RTO overhead, 20-min restore',
-      target: `≤ ${RTO_OVERHEAD_TARGET_SECONDS} s`,
-      measured: o20?.rtoOverhead
-        ? `${seconds(o20.rtoOverhead.overheadSeconds)} (median ${seconds(oursOverhead.median)}, worst ${seconds(oursOverhead.worst)} over ${oursOverhead.runs} restores)`
-        : '—',
-      pass: o20?.rtoOverhead ? o20.rtoOverhead.overheadSeconds <= RTO_OVERHEAD_TARGET_SECONDS : null,
     },
     {
       name: 'Cost per restore (SFN + Lambda)',

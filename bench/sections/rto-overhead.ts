@@ -33,7 +33,7 @@ export const OVERHEAD_PHASES = [
   { name: 'running → noticed', what: 'instance running → WaitForInstance returns it running' },
   { name: 'tag, profile, address', what: 'TagResources, ReattachInstanceProfile, EnsurePublicAddress done' },
   { name: 'sshd up → SSH ok', what: 'sshd answers → CheckSsh returns authenticated' },
-  { name: 'cleanup + report', what: 'IsTestMode, CleanUp, Report → execution end' },
+  { name: 'cleanup + report', what: 'CleanUp (test mode), Report → execution end' },
 ] as const;
 
 export type OverheadPhase = (typeof OVERHEAD_PHASES)[number]['name'];
