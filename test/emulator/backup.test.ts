@@ -30,6 +30,7 @@ import { SsmAdapter } from '@local/services/ssm';
 import { awsCli } from '@test/helpers/aws-cli';
 import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
+import { PollTimeoutError, pollUntil } from '@test/helpers/poll-until';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
 
@@ -150,21 +151,27 @@ function restorableMetadata(profile: string | undefined): Record<string, string>
   };
 }
 
-/** Polls DescribeRestoreJob until the job is terminal, recording each status seen; fails after a real-time deadline. */
+/** Polls DescribeRestoreJob until the job is terminal, recording each status seen. */
 async function untilTerminal(
   restoreJobId: string,
 ): Promise<{ job: DescribeRestoreJobCommandOutput; seen: string[] }> {
-  const deadline = Date.now() + 15_000;
   const seen: string[] = [];
-  for (;;) {
-    const job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
-    if (job.Status && seen.at(-1) !== job.Status) seen.push(job.Status);
-    if (job.Status === 'COMPLETED' || job.Status === 'FAILED' || job.Status === 'ABORTED')
-      return { job, seen };
-    if (Date.now() > deadline) {
-      throw new Error(`restore job ${restoreJobId} not terminal in time; statuses seen: ${seen.join(' → ')}`);
-    }
-    await door.clock.sleep(5);
+  const read = async () => {
+    const described = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+    if (described.Status && seen.at(-1) !== described.Status) seen.push(described.Status);
+    return described;
+  };
+  try {
+    const job = await pollUntil(read, {
+      describe: `restore job ${restoreJobId} to end`,
+      until: (described) => ['COMPLETED', 'FAILED', 'ABORTED'].includes(described.Status ?? ''),
+      intervalMs: 5,
+    });
+    return { job, seen };
+  } catch (error) {
+    if (error instanceof PollTimeoutError)
+      throw new Error(`${error.message}; statuses seen: ${seen.join(' → ')}`);
+    throw error;
   }
 }
 

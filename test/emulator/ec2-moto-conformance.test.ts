@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Ec2Adapter } from '@local/services/ec2';
 import { IamAdapter } from '@local/services/iam';
 import { type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
+import { PollTimeoutError, pollUntil } from '@test/helpers/poll-until';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
 import { xmlPaths, xmlText } from '@test/helpers/xml-paths';
@@ -305,8 +306,7 @@ async function startMoto(): Promise<string> {
   child.stderr?.on('data', (chunk: Buffer) => {
     motoLog += chunk.toString();
   });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  const answers = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode}:\n${motoLog}`);
     try {
       const probe = await fetch(endpoint, {
@@ -314,13 +314,18 @@ async function startMoto(): Promise<string> {
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: SIGV4('ec2') },
         body: 'Action=DescribeVpcs&Version=2016-11-15',
       });
-      if (probe.ok) return endpoint;
+      return probe.ok;
     } catch {
-      // Not listening yet.
+      return false; // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error(`moto did not answer within 20 s:\n${motoLog}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  try {
+    await pollUntil(answers, { describe: `moto to answer on ${endpoint}`, intervalMs: 100 });
+  } catch (error) {
+    if (error instanceof PollTimeoutError) throw new Error(`${error.message}\n${motoLog}`);
+    throw error;
   }
+  return endpoint;
 }
 
 /** Builds in moto what the emulator's scenario declares: VPC, subnet, key pair, group, instance, profile. */

@@ -33,6 +33,7 @@ import { IamAdapter } from '@local/services/iam';
 import { awsCli } from '@test/helpers/aws-cli';
 import { awsFailure } from '@test/helpers/failure';
 import { clientConfig, type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
+import { pollUntil } from '@test/helpers/poll-until';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { parseableEd25519Key } from '@test/helpers/ssh-keys';
 import { xmlPaths, xmlText } from '@test/helpers/xml-paths';
@@ -86,18 +87,6 @@ async function describeOne(ec2: EC2Client, id: string): Promise<Instance> {
   const instance = out.Reservations?.[0]?.Instances?.[0];
   if (!instance) throw new Error(`no instance ${id} in the response`);
   return instance;
-}
-
-/** Polls until `done` holds (the world moves on simulated time), failing after a real-time deadline. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in time; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('EC2 adapter: instances, network and images (read-only)', () => {
@@ -739,10 +728,10 @@ describe('EC2 adapter: tags, attributes and termination', () => {
   it('reports a terminated instance without its network placement', async () => {
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [WEB[3] ?? ''] }));
 
-    const instance = await eventually(
-      () => describeOne(ec2, WEB[3] ?? ''),
-      (i) => i.State?.Name === 'terminated',
-    );
+    const instance = await pollUntil(() => describeOne(ec2, WEB[3] ?? ''), {
+      describe: `${WEB[3]} to be terminated`,
+      until: (i) => i.State?.Name === 'terminated',
+    });
 
     expect(instance.State).toEqual({ Code: 48, Name: 'terminated' });
     expect(instance.NetworkInterfaces).toEqual([]);

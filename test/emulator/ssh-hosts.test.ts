@@ -2,6 +2,7 @@ import { SimulatedClock } from '@local/clock';
 import { parseScenario } from '@local/scenario';
 import { SshHosts } from '@local/ssh-hosts';
 import { World } from '@local/world';
+import { pollUntil } from '@test/helpers/poll-until';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 import { sshHandshake } from '@test/helpers/ssh-client';
 import { utils } from 'ssh2';
@@ -14,17 +15,12 @@ const hosts = new SshHosts(scenario.sshPort);
 const instance = world.instances.get(DEMO.instance)!;
 const privateKey = world.ssm.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value;
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 beforeAll(async () => {
   hosts.sync(world.sshTargets());
-  await until(() => hosts.listening().includes(instance.privateIp));
+  await pollUntil(() => hosts.listening().includes(instance.privateIp), {
+    describe: `an SSH host listening on ${instance.privateIp}`,
+    intervalMs: 10,
+  });
 });
 
 afterAll(() => hosts.closeAll());
@@ -60,7 +56,10 @@ describe('emulated SSH hosts', () => {
   it('refuses connections once the instance is terminated', async () => {
     world.ec2.instances.terminateInstances([DEMO.instance]);
     hosts.sync(world.sshTargets());
-    await until(() => !hosts.listening().includes(instance.privateIp));
+    await pollUntil(() => !hosts.listening().includes(instance.privateIp), {
+      describe: `the SSH host on ${instance.privateIp} to close`,
+      intervalMs: 10,
+    });
 
     const result = await sshHandshake({
       host: instance.privateIp,

@@ -1,6 +1,7 @@
 import { SimulatedClock } from '@local/clock';
 import { parseScenario, ScenarioError, type ScenarioInput } from '@local/scenario';
 import { World } from '@local/world';
+import { pollUntil } from '@test/helpers/poll-until';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 
 function worldOf(input: ScenarioInput): World {
@@ -9,15 +10,18 @@ function worldOf(input: ScenarioInput): World {
 }
 
 /** Ticks the world until the job ends, on a clock fast enough that this takes milliseconds. */
-async function finish(world: World, jobId: string) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    world.tick();
-    const job = world.backup.describeRestoreJob(jobId);
-    if (['COMPLETED', 'FAILED', 'ABORTED'].includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function finish(world: World, jobId: string) {
+  return pollUntil(
+    () => {
+      world.tick();
+      return world.backup.describeRestoreJob(jobId);
+    },
+    {
+      describe: `restore job ${jobId} to end`,
+      until: (job) => ['COMPLETED', 'FAILED', 'ABORTED'].includes(job.status),
+      intervalMs: 5,
+    },
+  );
 }
 
 function latestPoint(world: World) {
