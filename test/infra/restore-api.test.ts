@@ -1,7 +1,9 @@
-import { restoreRequestJsonSchema } from '@infra/constructs/restore-api';
+import { restoreRequestJsonSchema, TEST_MODE_RESTRICTIONS } from '@infra/constructs/restore-api';
 import { RestoreRequestSchema } from '@shared/restore-request';
+import Ajv from 'ajv';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { statementsOfRole, synthApp } from './synth';
 
@@ -11,12 +13,31 @@ const api = stack.orchestrator.api!;
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 const stateMachine = logicalId(stack.orchestrator.stateMachine);
 
-function method(httpMethod: 'POST' | 'GET') {
-  const methods = Object.values(
-    template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: httpMethod } }),
+/** A resource's properties as the template gives them (untyped JSON). */
+type Properties = ReturnType<Template['findResources']>[string]['Properties'];
+
+/** The methods by `VERB /path`, the path built from the resources' path parts. */
+function methods(): Record<string, Properties> {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    const resource = id === undefined ? undefined : resources[id];
+    if (resource === undefined) return ''; // the API's root
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+  };
+  return Object.fromEntries(
+    Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => [
+      `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`,
+      m.Properties,
+    ]),
   );
-  expect(methods).toHaveLength(1);
-  return methods[0]!.Properties;
+}
+
+function method(key: string) {
+  const found = methods()[key];
+  if (found === undefined)
+    throw new Error(`no method ${key}; there are ${Object.keys(methods()).join(', ')}`);
+  return found;
 }
 
 /** The template text of a Fn::Join'ed or plain string, with tokens shown as <Ref>. */
@@ -27,11 +48,17 @@ function text(value: unknown): string {
 }
 
 describe('restore API', () => {
-  it('requires IAM (SigV4) authorisation on every method', () => {
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+  it('has a start and a read path per mode, and no path that takes the mode from the body alone', () => {
+    expect(Object.keys(methods()).sort()).toEqual([
+      'GET /restores/recovery/{executionName}',
+      'GET /restores/test/{executionName}',
+      'POST /restores/recovery',
+      'POST /restores/test',
+    ]);
+  });
 
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST']);
-    for (const m of methods) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+  it('requires IAM (SigV4) authorisation on every method', () => {
+    for (const m of Object.values(methods())) expect(m.AuthorizationType).toBe('AWS_IAM');
   });
 
   it('throttles every method of the stage with the configured limits', () => {
@@ -68,51 +95,90 @@ describe('restore API', () => {
     });
   });
 
-  it('starts an execution of this state machine from POST /restores, with the body validated by the contract model', () => {
-    const post = method('POST');
+  it.each(['test', 'recovery'])(
+    "starts an execution of this state machine from POST /restores/%s, with the body validated by that mode's model",
+    (mode) => {
+      const post = method(`POST /restores/${mode}`);
+      const model = api.api.node.findChild(`RestoreRequest${mode === 'test' ? 'Test' : 'Recovery'}`);
 
-    expect(post.Integration).toMatchObject({ Type: 'AWS', PassthroughBehavior: 'NEVER' });
-    expect(text(post.Integration.Uri)).toMatch(/:states:action\/StartExecution$/);
-    expect(JSON.stringify(post.Integration.RequestTemplates)).toContain(`{"Ref":"${stateMachine}"}`);
-    expect(post.RequestModels).toEqual({
-      'application/json': { Ref: logicalId(api.api.node.findChild('RestoreRequest')) },
-    });
-    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
-      ValidateRequestBody: true,
-      ValidateRequestParameters: true,
-    });
-  });
+      expect(post.Integration).toMatchObject({ Type: 'AWS', PassthroughBehavior: 'NEVER' });
+      expect(text(post.Integration.Uri)).toMatch(/:states:action\/StartExecution$/);
+      expect(JSON.stringify(post.Integration.RequestTemplates)).toContain(`{"Ref":"${stateMachine}"}`);
+      expect(post.RequestModels).toEqual({ 'application/json': { Ref: logicalId(model) } });
+      expect(post.RequestValidatorId).toEqual({ Ref: expect.stringMatching(/Validator/) });
+      template.hasResourceProperties('AWS::ApiGateway::Model', {
+        Name: `RestoreRequest${mode === 'test' ? 'Test' : 'Recovery'}`,
+        ContentType: 'application/json',
+      });
+      template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+        ValidateRequestParameters: true,
+      });
+    },
+  );
 
-  it('answers GET /restores/{executionName} with DescribeExecution on an execution of this state machine', () => {
-    const get = method('GET');
+  it.each([
+    ['test', 'api-test-'],
+    ['recovery', 'api-recovery-'],
+  ])('forces mode %s into the input and names the execution %s…', (mode, prefix) => {
+    const start = text(method(`POST /restores/${mode}`).Integration.RequestTemplates['application/json']);
 
-    expect(get.RequestParameters).toEqual({ 'method.request.path.executionName': true });
-    expect(text(get.Integration.Uri)).toMatch(/:states:action\/DescribeExecution$/);
-    expect(text(get.Integration.RequestTemplates['application/json'])).toBe(
-      `{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:<token>:$util.escapeJavaScript($input.params('executionName'))"}`,
+    // mode is added when the body has none; the model allows no other value.
+    expect(start).toContain(
+      `#if("$!input.path('$.mode')" == "")#set($body = $body.replaceFirst('^\\s*\\{', '{"mode":"${mode}",'))#end`,
+    );
+    expect(start).toContain(`"input": "$util.escapeJavaScript($body)`);
+    expect(start).toContain(
+      `"name": "${prefix}#if("$!name" != "")$util.escapeJavaScript($name)#{else}$context.requestId#end"`,
     );
   });
+
+  it.each([
+    ['test', 'api-test-'],
+    ['recovery', 'api-recovery-'],
+  ])(
+    'answers GET /restores/%s/{executionName} with DescribeExecution of %s… executions only',
+    (mode, prefix) => {
+      const get = method(`GET /restores/${mode}/{executionName}`);
+
+      expect(get.RequestParameters).toEqual({ 'method.request.path.executionName': true });
+      expect(text(get.Integration.Uri)).toMatch(/:states:action\/DescribeExecution$/);
+      expect(text(get.Integration.RequestTemplates['application/json'])).toBe(
+        [
+          `#set($name = $input.params('executionName'))`,
+          `#if($name.startsWith('${prefix}'))#set($name = $name.substring(${prefix.length}))#end`,
+          `{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:<token>:${prefix}$util.escapeJavaScript($name)"}`,
+        ].join('\n'),
+      );
+    },
+  );
 
   it('maps an unknown execution name to 404 and returns the output as JSON', () => {
-    const responses = method('GET').Integration.IntegrationResponses as {
-      StatusCode: string;
-      ResponseTemplates: Record<string, string>;
-    }[];
-    const byStatus = Object.fromEntries(
-      responses.map((r) => [r.StatusCode, r.ResponseTemplates['application/json']]),
-    );
+    for (const mode of ['test', 'recovery']) {
+      const responses = method(`GET /restores/${mode}/{executionName}`).Integration.IntegrationResponses as {
+        StatusCode: string;
+        ResponseTemplates: Record<string, string>;
+      }[];
+      const byStatus = Object.fromEntries(
+        responses.map((r) => [r.StatusCode, r.ResponseTemplates['application/json']]),
+      );
 
-    expect(byStatus['400']).toContain('ExecutionDoesNotExist');
-    expect(byStatus['400']).toContain('$context.responseOverride.status = 404');
-    expect(byStatus['200']).toContain('"output": #if("$!output" != "")$output#{else}null#end');
+      expect(byStatus['400']).toContain('ExecutionDoesNotExist');
+      expect(byStatus['400']).toContain('$context.responseOverride.status = 404');
+      expect(byStatus['200']).toContain('"output": #if("$!output" != "")$output#{else}null#end');
+    }
   });
 
-  it('lets API Gateway start this state machine and describe its executions, and nothing else', () => {
+  it('lets API Gateway start this state machine and describe only its api-test- and api-recovery- executions', () => {
     const statements = statementsOfRole(template, logicalId(api.role));
 
     expect(statements).toEqual([
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachine } },
-      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: expect.anything() },
+      {
+        Effect: 'Allow',
+        Action: 'states:DescribeExecution',
+        Resource: [expect.anything(), expect.anything()],
+      },
       // The state machine's execution data is encrypted with the orchestrator's key.
       {
         Effect: 'Allow',
@@ -123,9 +189,29 @@ describe('restore API', () => {
         },
       },
     ]);
-    // execution:<this state machine's name>:*, the name taken from its ARN
-    expect(text(statements[1]!.Resource)).toBe('arn:aws:states:us-east-1:123456789012:execution:<token>:*');
+    // execution:<this state machine's name>:api-<mode>-*, the name taken from its ARN
+    expect((statements[1]!.Resource as unknown[]).map(text).sort()).toEqual([
+      'arn:aws:states:us-east-1:123456789012:execution:<token>:api-recovery-*',
+      'arn:aws:states:us-east-1:123456789012:execution:<token>:api-test-*',
+    ]);
     expect(JSON.stringify(statements[1]!.Resource)).toContain(`{"Ref":"${stateMachine}"}`);
+  });
+
+  it('grants callers execute-api:Invoke per mode: the start and the reads of that mode only', () => {
+    // A fresh app: the shared one is synthesised already.
+    const { orchestrator: own } = synthApp({});
+    const tester = new iam.Role(own, 'RestoreTester', { assumedBy: new iam.AccountRootPrincipal() });
+    own.orchestrator.api!.grantInvoke(tester, ['test']);
+    const [statement] = statementsOfRole(
+      Template.fromStack(own),
+      own.getLogicalId(tester.node.defaultChild as CfnElement),
+    );
+
+    expect(statement!.Action).toBe('execute-api:Invoke');
+    expect((statement!.Resource as unknown[]).map(text).sort()).toEqual([
+      'arn:aws:execute-api:us-east-1:123456789012:<token>/v1/GET/restores/test/*',
+      'arn:aws:execute-api:us-east-1:123456789012:<token>/v1/POST/restores/test',
+    ]);
   });
 
   it('answers a rejected body with the validation errors', () => {
@@ -142,31 +228,111 @@ describe('restore API', () => {
   });
 });
 
-describe('request model', () => {
+describe('request models', () => {
   const schema = restoreRequestJsonSchema();
+  const models = { test: restoreRequestJsonSchema('test'), recovery: restoreRequestJsonSchema('recovery') };
+  /**
+   * API Gateway validates with draft-04; ajv (here through asl-validator) reads draft-07, which
+   * treats every keyword these models use (type, enum, pattern, properties, additionalProperties,
+   * anyOf, required, min/max) the same way, so it shows which bodies the gateway answers with 400.
+   * (Formats, restorePointBefore's date-time, are not checked here.)
+   */
+  const accepts = (model: Record<string, unknown>) => {
+    const { $schema: _, ...rest } = model;
+    const validate = new Ajv({ strict: false, validateFormats: false }).compile(rest);
+    return (body: unknown) => validate(body);
+  };
+  const target = { instanceId: 'i-0123456789abcdef0' };
 
-  it('is JSON Schema draft-04, the only draft API Gateway accepts', () => {
-    expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
+  it('are JSON Schema draft-04, the only draft API Gateway accepts', () => {
+    for (const model of [schema, models.test, models.recovery]) {
+      expect(model.$schema).toBe('http://json-schema.org/draft-04/schema#');
+    }
   });
 
-  it('has every field of the contract schema and rejects unknown ones', () => {
-    expect(Object.keys(schema.properties as object).sort()).toEqual(
-      Object.keys(RestoreRequestSchema.shape).sort(),
-    );
-    expect(schema.additionalProperties).toBe(false);
+  it('have every field of the contract schema and reject unknown ones', () => {
+    for (const model of [schema, models.test, models.recovery]) {
+      expect(Object.keys(model.properties as object).sort()).toEqual(
+        Object.keys(RestoreRequestSchema.shape).sort(),
+      );
+      expect(model.additionalProperties).toBe(false);
+    }
   });
 
-  it('requires one of instanceId, resourceArn and recoveryPointArn, and no field that has a default', () => {
+  it('require one of instanceId, resourceArn and recoveryPointArn, and no field that has a default', () => {
     expect(schema.anyOf).toEqual([
       { required: ['instanceId'] },
       { required: ['resourceArn'] },
       { required: ['recoveryPointArn'] },
     ]);
     expect(schema.required ?? []).toEqual([]);
+    expect(accepts(models.test)({ mode: 'test' })).toBe(false);
   });
 
-  it('carries no Unicode property pattern that the gateway might read differently', () => {
+  it('carry no Unicode property pattern that the gateway might read differently', () => {
     expect(JSON.stringify(schema)).not.toContain('\\\\p{');
     expect(JSON.stringify(schema)).toContain('^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$');
+  });
+
+  it("allow only the path's mode, or none", () => {
+    expect(accepts(models.test)(target)).toBe(true);
+    expect(accepts(models.test)({ ...target, mode: 'test' })).toBe(true);
+    expect(accepts(models.test)({ ...target, mode: 'recovery' })).toBe(false);
+    expect(accepts(models.recovery)({ ...target, mode: 'recovery' })).toBe(true);
+    expect(accepts(models.recovery)({ ...target, mode: 'test' })).toBe(false);
+  });
+
+  it.each([
+    ['publicIp "always"', { publicIp: 'always' }],
+    ['instanceProfile "passrole"', { instanceProfile: 'passrole' }],
+    ['overrides.requireImdsV2 false', { overrides: { requireImdsV2: false } }],
+  ])('refuse %s on the test path and allow it on the recovery path', (_what, fields) => {
+    expect(accepts(models.test)({ ...target, ...fields })).toBe(false);
+    expect(accepts(models.recovery)({ ...target, ...fields })).toBe(true);
+  });
+
+  it('allow on the test path what does not widen exposure', () => {
+    const valid = accepts(models.test);
+
+    for (const publicIp of ['auto', 'never']) expect(valid({ ...target, publicIp })).toBe(true);
+    for (const instanceProfile of ['reattach', 'none'])
+      expect(valid({ ...target, instanceProfile })).toBe(true);
+    expect(
+      valid({ ...target, overrides: { requireImdsV2: true, subnetId: 'subnet-0aaaaaaaaaaaaaaaa' } }),
+    ).toBe(true);
+    expect(valid({ ...target, overrides: {} })).toBe(true);
+  });
+
+  it('say why each test-path restriction exists, and restrict nothing else than the recovery model', () => {
+    expect(TEST_MODE_RESTRICTIONS.map((r) => [r.path.join('.'), r.allowed])).toEqual([
+      ['publicIp', ['auto', 'never']],
+      ['instanceProfile', ['reattach', 'none']],
+      ['overrides.requireImdsV2', [true]],
+    ]);
+    for (const restriction of TEST_MODE_RESTRICTIONS) expect(restriction.why.length).toBeGreaterThan(40);
+    const {
+      mode: _t,
+      publicIp: _p,
+      instanceProfile: _i,
+      overrides: testOverrides,
+      ...testRest
+    } = models.test.properties as Record<string, Record<string, unknown>>;
+    const {
+      mode: _r,
+      publicIp: _p2,
+      instanceProfile: _i2,
+      overrides: recoveryOverrides,
+      ...recoveryRest
+    } = models.recovery.properties as Record<string, Record<string, unknown>>;
+    expect(testRest).toEqual(recoveryRest);
+    const { requireImdsV2: _a, ...testOverrideRest } = testOverrides!.properties as object as Record<
+      string,
+      unknown
+    >;
+    const { requireImdsV2: _b, ...recoveryOverrideRest } = recoveryOverrides!.properties as object as Record<
+      string,
+      unknown
+    >;
+    expect(testOverrideRest).toEqual(recoveryOverrideRest);
   });
 });
