@@ -3,7 +3,11 @@
  * and this app's stacks and context reader.
  */
 
-export { type FunctionEnvironmentSettings, functionEnvironments } from '@shared/function-environments';
+export {
+  type FunctionEnvironmentSettings,
+  functionEnvironments,
+  type RestoreGuardrails,
+} from '@shared/function-environments';
 export { type AppContext, CONTEXT_KEYS, type ContextKey, readAppContext } from './app-context';
 export { BackupStack, type BackupStackProps } from './backup-stack';
 export { buildApp, type Ec2RestoreStacks } from './build-app';
@@ -16,10 +20,13 @@ export { EncryptionKey } from './constructs/encryption-key';
 export { ExecutionAlarms, type ExecutionAlarmsProps } from './constructs/execution-alarms';
 export { NotificationTopic, type NotificationTopicProps } from './constructs/notification-topic';
 export {
+  API_MODES,
+  type ApiMode,
   RestoreApi,
   type RestoreApiOptions,
   type RestoreApiProps,
   restoreRequestJsonSchema,
+  TEST_MODE_RESTRICTIONS,
 } from './constructs/restore-api';
 export { RestoreOrchestrator, type RestoreOrchestratorProps } from './constructs/restore-orchestrator';
 export { RestoreRole, type RestoreRoleProps } from './constructs/restore-role';
