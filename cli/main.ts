@@ -203,6 +203,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('Run the embedded AWS emulator in the foreground.')
     .option('--scenario <file>', 'scenario file (default: the built-in demo)')
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', NUMERIC_FLAGS.localPort, 0)
+    .addOption(clockOption('fixed: the scenario speed throughout, to watch a rehearsal'))
     .addHelpText(
       'after',
       example(
@@ -211,7 +212,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'ec2-restore start --instance-id i-0de00000000000001 --ssh-port 2222 --wait',
       ),
     )
-    .action(action((_ctx, opts: { scenario?: string; port: number }) => runLocal(opts)));
+    .action(action((_ctx, opts: { scenario?: string; port: number; clock?: ClockMode }) => runLocal(opts)));
 
   program
     .command('demo')
@@ -220,25 +221,41 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--instance-id <id>', "instance to restore (default: the scenario's first backed-up instance)")
     .option('--mode <mode>', 'recovery or test', 'recovery')
     .option('--report <file>', 'where to write the HTML report (default: a temporary file)')
+    .addOption(clockOption('event: idle time is skipped'))
     .addHelpText(
       'after',
       example('ec2-restore demo', 'ec2-restore demo --scenario my-world.json --mode test --json'),
     )
     .action(
-      action((ctx, opts: { scenario?: string; instanceId?: string; mode: string; report?: string }) =>
-        runDemo(
-          {
-            scenario: opts.scenario,
-            instanceId: opts.instanceId,
-            input: { mode: opts.mode },
-            report: opts.report,
-          },
+      action(
+        (
           ctx,
-        ),
+          opts: { scenario?: string; instanceId?: string; mode: string; report?: string; clock?: ClockMode },
+        ) =>
+          runDemo(
+            {
+              scenario: opts.scenario,
+              instanceId: opts.instanceId,
+              input: { mode: opts.mode },
+              report: opts.report,
+              clock: opts.clock,
+            },
+            ctx,
+          ),
       ),
     );
 
   return program;
+}
+
+type ClockMode = 'event' | 'fixed';
+
+/** `--clock event|fixed`: the emulator's simulated clock (local/README.md, "The simulated clock"). */
+function clockOption(byDefault: string): Option {
+  return new Option(
+    '--clock <mode>',
+    `simulated clock: event (skips idle time) or fixed (the scenario's speed); default: the scenario's clock.mode, else ${byDefault}`,
+  ).choices(['event', 'fixed']);
 }
 
 /** Prints the error and its fix (stderr; under --json also one JSON document on stdout). */

@@ -14,7 +14,7 @@ import { functionEnvironments } from '@shared/function-environments';
 import { createHandler, type StepHandler } from '@shared/handler';
 import { createLogger } from '@shared/logger';
 import { functionArn, renderRestoreFleetAsl, renderRestoreInstanceAsl } from '@state-machines/render';
-import { SimulatedClock } from './clock';
+import { type ClockMode, SimulatedClock } from './clock';
 import { FaultInjector } from './faults';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
@@ -54,6 +54,10 @@ export interface EmulatorOptions {
    * so its sshd cannot listen): the affected instance fails, and this says why.
    */
   readonly onError?: (message: string) => void;
+  /** The clock's mode, over the scenario's `clock.mode`. */
+  readonly clockMode?: ClockMode;
+  /** The mode when neither this nor the scenario says; default `event`. */
+  readonly defaultClockMode?: ClockMode;
 }
 
 export interface Emulator {
@@ -95,6 +99,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clock = new SimulatedClock(
     scenario.clock.speed,
     scenario.clock.start ? Date.parse(scenario.clock.start) : undefined,
+    { mode: options.clockMode ?? scenario.clock.mode ?? options.defaultClockMode ?? 'event' },
   );
   const errors: string[] = [];
   const log = (line: string) => {
@@ -121,8 +126,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const world = reservation.value;
   const faults = new FaultInjector(scenario.faults);
-  const sshHosts = new SshHosts(scenario.sshPort, options.log, ({ instanceId, cause }) =>
-    world.failOnHost(instanceId, `the sshd of ${instanceId} cannot listen: ${cause}`),
+  const sshHosts = new SshHosts(
+    scenario.sshPort,
+    options.log,
+    ({ instanceId, cause }) =>
+      world.failOnHost(instanceId, `the sshd of ${instanceId} cannot listen: ${cause}`),
+    () => clock.hold(),
   );
   const lambdaLogs: string[] = [];
   const invocations = new Map<AnyFunctionId, number>();
@@ -150,9 +159,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const tick = () => {
     world.tick();
-    void world.checkLaunches();
+    // Binding-checks of new addresses are in flight: an instance boots only once they are done.
+    const checked = clock.hold();
+    void world.checkLaunches().finally(checked);
     sshHosts.sync(world.sshTargets());
   };
+  // An event clock jumps to the world's next change too, and the world moves there at once.
+  clock.addDueSource(() => world.nextDueMs(clock.nowMs()));
+  clock.onAdvance(tick);
   const frontDoor = startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {
     adapters: {
       ec2: new Ec2Adapter(world),
@@ -163,6 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     faults,
     beforeRequest: tick,
+    track: () => clock.hold(),
     log: options.log,
   });
   const { server, endpoint } = await frontDoor.catch(async (error: unknown) => {
@@ -243,6 +258,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stop: () => {
       stopped ??= (async () => {
         clearInterval(ticker);
+        clock.dispose();
         sfn.stopAll();
         await sshHosts.closeAll();
         for (const client of Object.values(clients)) client.destroy();

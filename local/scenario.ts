@@ -108,6 +108,13 @@ export const ScenarioSchema = z.strictObject({
   clock: z
     .strictObject({
       speed: z.number().positive().max(100_000).default(60),
+      /**
+       * `event`: x1 while anything is in flight, and a jump to the next due timer whenever nothing
+       * is (the demo and the tests: only real work costs wall time). `fixed`: always `speed` (a
+       * person watching a rehearsal). Default: whoever runs the emulator decides (`event`, but
+       * `ec2-restore local` runs `fixed` unless told `--clock event`).
+       */
+      mode: z.enum(['event', 'fixed']).optional(),
       /** Simulated time at start. Default: the real time. */
       start: isoDate.optional(),
     })

@@ -18,6 +18,8 @@ export interface HttpFrontDoorOptions {
   readonly faults: FaultInjector;
   /** Runs before every request (moves the world to the current simulated time). */
   readonly beforeRequest?: () => void;
+  /** Marks a request in flight until the returned function is called (the simulated clock's hold). */
+  readonly track?: () => () => void;
   readonly log?: (line: string) => void;
 }
 
@@ -55,7 +57,8 @@ export async function startHttpFrontDoor(
   options: HttpFrontDoorOptions,
 ): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((req, res) => {
-    void handle(req, res, options);
+    const done = options.track?.();
+    void handle(req, res, options).finally(() => done?.());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

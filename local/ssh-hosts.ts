@@ -32,6 +32,8 @@ export class SshHosts {
     private readonly port: number,
     private readonly log: (line: string) => void = () => {},
     private readonly onBindFailure: BindFailure = () => {},
+    /** Marks work in flight until the returned function is called (a handshake, a binding server). */
+    private readonly track: () => () => void = () => () => {},
   ) {}
 
   /** Make the listening servers match the targets. */
@@ -60,7 +62,12 @@ export class SshHosts {
     const clients = new Set<Connection>();
     const server = new Server({ hostKeys: [target.hostKey] }, (client: Connection) => {
       clients.add(client);
-      client.on('close', () => clients.delete(client));
+      // A connection is in flight from accept to close: handshake, auth and session.
+      const connected = this.track();
+      client.on('close', () => {
+        clients.delete(client);
+        connected();
+      });
       client.on('authentication', (ctx) => {
         if (ctx.method !== 'publickey' || !allowed || !sameKey(ctx.key.algo, ctx.key.data, allowed)) {
           return ctx.reject(['publickey']);
@@ -85,7 +92,10 @@ export class SshHosts {
     });
     const host: Host = { instanceId: target.instanceId, server, clients, listening: false };
     this.hosts.set(address, host);
+    // The sshd is starting until it listens (or fails to): the instance's SSH check may be next.
+    const binding = this.track();
     server.on('error', (error: NodeJS.ErrnoException) => {
+      binding();
       if (this.hosts.get(address) === host) this.hosts.delete(address);
       // Our own server on this address is still closing (an Elastic IP moved): the next sync retries.
       if (error.code === 'EADDRINUSE' && this.closing.has(address)) return;
@@ -98,6 +108,7 @@ export class SshHosts {
     });
     server.listen(this.port, address, () => {
       host.listening = true;
+      binding();
     });
   }
 

@@ -137,6 +137,32 @@ export class World implements WorldContext {
   }
 
   /**
+   * The next simulated moment after `now` at which something changes on its own (a restore job
+   * starts running or ends, an instance boots or finishes stopping, an sshd starts, a profile
+   * association settles): where an event clock may jump when nothing is in flight.
+   */
+  nextDueMs(now: number): number | undefined {
+    let next = Number.POSITIVE_INFINITY;
+    const consider = (ms: number) => {
+      if (ms > now && ms < next) next = ms;
+    };
+    for (const job of this.backup.restoreJobs.values()) {
+      if (job.status !== 'PENDING' && job.status !== 'RUNNING') continue;
+      const created = job.createdAt.getTime();
+      consider(created + Math.min(30_000, job.durationMs * 0.05));
+      consider(created + job.durationMs);
+    }
+    const sshDelayMs = this.faults.ssh.bootDelaySeconds * 1000;
+    for (const i of this.ec2.instances.instances.values()) {
+      if (i.state === 'pending' || i.state === 'shutting-down' || i.state === 'stopping') consider(i.bootAt);
+      if (i.state === 'running' && i.runningSince !== null) consider(i.runningSince + sshDelayMs);
+    }
+    for (const a of this.ec2.associations.associations.values())
+      if (a.state === 'associating') consider(a.readyAt);
+    return next === Number.POSITIVE_INFINITY ? undefined : next;
+  }
+
+  /**
    * Checks the addresses of newly launched instances with the address guard: a pending instance
    * boots once its addresses are confirmed, and fails its launch if another process holds one.
    */

@@ -1,27 +1,39 @@
 /**
- * The offline demo as a user runs it: a fresh `npx tsx cli/main.ts demo --json` process, timed from
- * spawn to exit (tsx start-up, emulator start, the restore at the demo's clock speed, shutdown).
+ * The offline demo as a user runs it: `npm start` is `node bin/ec2-restore.cjs demo`, spawned here
+ * (with `--json`) five times one after the other and timed from spawn to exit (Node and tsx
+ * start-up, loading the emulator and the step Lambdas, emulator start, the restore, shutdown).
+ * The median is the figure; the spread shows how much the machine's load moved it.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { mark, seconds, type Table, type TargetCheck } from '../report';
 
-export const DEMO_WALL_TARGET_SECONDS = 10;
+export const DEMO_WALL_TARGET_SECONDS = 3;
+const RUNS = 5;
 const ROOT = join(__dirname, '..', '..');
 
 export interface DemoSection {
+  /** Median of the runs. */
   readonly wallMs: number;
+  readonly runsMs: readonly number[];
   readonly exitCode: number | null;
   readonly status: string | null;
   readonly tables: readonly Table[];
   readonly checks: readonly TargetCheck[];
 }
 
-export async function runDemoSection(): Promise<DemoSection> {
+interface DemoRun {
+  readonly wallMs: number;
+  readonly code: number | null;
+  readonly status: string | null;
+  readonly stderr: string;
+}
+
+async function runOnce(): Promise<DemoRun> {
   const began = Date.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
-      const child = spawn('npx', ['tsx', 'cli/main.ts', 'demo', '--json'], {
+      const child = spawn(process.execPath, ['bin/ec2-restore.cjs', 'demo', '--json'], {
         cwd: ROOT,
         env: process.env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,35 +57,50 @@ export async function runDemoSection(): Promise<DemoSection> {
   } catch {
     status = null;
   }
-  const pass = code === 0 && wallMs / 1000 <= DEMO_WALL_TARGET_SECONDS;
+  return { wallMs, code, status, stderr };
+}
+
+export async function runDemoSection(): Promise<DemoSection> {
+  const runs: DemoRun[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await runOnce());
+  const sorted = [...runs].sort((a, b) => a.wallMs - b.wallMs);
+  const median = sorted[Math.floor(sorted.length / 2)] as DemoRun;
+  const failed = runs.find((r) => r.code !== 0);
+  const code = failed?.code ?? 0;
+  const status = failed ? failed.status : median.status;
+  const wallMs = median.wallMs;
+  const pass = !failed && wallMs / 1000 <= DEMO_WALL_TARGET_SECONDS;
+  const spread = runs.map((r) => seconds(r.wallMs / 1000)).join(', ');
   return {
     wallMs,
+    runsMs: runs.map((r) => r.wallMs),
     exitCode: code,
     status,
     tables: [
       {
-        title: 'Offline demo (npx tsx cli/main.ts demo --json)',
-        columns: ['Exit', 'Restore status', 'Wall (spawn → exit)', 'Target', 'Mark'],
+        title: `Offline demo (node bin/ec2-restore.cjs demo --json, as npm start), median of ${RUNS}`,
+        columns: ['Exit', 'Restore status', 'Wall (spawn → exit), median', 'Runs', 'Target', 'Mark'],
         rows: [
           [
             String(code),
             status ?? '—',
             seconds(wallMs / 1000),
+            spread,
             `≤ ${DEMO_WALL_TARGET_SECONDS} s`,
             mark(pass),
           ],
         ],
         notes: [
-          "The demo's own scenario (local/scenarios/demo.json): 12-min restore job, clock x120, recovery mode.",
-          ...(code === 0 ? [] : [`stderr tail: ${stderr.trim().split('\n').slice(-3).join(' | ')}`]),
+          "The demo's own scenario (local/scenarios/demo.json): 12-min restore job, recovery mode, on the event clock (idle simulated time skipped).",
+          ...(failed ? [`stderr tail: ${failed.stderr.trim().split('\n').slice(-3).join(' | ')}`] : []),
         ],
       },
     ],
     checks: [
       {
-        name: 'Offline demo, wall',
+        name: 'Offline demo, wall (median of 5)',
         target: `≤ ${DEMO_WALL_TARGET_SECONDS} s`,
-        measured: `${seconds(wallMs / 1000)} (exit ${code}, ${status ?? 'no output'})`,
+        measured: `${seconds(wallMs / 1000)} (exit ${code}, ${status ?? 'no output'}; runs ${spread})`,
         pass,
       },
     ],

@@ -22,12 +22,15 @@ export interface DemoOptions {
   readonly input?: Record<string, unknown>;
   /** Where to write the HTML report (default: a new temporary directory). */
   readonly report?: string;
+  /** The simulated clock's mode; default the scenario's `clock.mode`, else event (idle time skipped). */
+  readonly clock?: 'event' | 'fixed';
 }
 
 export async function runDemo(options: DemoOptions, ctx: CliContext): Promise<number> {
   const started = Date.now();
   const emulator = await startEmulator({
     scenario: options.scenario,
+    clockMode: options.clock,
     onError: (message) => ctx.say(`  emulator error: ${message}`),
   });
   try {
@@ -56,7 +59,7 @@ async function restoreOnce(
     const sshPort = emulator.world.scenario.sshPort;
     const input = { instanceId, ...(sshPort !== 22 && { ssh: { port: sshPort } }), ...options.input };
     out(
-      `ec2-restore demo: scenario "${emulator.world.scenario.name}", simulated clock x${emulator.clock.speed}`,
+      `ec2-restore demo: scenario "${emulator.world.scenario.name}", simulated clock ${emulator.clock.mode === 'event' ? 'event (idle time skipped)' : `x${emulator.clock.speed}`}`,
     );
     out(`  emulator       ${emulator.endpoint}`);
     out(`  state machine  ${emulator.stateMachineArns.restoreInstance}`);

@@ -118,6 +118,8 @@ export class Execution {
   private readonly closedSignal: Promise<void>;
   private resolveClosed: () => void = () => {};
   private engineAbort: (() => void) | undefined;
+  /** Releases the clock's fast-forward held while the engine sleeps a Retry interval. */
+  private retryInterval: (() => void) | undefined;
   private lastTimestamp = 0;
   private readonly tasks: TaskDispatch;
 
@@ -157,6 +159,14 @@ export class Execution {
     const engine = new StateMachine(prepared.definition as unknown as StateMachineDefinition, {
       validationOptions: { noValidate: true },
     });
+    const clock = this.host.clock;
+    // The execution is a flow of its own (whoever started it): in flight between its states.
+    void clock.flow(() => this.drive(this.runEngine(engine)), { root: true });
+    void clock.detached(() => this.enforceTimeout(prepared.timeoutSeconds));
+  }
+
+  private runEngine(engine: StateMachine): EngineRun {
+    const { prepared, roleArn } = this.stateMachine;
     const run = engine.run(JSON.parse(this.input) as Json, {
       overrides: this.overrides(prepared),
       noThrowOnAbort: true,
@@ -171,8 +181,7 @@ export class Execution {
       },
     });
     this.engineAbort = run.abort;
-    void this.drive(run);
-    void this.enforceTimeout(prepared.timeoutSeconds);
+    return run;
   }
 
   /** StopExecution: false when the execution had already closed. */
@@ -219,9 +228,9 @@ export class Execution {
   private overrides(prepared: PreparedDefinition): Overrides {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [name, spec] of prepared.tasks)
-      handlers[name] = this.handler((input) => this.tasks.run(name, spec, input));
+      handlers[name] = this.handler(name, (input) => this.tasks.run(name, spec, input));
     for (const [name, spec] of prepared.waits)
-      handlers[name] = this.handler((input) => this.wait(spec, input));
+      handlers[name] = this.handler(name, (input) => this.wait(spec, input));
     const speed = this.host.clock.speed;
     const retryIntervalOverrides = Object.fromEntries(
       [...prepared.retryIntervals].map(([name, seconds]) => [name, seconds.map((s) => (s * 1000) / speed)]),
@@ -229,12 +238,32 @@ export class Execution {
     return { taskResourceLocalHandlers: handlers, retryIntervalOverrides };
   }
 
-  private handler(work: (input: Json) => Promise<Json>): (input: Json) => Promise<Json> {
-    return async (input) => {
-      // Let the engine's queued events (this state's StateEntered) reach the history first.
-      await new Promise((resolve) => setImmediate(resolve));
-      return untilClosed(this.lifetime.signal, () => work(input));
-    };
+  private handler(state: string, work: (input: Json) => Promise<Json>): (input: Json) => Promise<Json> {
+    const clock = this.host.clock;
+    const retries = this.stateMachine.prepared.retryIntervals.has(state);
+    // A state runs as a flow under the execution's: in flight unless it sleeps on the clock.
+    return (input) =>
+      clock.flow(async () => {
+        this.endRetryInterval();
+        // Let the engine's queued events (this state's StateEntered) reach the history first.
+        await new Promise((resolve) => setImmediate(resolve));
+        try {
+          return await untilClosed(this.lifetime.signal, () => work(input));
+        } catch (error) {
+          // The engine may now sleep a Retry interval in real time (at the clock's speed, see
+          // overrides()): simulated time passes at that speed until the next state runs.
+          if (retries && this.status === 'RUNNING') {
+            this.endRetryInterval();
+            this.retryInterval = clock.fastForward();
+          }
+          throw error;
+        }
+      });
+  }
+
+  private endRetryInterval(): void {
+    this.retryInterval?.();
+    this.retryInterval = undefined;
   }
 
   private async drive(run: EngineRun): Promise<void> {
@@ -278,6 +307,7 @@ export class Execution {
   /** Writes the outcome once; false when the execution had already closed. */
   private close(outcome: Outcome): boolean {
     if (this.status !== 'RUNNING') return false;
+    this.endRetryInterval();
     this.status = outcome.status;
     this.output = outcome.output;
     this.error = outcome.error;

@@ -67,7 +67,8 @@ export class StepFunctionsEmulator {
       runTask: options.runTask,
       callAwsSdk: options.callAwsSdk,
       startExecution: (input) => this.startExecution(input),
-      waitForExecution: (arn) => this.waitForExecution(arn),
+      // A parent waiting on its child is not in flight itself: the child is.
+      waitForExecution: (arn) => options.clock.idleWhile(this.waitForExecution(arn)),
       stopExecution: (input) => this.stopExecution(input),
     };
   }
