@@ -106,4 +106,28 @@ export class WorkflowStateMachine extends sfn.StateMachine {
       true,
     );
   }
+
+  /**
+   * Every statement the workflow's tasks need reaches the role through here, while the
+   * constructor above runs too (aws-cdk-lib's StateMachine adds its graph's statements with
+   * this.addToRolePolicy). StepFunctionsStartExecution with startExecution.sync grants
+   * DescribeExecution/StopExecution on `execution:<state machine name>*`, which also matches the
+   * executions of any other state machine whose name starts the same way (restore-instance-evil);
+   * an execution ARN is `execution:<state machine name>:<execution name>`, so the grant is
+   * narrowed to `execution:<name>:*`. It applies to the tasks of inline and Distributed Map
+   * iterations alike, since both reach the role as the same graph statements.
+   */
+  override addToRolePolicy(statement: iam.PolicyStatement): void {
+    super.addToRolePolicy(withExecutionsOfOneStateMachine(statement));
+  }
+}
+
+/** `arn:…:states:…:execution:<name>*` with no `:` after the name: a name prefix, not one state machine. */
+const EXECUTION_NAME_PREFIX = /^(arn:.+:states:.*:execution:[^:/]+)\*$/;
+
+function withExecutionsOfOneStateMachine(statement: iam.PolicyStatement): iam.PolicyStatement {
+  if (!statement.resources.some((resource) => EXECUTION_NAME_PREFIX.test(resource))) return statement;
+  return statement.copy({
+    resources: statement.resources.map((resource) => resource.replace(EXECUTION_NAME_PREFIX, '$1:*')),
+  });
 }

@@ -130,7 +130,7 @@ describe('orchestrator stack: restore-fleet', () => {
     expect(describes).toEqual(
       expect.arrayContaining(
         ['states:DescribeExecution', 'states:StopExecution'].flatMap((Action) => [
-          { Effect: 'Allow', Action, Resource: executionsOf(restoreInstance, '*') },
+          { Effect: 'Allow', Action, Resource: executionsOf(restoreInstance, ':*') },
           { Effect: 'Allow', Action, Resource: executionsOf(fleet, ':*') },
         ]),
       ),
