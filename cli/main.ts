@@ -5,15 +5,7 @@
  */
 import '@local/polyfills';
 import { Command, CommanderError, Option } from 'commander';
-import { runDemo } from './commands/demo';
-import { type FleetFlags, runFleet } from './commands/fleet';
-import { runList } from './commands/list';
-import { runLocal } from './commands/local';
-import { runRecoveryPoints } from './commands/recovery-points';
-import { runReport } from './commands/report';
-import { runStart } from './commands/start';
-import { runStatus } from './commands/status';
-import { runWatch } from './commands/watch';
+import type { FleetFlags } from './commands/fleet';
 import { CliContext, type GlobalOptions } from './context';
 import { explainError } from './errors';
 import { ExitCodes } from './exit-codes';
@@ -21,6 +13,22 @@ import { NUMERIC_FLAGS } from './flag-values';
 import { type Io, processIo } from './io';
 import type { StartFlags } from './restore-flags';
 import { VERSION } from './version';
+
+/**
+ * Each command's module loads when that command runs: `status` or `--version` need not load the
+ * emulator, CDK and every step Lambda, which `demo` and `local` do.
+ */
+const commands = {
+  demo: () => require('./commands/demo') as typeof import('./commands/demo'),
+  fleet: () => require('./commands/fleet') as typeof import('./commands/fleet'),
+  list: () => require('./commands/list') as typeof import('./commands/list'),
+  local: () => require('./commands/local') as typeof import('./commands/local'),
+  recoveryPoints: () => require('./commands/recovery-points') as typeof import('./commands/recovery-points'),
+  report: () => require('./commands/report') as typeof import('./commands/report'),
+  start: () => require('./commands/start') as typeof import('./commands/start'),
+  status: () => require('./commands/status') as typeof import('./commands/status'),
+  watch: () => require('./commands/watch') as typeof import('./commands/watch'),
+};
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -105,7 +113,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'ec2-restore start --instance-id i-0123456789abcdef0 --mode test --json',
       ),
     )
-    .action(action((ctx, flags: StartFlags) => runStart(flags, ctx)));
+    .action(action((ctx, flags: StartFlags) => commands.start().runStart(flags, ctx)));
 
   program
     .command('watch')
@@ -118,14 +126,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'ec2-restore watch arn:aws:states:us-east-1:123456789012:execution:restore-instance:restore-i-0123456789abcdef0-20261120T101500Z',
       ),
     )
-    .action(action((ctx, ref: string, opts: { pollInterval: number }) => runWatch(ref, opts, ctx)));
+    .action(
+      action((ctx, ref: string, opts: { pollInterval: number }) => commands.watch().runWatch(ref, opts, ctx)),
+    );
 
   program
     .command('status')
     .description('Show where an execution is, or how it ended (exit 1 if it failed).')
     .argument('<execution>', 'execution ARN (or name, with the state machine ARN set)')
     .addHelpText('after', example('ec2-restore status restore-i-0123456789abcdef0-20261120T101500Z --json'))
-    .action(action((ctx, ref: string) => runStatus(ref, ctx)));
+    .action(action((ctx, ref: string) => commands.status().runStatus(ref, ctx)));
 
   program
     .command('list')
@@ -133,7 +143,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--status <status>', 'RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED')
     .option('--max <n>', 'at most this many', NUMERIC_FLAGS.max, 20)
     .addHelpText('after', example('ec2-restore list --status FAILED'))
-    .action(action((ctx, opts: { status?: string; max: number }) => runList(opts, ctx)));
+    .action(action((ctx, opts: { status?: string; max: number }) => commands.list().runList(opts, ctx)));
 
   program
     .command('recovery-points')
@@ -144,7 +154,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'after',
       example('ec2-restore recovery-points --instance-id i-0123456789abcdef0 --vault EC2'),
     )
-    .action(action((ctx, opts: { instanceId: string; vault?: string }) => runRecoveryPoints(opts, ctx)));
+    .action(
+      action((ctx, opts: { instanceId: string; vault?: string }) =>
+        commands.recoveryPoints().runRecoveryPoints(opts, ctx),
+      ),
+    );
 
   program
     .command('report')
@@ -157,7 +171,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'after',
       example('ec2-restore report restore-i-0123456789abcdef0-20261120T101500Z --out restore.html'),
     )
-    .action(action((ctx, ref: string, opts: { out?: string }) => runReport(ref, opts, ctx)));
+    .action(
+      action((ctx, ref: string, opts: { out?: string }) => commands.report().runReport(ref, opts, ctx)),
+    );
 
   program
     .command('fleet')
@@ -196,7 +212,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'ec2-restore fleet --instance-ids i-0123456789abcdef0,i-0123456789abcdef1 --vault EC2 --json',
       )}\n\nThe state machine is EC2_RESTORE_FLEET_STATE_MACHINE_ARN (or --state-machine-arn). Exit 1 when any instance failed.`,
     )
-    .action(action((ctx, flags: FleetFlags) => runFleet(flags, ctx)));
+    .action(action((ctx, flags: FleetFlags) => commands.fleet().runFleet(flags, ctx)));
 
   program
     .command('local')
@@ -212,7 +228,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'ec2-restore start --instance-id i-0de00000000000001 --ssh-port 2222 --wait',
       ),
     )
-    .action(action((_ctx, opts: { scenario?: string; port: number; clock?: ClockMode }) => runLocal(opts)));
+    .action(
+      action((_ctx, opts: { scenario?: string; port: number; clock?: ClockMode }) =>
+        commands.local().runLocal(opts),
+      ),
+    );
 
   program
     .command('demo')
@@ -232,7 +252,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           ctx,
           opts: { scenario?: string; instanceId?: string; mode: string; report?: string; clock?: ClockMode },
         ) =>
-          runDemo(
+          commands.demo().runDemo(
             {
               scenario: opts.scenario,
               instanceId: opts.instanceId,
