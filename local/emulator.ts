@@ -13,7 +13,11 @@ import { type AnyFunctionId, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/en
 import { functionEnvironments } from '@shared/function-environments';
 import { createHandler, type StepHandler } from '@shared/handler';
 import { createLogger } from '@shared/logger';
-import { functionArn, renderRestoreFleetAsl, renderRestoreInstanceAsl } from '@state-machines/render';
+import {
+  committedRestoreFleetAsl,
+  committedRestoreInstanceAsl,
+  functionArn,
+} from '@state-machines/rendered-asl';
 import { type ClockMode, SimulatedClock } from './clock';
 import { FaultInjector } from './faults';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
@@ -207,14 +211,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const id of FLEET_FUNCTION_IDS) bind(id, FLEET_STEPS[id], { ...options.functionEnv?.[id] });
   const restoreInstance = sfn.createStateMachine({
     name: 'restore-instance',
-    definition: JSON.stringify(renderRestoreInstanceAsl({ region, accountId })),
+    definition: JSON.stringify(committedRestoreInstanceAsl({ region, accountId })),
     roleArn: `arn:aws:iam::${accountId}:role/ec2-restore-state-machine`,
     type: 'STANDARD',
   });
 
   const restoreFleet = sfn.createStateMachine({
     name: 'restore-fleet',
-    definition: JSON.stringify(renderRestoreFleetAsl({ region, accountId })),
+    definition: JSON.stringify(committedRestoreFleetAsl({ region, accountId })),
     roleArn: `arn:aws:iam::${accountId}:role/ec2-restore-state-machine`,
     type: 'STANDARD',
   });

@@ -7,28 +7,9 @@ import { type AnyFunctionId, FUNCTION_IDS, type FunctionId } from '@shared/env';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { type Asl, functionArn, type RenderOptions, restoreInstanceArn } from './rendered-asl';
 import { RestoreFleetWorkflow } from './restore-fleet/restore-fleet';
 import { RestoreInstanceWorkflow } from './restore-instance/restore-instance';
-
-export interface RenderOptions {
-  readonly region?: string;
-  readonly accountId?: string;
-  /** Function name prefix of the fake Lambda ARNs. */
-  readonly functionPrefix?: string;
-}
-
-/** The ARN the rendered ASL uses for a step Lambda. */
-export function functionArn(id: AnyFunctionId, options: RenderOptions = {}): string {
-  const { region = 'us-east-1', accountId = '000000000000', functionPrefix = 'ec2-restore-' } = options;
-  return `arn:aws:lambda:${region}:${accountId}:function:${functionPrefix}${id}`;
-}
-
-export type Asl = {
-  StartAt: string;
-  States: Record<string, Record<string, unknown>>;
-  TimeoutSeconds?: number;
-  Comment?: string;
-};
 
 export function renderRestoreInstanceAsl(options: RenderOptions = {}): Asl {
   const stack = new Stack(new App(), 'Render');
@@ -46,12 +27,6 @@ export function renderRestoreInstanceAsl(options: RenderOptions = {}): Asl {
       'ec2-restore-orchestrator restore-instance (rendered from state-machines/restore-instance; do not edit)',
     ...(stack.resolve(graph.toGraphJson()) as Asl),
   };
-}
-
-/** The ARN the rendered fleet ASL starts its children with. */
-export function restoreInstanceArn(options: RenderOptions = {}): string {
-  const { region = 'us-east-1', accountId = '000000000000' } = options;
-  return `arn:aws:states:${region}:${accountId}:stateMachine:restore-instance`;
 }
 
 export interface FleetRenderOptions extends RenderOptions {

@@ -4,7 +4,7 @@
  */
 
 import { States } from '@shared/state-names';
-import type { Asl } from '@state-machines/render';
+import type { Asl } from '@state-machines/rendered-asl';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 export type TaskStub = (input: unknown) => unknown;

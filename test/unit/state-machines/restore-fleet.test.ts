@@ -6,7 +6,8 @@ import { resolveFleetTargets } from '@lambdas/resolve-fleet-targets/resolve-flee
 import { MAX_FLEET_TARGETS } from '@shared/fleet-request';
 import type { ChildFailure } from '@shared/fleet-state';
 import { FleetStates } from '@shared/state-names';
-import { renderRestoreFleetAsl, restoreInstanceArn } from '@state-machines/render';
+import { renderRestoreFleetAsl } from '@state-machines/render';
+import { committedRestoreFleetAsl, restoreInstanceArn } from '@state-machines/rendered-asl';
 import {
   INLINE_MAP_MAX_TARGETS,
   iterationStateName,
@@ -35,6 +36,12 @@ describe('restore-fleet state machine', () => {
 
   it('matches the committed restore-fleet.asl.json (run `npm run render-asl` after changing the construct)', () => {
     expect(JSON.parse(readFileSync(committedPath, 'utf8'))).toEqual(asl);
+  });
+
+  it('gives the emulator, from the committed file, exactly what a render for its Region and account gives', () => {
+    const target = { region: 'eu-west-3', accountId: '210987654321' };
+
+    expect(committedRestoreFleetAsl(target)).toEqual(renderRestoreFleetAsl(target));
   });
 
   it('takes the inline Map up to INLINE_MAP_MAX_TARGETS targets and the Distributed Map beyond', () => {

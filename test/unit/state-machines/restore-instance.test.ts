@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ErrorNames, PreflightError, SshAuthenticationError } from '@shared/errors';
 import { States, TaskFunctions } from '@shared/state-names';
 import { renderRestoreInstanceAsl } from '@state-machines/render';
+import { committedRestoreInstanceAsl } from '@state-machines/rendered-asl';
 import { happyStubs, runLocally, type TaskStub } from '@test/helpers/local-engine';
 import aslValidator from 'asl-validator';
 
@@ -27,6 +28,12 @@ describe('restore-instance state machine', () => {
     const committed = JSON.parse(readFileSync(committedPath, 'utf8'));
 
     expect(committed).toEqual(asl);
+  });
+
+  it('gives the emulator, from the committed file, exactly what a render for its Region and account gives', () => {
+    const target = { region: 'eu-west-3', accountId: '210987654321' };
+
+    expect(committedRestoreInstanceAsl(target)).toEqual(renderRestoreInstanceAsl(target));
   });
 
   it('gives every Task jittered retries for transient errors and a Catch that records the failed step', () => {
