@@ -21,6 +21,7 @@ import {
 import { z } from 'zod';
 import type { Ec2BackupPlanProps } from './constructs/ec2-backup-plan';
 import type { RestoreTestSchedule } from './constructs/restore-test-schedules';
+import { ACCOUNT_WIDE_PASS_ROLE_KEY, accountWideRoleMessage, isAccountWideRolePattern } from './pass-role';
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
   error: 'must be true or false',
@@ -107,6 +108,8 @@ const ContextSchema = z.object({
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, { error: 'must be IAM role ARNs' }))
       .min(1, { error: 'must name at least one instance role (PassRole is never granted on *)' }),
   ),
+  // Off: an instanceRoleArns entry that matches every role (role/*) is refused (infra/pass-role.ts).
+  [ACCOUNT_WIDE_PASS_ROLE_KEY]: bool.default(false),
   // The Lambdas' own schemas: a value the functions would reject must not deploy.
   keyPairParameterPrefix: parameterPrefix,
   notificationEmails: list.pipe(z.array(z.email({ error: 'must be e-mail addresses' }))).default([]),
@@ -144,12 +147,31 @@ const ContextSchema = z.object({
   [GUARDRAIL_CONTEXT_KEYS.securityGroupIds]: ids(SECURITY_GROUP_ID, 'security group ids (sg-…)'),
 });
 
+/**
+ * RestoreRole and passRoleTo refuse account-wide instance-role patterns too; here the error names
+ * the context key's entry.
+ */
+const CheckedContextSchema = ContextSchema.superRefine((c, ctx) => {
+  if (c[ACCOUNT_WIDE_PASS_ROLE_KEY]) return;
+  for (const [index, arn] of c.instanceRoleArns.entries()) {
+    if (isAccountWideRolePattern(arn)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instanceRoleArns', index],
+        message: accountWideRoleMessage(arn),
+      });
+    }
+  }
+});
+
 export type ContextKey = keyof typeof ContextSchema.shape;
 export const CONTEXT_KEYS = Object.keys(ContextSchema.shape) as ContextKey[];
 
 export interface AppContext {
   readonly orchestrator: {
     readonly instanceRoleArns: string[];
+    /** Whether instanceRoleArns may hold a pattern matching every role. */
+    readonly allowAccountWidePassRole: boolean;
     readonly keyPairParameterPrefix: string;
     readonly notificationEmails: string[];
     readonly schedules: RestoreTestSchedule[];
@@ -180,7 +202,7 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
       `Unknown context key(s): ${unknown.join(', ')}. Known keys: ${CONTEXT_KEYS.join(', ')} (see infra/README.md).`,
     );
   }
-  const result = ContextSchema.safeParse(ours);
+  const result = CheckedContextSchema.safeParse(ours);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const [key, ...rest] = issue.path.map(String);
@@ -204,6 +226,7 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
   return {
     orchestrator: {
       instanceRoleArns: c.instanceRoleArns,
+      allowAccountWidePassRole: c.allowAccountWidePassRole,
       keyPairParameterPrefix: c.keyPairParameterPrefix,
       notificationEmails: c.notificationEmails,
       schedules: c.restoreTestSchedules,

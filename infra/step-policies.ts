@@ -19,6 +19,8 @@ export interface StepPolicyContext {
   readonly restoreRoleArn: string;
   /** The roles reattach-instance-profile may pass to EC2 (ARNs or ARN patterns). */
   readonly instanceRoleArns: readonly string[];
+  /** Accept instance-role patterns that match every role (infra/pass-role.ts). @default false */
+  readonly allowAccountWidePassRole?: boolean;
   /** Where the report step publishes outcomes. */
   readonly notificationTopicArn: string;
 }
@@ -98,7 +100,9 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
         resources: [instances],
         conditions: ownedBy,
       }),
-      passRoleTo('ec2.amazonaws.com', ctx.instanceRoleArns),
+      passRoleTo('ec2.amazonaws.com', ctx.instanceRoleArns, {
+        allowAccountWidePassRole: ctx.allowAccountWidePassRole,
+      }),
     ],
     'ensure-public-address': [
       read('ec2:DescribeAddresses', 'ec2:DescribeInstances', 'ec2:DescribeSubnets'),

@@ -33,8 +33,15 @@ export interface RestoreOrchestratorProps {
    * Roles inside the instance profiles of the instances this orchestrator may restore. The
    * restore role may pass exactly these to EC2 (restore with the original profile), and so may
    * the reattach step. Role ARNs, or ARN patterns such as `arn:aws:iam::123456789012:role/app/*`.
+   * A pattern that matches every role (`role/*`, `*`) throws unless `allowAccountWidePassRole`.
    */
   readonly instanceRoleArns: readonly string[];
+  /**
+   * Accept instance-role patterns that match every role of the account, so that a restore may
+   * give an instance any role, administrators' included.
+   * @default false
+   */
+  readonly allowAccountWidePassRole?: boolean;
   /**
    * Where the private keys of key pairs live in Parameter Store.
    * @default '/ec2/keypair/' (where CloudFormation's AWS::EC2::KeyPair stores them)
@@ -95,7 +102,10 @@ export class RestoreOrchestrator extends Construct {
     }
     const keyPairParameterPrefix = props.keyPairParameterPrefix ?? '/ec2/keypair/';
 
-    this.restoreRole = new RestoreRole(this, 'RestoreRole', { instanceRoleArns: props.instanceRoleArns });
+    this.restoreRole = new RestoreRole(this, 'RestoreRole', {
+      instanceRoleArns: props.instanceRoleArns,
+      allowAccountWidePassRole: props.allowAccountWidePassRole,
+    });
     this.encryptionKey = encryptionKeyOf(this, props.encryptionKey ?? 'create');
     const ownTopic = props.notificationTopic === undefined;
     this.notificationTopic =
@@ -123,6 +133,7 @@ export class RestoreOrchestrator extends Construct {
       region,
       partition,
       instanceRoleArns: props.instanceRoleArns,
+      allowAccountWidePassRole: props.allowAccountWidePassRole,
     });
     const stepFunctions = <F extends AnyFunctionId>(steps: readonly F[]): Record<F, IFunction> => {
       const built = {} as Record<F, IFunction>;

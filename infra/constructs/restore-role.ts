@@ -1,13 +1,18 @@
-import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { instanceRolePatternSuppressions, passRoleTo } from '../pass-role';
+import {
+  assertNoAccountWideRoles,
+  instanceRolePatternSuppressions,
+  type PassRoleOptions,
+  passRoleTo,
+} from '../pass-role';
 
-export interface RestoreRoleProps {
+export interface RestoreRoleProps extends PassRoleOptions {
   /**
    * Roles inside the instance profiles of the instances to restore: the only roles this role may
-   * pass to EC2. Role ARNs, or ARN patterns such as `arn:aws:iam::123456789012:role/app/*`.
+   * pass to EC2. Role ARNs, or ARN patterns such as `arn:aws:iam::123456789012:role/app/*`; a
+   * pattern matching every role (`role/*`) throws unless `allowAccountWidePassRole` is true.
    */
   readonly instanceRoleArns: readonly string[];
 }
@@ -23,6 +28,7 @@ export class RestoreRole extends iam.Role {
         'RestoreRole: instanceRoleArns must name at least one instance role (PassRole is never granted on *).',
       );
     }
+    assertNoAccountWideRoles(props.instanceRoleArns, props, 'RestoreRole');
     super(scope, id, {
       // No aws:SourceAccount or aws:SourceArn condition: AWS Backup documents neither for the
       // roles it assumes (its confused-deputy guidance covers resource policies: SNS, KMS), so
@@ -35,7 +41,7 @@ export class RestoreRole extends iam.Role {
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores'),
       ],
     });
-    this.addToPolicy(passRoleTo('ec2.amazonaws.com', props.instanceRoleArns));
+    this.addToPolicy(passRoleTo('ec2.amazonaws.com', props.instanceRoleArns, props));
     // Since v25 (2025-11) the managed restore policy itself allows iam:PassRole on every role to
     // EC2, EKS and Backup (aws-facts §C), which would make the statement above decorative. An
     // explicit Deny wins over any Allow: this role may pass the configured instance roles and

@@ -14,6 +14,7 @@ describe('readAppContext', () => {
 
     expect(context.orchestrator).toEqual({
       instanceRoleArns: [ROLE],
+      allowAccountWidePassRole: false,
       keyPairParameterPrefix: '/ec2/keypair/',
       notificationEmails: [],
       schedules: [],
@@ -91,6 +92,37 @@ describe('readAppContext', () => {
 
     expect(act).toThrow(/context key backupDeleteAfterDays: must be a number \(got "thirty"\)/);
     expect(act).toThrow(/context key apiGatewayCloudWatchRole: must be true or false \(got "yes"\)/);
+  });
+
+  it.each([
+    'arn:aws:iam::123456789012:role/*',
+    'arn:aws:iam::123456789012:role/*/*',
+    'arn:aws:iam::123456789012:role/?*',
+  ])('refuses the account-wide instance role %s unless allowAccountWidePassRole is true', (wide) => {
+    const act = () => readAppContext({ instanceRoleArns: `${ROLE},${wide}` });
+
+    expect(act).toThrow(
+      `context key instanceRoleArns, at 1: instanceRoleArns entry "${wide}" matches every IAM role of the account`,
+    );
+    expect(act).toThrow(/set allowAccountWidePassRole to true\./);
+    // -c allowAccountWidePassRole=true arrives as a string.
+    const accepted = readAppContext({
+      instanceRoleArns: `${ROLE},${wide}`,
+      allowAccountWidePassRole: 'true',
+    });
+    expect(accepted.orchestrator).toMatchObject({
+      instanceRoleArns: [ROLE, wide],
+      allowAccountWidePassRole: true,
+    });
+  });
+
+  it('keeps path-scoped instance-role patterns allowed without the opt-in', () => {
+    const context = readAppContext({ instanceRoleArns: 'arn:aws:iam::123456789012:role/app/*' });
+
+    expect(context.orchestrator).toMatchObject({
+      instanceRoleArns: ['arn:aws:iam::123456789012:role/app/*'],
+      allowAccountWidePassRole: false,
+    });
   });
 
   it('rejects a key-pair prefix the Lambdas would reject at run time', () => {

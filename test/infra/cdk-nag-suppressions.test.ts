@@ -98,6 +98,10 @@ describe('cdk-nag suppressions', () => {
         ],
       },
     ],
+    [
+      'an account-wide instance-role pattern, explicitly allowed',
+      { instanceRoleArns: 'arn:aws:iam::123456789012:role/*', allowAccountWidePassRole: true },
+    ],
   ])('each suppresses a finding that fires, in %s', (_name, context) => {
     expect(unused(context)).toEqual([]);
   });

@@ -39,6 +39,15 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(findings(orchestrator)).toEqual([]);
   });
 
+  it('finds nothing unsuppressed with an account-wide instance-role pattern explicitly allowed', () => {
+    const { orchestrator } = synthApp({
+      instanceRoleArns: 'arn:aws:iam::123456789012:role/*',
+      allowAccountWidePassRole: true,
+    });
+
+    expect(findings(orchestrator)).toEqual([]);
+  });
+
   // Suppressions that match ARNs must match both forms: with the account and region unknown the
   // partition stays a token (arn:<AWS::Partition>:…), with them known it is a literal (arn:aws:…).
   it('finds nothing unsuppressed in env-agnostic stacks (an offline `npx cdk synth`)', () => {
