@@ -18,6 +18,7 @@ import {
   committedRestoreInstanceAsl,
   functionArn,
 } from '@state-machines/rendered-asl';
+import { createEmulatedApi } from './apigateway/emulated-api';
 import { type ClockMode, SimulatedClock } from './clock';
 import { FaultInjector } from './faults';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
@@ -40,6 +41,8 @@ export const FAKE_CREDENTIALS = {
 const TICK_MS = 50;
 
 export interface EmulatorOptions {
+  /** Synthesise the REST API (seconds) while starting rather than on its first request. */
+  readonly api?: boolean;
   /** A parsed scenario, a raw scenario object, or a path to a scenario file. Default: the demo. */
   readonly scenario?: Scenario | ScenarioInput | string;
   /** Default 0: any free port. */
@@ -69,6 +72,8 @@ export interface Emulator {
   readonly region: string;
   readonly accountId: string;
   readonly stateMachineArns: { readonly restoreInstance: string; readonly restoreFleet: string };
+  /** The orchestrator's REST API (local/README.md, The REST API): what `--via-api` takes. */
+  readonly apiUrl: string;
   readonly world: World;
   readonly clock: SimulatedClock;
   readonly faults: FaultInjector;
@@ -171,14 +176,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // An event clock jumps to the world's next change too, and the world moves there at once.
   clock.addDueSource(() => world.nextDueMs(clock.nowMs()));
   clock.onAdvance(tick);
+  const sfnAdapter = new SfnAdapter(sfn);
+  const api = createEmulatedApi({
+    region,
+    accountId,
+    credentials: [{ ...FAKE_CREDENTIALS, arn: `arn:aws:iam::${accountId}:user/emulator` }],
+    stateMachineArns: () => ({
+      restoreInstance: restoreInstance.stateMachineArn,
+      restoreFleet: restoreFleet.stateMachineArn,
+    }),
+    stepFunctions: sfnAdapter,
+    log: options.log,
+  });
   const frontDoor = startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {
     adapters: {
       ec2: new Ec2Adapter(world),
       iam: new IamAdapter(world),
       backup: new BackupAdapter(world),
       ssm: new SsmAdapter(world),
-      sfn: new SfnAdapter(sfn),
+      sfn: sfnAdapter,
     },
+    routes: [api],
     faults,
     beforeRequest: tick,
     track: () => clock.hold(),
@@ -223,6 +241,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     type: 'STANDARD',
   });
 
+  if (options.api) await api.ready();
   const ticker = setInterval(tick, TICK_MS);
   ticker.unref();
   tick();
@@ -248,6 +267,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       restoreInstance: restoreInstance.stateMachineArn,
       restoreFleet: restoreFleet.stateMachineArn,
     },
+    apiUrl: api.url(endpoint),
     world,
     clock,
     faults,

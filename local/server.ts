@@ -21,6 +21,13 @@ export interface HttpFrontDoorOptions {
   /** Marks a request in flight until the returned function is called (the simulated clock's hold). */
   readonly track?: () => () => void;
   readonly log?: (line: string) => void;
+  /** Front ends served by path rather than by service (the REST API under `/restapis/`). */
+  readonly routes?: readonly PathRoute[];
+}
+
+export interface PathRoute {
+  handles(path: string): boolean;
+  handle(request: WireRequest): Promise<WireResponse>;
 }
 
 export function identifyService(req: {
@@ -90,6 +97,22 @@ async function handle(
     body,
     requestId,
   };
+  const route = options.routes?.find((candidate) => candidate.handles(wire.path));
+  if (route !== undefined) {
+    options.beforeRequest?.();
+    const response = await route.handle(wire).catch((error: unknown) => {
+      options.log?.(
+        `${wire.method} ${wire.path} 500 ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+        body: '{"message": "Internal server error"}',
+      };
+    });
+    send(res, response);
+    return;
+  }
   const service = identifyService({ headers: req.headers, body, path: wire.path });
   const adapter = options.adapters[service];
   let operation = '(unknown)';

@@ -1,0 +1,87 @@
+/**
+ * The orchestrator's REST API on the emulator, wired: its definition from the synthesised stack
+ * (loaded on first use, since synthesis takes seconds and `npm start` does not need the API), its
+ * Step Functions integration through the emulator's own Step Functions adapter, exactly as a
+ * client of the `states` endpoint would reach it (JSON 1.0, `X-Amz-Target`), so the integration
+ * sees the service's real answers and error bodies.
+ */
+import { AwsError } from '../aws-error';
+import type { ServiceAdapter, WireRequest } from '../services/service';
+import { readRestApi } from './rest-api-definition';
+import { type AwsIntegrationCall, RestApiGateway } from './rest-api-gateway';
+import type { KnownCredentials } from './sigv4-verify';
+
+/** The stage the orchestrator stack deploys (infra/constructs/restore-api.ts STAGE_NAME, contract §6). */
+export const API_STAGE = 'v1';
+
+export interface EmulatedApiOptions {
+  readonly region: string;
+  readonly accountId: string;
+  readonly credentials: readonly KnownCredentials[];
+  /** Read when the API is first used, by when the emulator has deployed them. */
+  readonly stateMachineArns: () => { readonly restoreInstance: string; readonly restoreFleet: string };
+  /** The emulator's Step Functions adapter (services/sfn.ts). */
+  readonly stepFunctions: ServiceAdapter;
+  readonly log?: (line: string) => void;
+}
+
+export function createEmulatedApi(options: EmulatedApiOptions): RestApiGateway {
+  const { region, accountId, log } = options;
+  return new RestApiGateway({
+    region,
+    accountId,
+    stage: API_STAGE,
+    credentials: options.credentials,
+    log,
+    load: async () => {
+      // Imported here, not at the top: aws-cdk-lib's stacks and cdk-nag load only when the API is used.
+      const { synthesiseOrchestratorTemplate } =
+        require('./synthesised-api') as typeof import('./synthesised-api');
+      const { template, milliseconds } = synthesiseOrchestratorTemplate({ account: accountId, region });
+      log?.(`apigateway: synthesised the orchestrator stack's API in ${(milliseconds / 1000).toFixed(1)} s`);
+      const api = readRestApi(template, {
+        region,
+        accountId,
+        outputs: {
+          StateMachineArn: options.stateMachineArns().restoreInstance,
+          FleetStateMachineArn: options.stateMachineArns().restoreFleet,
+        },
+      });
+      if (api.stage !== API_STAGE)
+        throw new Error(`the API's stage is ${api.stage}, the emulator serves ${API_STAGE}`);
+      return api;
+    },
+    callAws: stepFunctionsIntegration(options.stepFunctions),
+  });
+}
+
+/** An AWS integration to `states`: the action as a JSON 1.0 request to the emulated service. */
+function stepFunctionsIntegration(adapter: ServiceAdapter): AwsIntegrationCall {
+  return async ({ service, action, body, requestId }) => {
+    const wire: WireRequest = {
+      method: 'POST',
+      path: '/',
+      query: new URLSearchParams(),
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `AWSStepFunctions.${action}`,
+      },
+      body: Buffer.from(body, 'utf8'),
+      requestId,
+    };
+    if (service !== 'states') {
+      const error = new AwsError(
+        'UnknownOperationException',
+        `The emulator integrates with states only, not ${service}`,
+      );
+      return adapter.errorResponse(error, wire);
+    }
+    try {
+      return await adapter.parse(wire).invoke();
+    } catch (error) {
+      const awsError =
+        error instanceof AwsError ? error : new AwsError('InternalFailure', (error as Error).message, 500);
+      return adapter.errorResponse(awsError, wire);
+    }
+  };
+}

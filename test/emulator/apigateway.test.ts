@@ -1,0 +1,233 @@
+/**
+ * The REST API on the emulator, as the orchestrator stack synthesises it: SigV4 authentication,
+ * the request models, and the integration's mapping templates on a Velocity engine calling the
+ * emulated Step Functions. Requests are signed here with the SDK's own signer, as any SigV4 client
+ * (awscurl, the CLI's --via-api) signs them.
+ */
+import { NodeSha256 } from '@local/apigateway/sigv4-verify';
+import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { executionClosed } from '@test/helpers/execution-closed';
+import { DEMO, demoScenario } from '@test/helpers/scenarios';
+
+let emulator: Emulator;
+let synthSeconds = 0;
+const apiLog: string[] = [];
+
+beforeAll(async () => {
+  const started = performance.now();
+  emulator = await startEmulator({
+    scenario: demoScenario(),
+    api: true,
+    log: (line) => {
+      if (line.startsWith('apigateway')) apiLog.push(line);
+    },
+  });
+  synthSeconds = (performance.now() - started) / 1000;
+}, 120_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+async function call(
+  method: 'GET' | 'POST',
+  path: string,
+  options: { body?: unknown; sign?: boolean; secret?: string } = {},
+): Promise<ApiResponse> {
+  const url = new URL(`${emulator.apiUrl}${path}`);
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  let headers: Record<string, string> = {
+    host: url.host,
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  };
+  if (options.sign !== false) {
+    const signer = new SignatureV4({
+      credentials: {
+        accessKeyId: FAKE_CREDENTIALS.accessKeyId,
+        secretAccessKey: options.secret ?? FAKE_CREDENTIALS.secretAccessKey,
+      },
+      region: emulator.region,
+      service: 'execute-api',
+      sha256: NodeSha256,
+    });
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    headers = signed.headers as Record<string, string>;
+  }
+  const { host: _, ...sent } = headers;
+  const response = await fetch(url, { method, headers: sent, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // the assertion on `text` says what came back
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+const target = { instanceId: DEMO.instance, ssh: { port: 2222 } };
+
+describe('REST API on the emulator', () => {
+  it('is served under /restapis/<id>/v1/_user_request_, synthesised from the stack once', () => {
+    expect(emulator.apiUrl).toMatch(
+      new RegExp(`^${emulator.endpoint}/restapis/[a-z0-9]{10}/v1/_user_request_$`),
+    );
+    expect(apiLog.filter((line) => line.includes('synthesised'))).toHaveLength(1);
+    // Reported by the task: the synthesis time on this machine (the log line has it too).
+    process.stderr.write(
+      `emulator start with the API synthesised: ${synthSeconds.toFixed(1)} s; ${apiLog[0]}\n`,
+    );
+  });
+
+  it('starts a test-mode restore as api-test-NAME that succeeds, and reads it through the response template', async () => {
+    const started = await call('POST', '/restores/test?name=first', { body: target });
+
+    expect(started.status).toBe(200);
+    expect(started.json).toEqual({
+      executionArn: `${emulator.stateMachineArns.restoreInstance.replace(':stateMachine:', ':execution:')}:api-test-first`,
+      name: 'api-test-first',
+      startDate: expect.any(Number),
+    });
+    const execution = await emulator.sfn.describeExecution({
+      executionArn: String(started.json.executionArn),
+    });
+    // The template added the path's mode to the body, which became the input unchanged otherwise.
+    expect(JSON.parse(execution.input ?? '')).toEqual({ mode: 'test', ...target });
+    await executionClosed(emulator, String(started.json.executionArn));
+
+    const read = await call('GET', '/restores/test/api-test-first');
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({
+      executionArn: started.json.executionArn,
+      name: 'api-test-first',
+      status: 'SUCCEEDED',
+      startDate: started.json.startDate,
+      stopDate: expect.any(Number),
+      error: null,
+      cause: null,
+      output: { status: 'VALIDATED_AND_CLEANED_UP', mode: 'test' },
+    });
+    // The name without its prefix names the same execution on this path.
+    expect((await call('GET', '/restores/test/first')).json.name).toBe('api-test-first');
+  });
+
+  it('names an execution after the request id when the query has no name', async () => {
+    const started = await call('POST', '/restores/test', { body: { ...target, mode: 'test' } });
+
+    expect(started.status).toBe(200);
+    expect(started.json.name).toBe(`api-test-${started.headers.get('x-amzn-requestid')}`);
+    await executionClosed(emulator, String(started.json.executionArn));
+  });
+
+  it('answers 400 from the model for a recovery-mode body on the test path, and starts nothing', async () => {
+    const before = emulator.sfn.listExecutions({
+      stateMachineArn: emulator.stateMachineArns.restoreInstance,
+    });
+    const refused = await call('POST', '/restores/test?name=refused', {
+      body: { ...target, mode: 'recovery' },
+    });
+
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    expect(refused.json).toEqual({
+      error: 'InvalidInputError',
+      message: 'Invalid request body',
+      details: '[instance value ("recovery") not found in enum (possible values: ["test"])]',
+    });
+    const after = emulator.sfn.listExecutions({ stateMachineArn: emulator.stateMachineArns.restoreInstance });
+    expect(after.executions).toHaveLength(before.executions?.length ?? 0);
+  });
+
+  it('answers 400 from the model for a body with a field the model does not have', async () => {
+    const refused = await call('POST', '/restores/recovery', { body: { ...target, sshPort: 2222 } });
+
+    expect(refused.status).toBe(400);
+    expect(refused.json).toEqual({
+      error: 'InvalidInputError',
+      message: 'Invalid request body',
+      details: '[object instance has properties which are not allowed by the schema: ["sshPort"]]',
+    });
+  });
+
+  it('refuses what widens a test copy on the test path only', async () => {
+    const body = { ...target, publicIp: 'always' };
+    expect((await call('POST', '/restores/test', { body })).status).toBe(400);
+    const recovery = await call('POST', '/restores/recovery?name=public', { body });
+    expect(recovery.status).toBe(200);
+    expect(recovery.json.name).toBe('api-recovery-public');
+    await executionClosed(emulator, String(recovery.json.executionArn));
+  });
+
+  it('refuses an unsigned request as API Gateway does, 403 Missing Authentication Token', async () => {
+    const unsigned = await call('POST', '/restores/test', { body: target, sign: false });
+
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.json).toEqual({ message: 'Missing Authentication Token' });
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+  });
+
+  it('refuses a request signed with the wrong secret, 403 signature mismatch', async () => {
+    const forged = await call('GET', '/restores/test/first', { secret: 'not-the-secret' });
+
+    expect(forged.status).toBe(403);
+    expect(forged.json.message).toMatch(
+      /^The request signature we calculated does not match the signature you provided/,
+    );
+    expect(forged.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+  });
+
+  it('answers an unknown path or method with 403 Missing Authentication Token, signed or not', async () => {
+    expect((await call('GET', '/restores')).json).toEqual({ message: 'Missing Authentication Token' });
+    expect((await call('POST', '/restores/test/first', { body: target })).status).toBe(403);
+  });
+
+  it('answers 404 through the response template for an execution that does not exist', async () => {
+    const missing = await call('GET', '/restores/recovery/never-started');
+
+    expect(missing.status).toBe(404);
+    expect(missing.json).toEqual({
+      error: 'com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist',
+      message: expect.stringContaining('api-recovery-never-started'),
+    });
+  });
+
+  it('reads on each path only that mode: a test name on the recovery path is another execution', async () => {
+    const crossed = await call('GET', '/restores/recovery/api-test-first');
+
+    expect(crossed.status).toBe(404);
+    expect(crossed.json.message).toContain('api-recovery-api-test-first');
+  });
+});
+
+describe('REST API synthesis', () => {
+  it('happens on the first API request, not when the emulator starts', async () => {
+    const lines: string[] = [];
+    const plain = await startEmulator({ scenario: demoScenario(), log: (line) => lines.push(line) });
+    try {
+      expect(lines.filter((line) => line.includes('synthesised'))).toEqual([]);
+      const response = await fetch(`${plain.apiUrl}/restores/test`, { method: 'POST', body: '{}' });
+
+      expect(response.status).toBe(403);
+      expect(lines.filter((line) => line.includes('synthesised'))).toHaveLength(1);
+    } finally {
+      await plain.stop();
+    }
+  }, 60_000);
+});
