@@ -5,10 +5,11 @@
  * client of the `states` endpoint would reach it (JSON 1.0, `X-Amz-Target`), so the integration
  * sees the service's real answers and error bodies.
  */
+import { randomBytes } from 'node:crypto';
 import { AwsError } from '../aws-error';
-import type { ServiceAdapter, WireRequest } from '../services/service';
+import type { ServiceAdapter, WireRequest, WireResponse } from '../services/service';
 import { readRestApi } from './rest-api-definition';
-import { type AwsIntegrationCall, RestApiGateway } from './rest-api-gateway';
+import type { AwsIntegrationCall, RestApiGateway } from './rest-api-gateway';
 import type { KnownCredentials } from './sigv4-verify';
 
 /** The stage the orchestrator stack deploys (infra/constructs/restore-api.ts STAGE_NAME, contract §6). */
@@ -25,16 +26,49 @@ export interface EmulatedApiOptions {
   readonly log?: (line: string) => void;
 }
 
-export function createEmulatedApi(options: EmulatedApiOptions): RestApiGateway {
+/** What the emulator's front door and its callers see of the API. */
+export interface EmulatedApi {
+  /** The invoke URL on this endpoint, as the CLI's `--via-api` takes it. */
+  url(endpoint: string): string;
+  handles(path: string): boolean;
+  handle(request: WireRequest): Promise<WireResponse>;
+  /** Synthesise the API now rather than on its first request. */
+  ready(): Promise<void>;
+}
+
+const PATH_PREFIX = '/restapis/';
+
+export function createEmulatedApi(options: EmulatedApiOptions): EmulatedApi {
+  // Ten lowercase letters and digits, like API Gateway's ids.
+  const restApiId = Array.from(
+    randomBytes(10),
+    (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36],
+  ).join('');
+  let gateway: RestApiGateway | undefined;
+  // The gateway (ajv, velocityjs, the signer) loads on first use too: `npm start` never needs it.
+  const loaded = () => {
+    gateway ??= gatewayFor(restApiId, options);
+    return gateway;
+  };
+  return {
+    url: (endpoint) => `${endpoint}${PATH_PREFIX}${restApiId}/${API_STAGE}/_user_request_`,
+    handles: (path) => path.startsWith(PATH_PREFIX),
+    handle: (request) => loaded().handle(request),
+    ready: () => loaded().ready(),
+  };
+}
+
+function gatewayFor(restApiId: string, options: EmulatedApiOptions): RestApiGateway {
   const { region, accountId, log } = options;
+  const { RestApiGateway } = require('./rest-api-gateway') as typeof import('./rest-api-gateway');
   return new RestApiGateway({
+    restApiId,
     region,
     accountId,
-    stage: API_STAGE,
     credentials: options.credentials,
     log,
     load: async () => {
-      // Imported here, not at the top: aws-cdk-lib's stacks and cdk-nag load only when the API is used.
+      // aws-cdk-lib's stacks and cdk-nag load only when the API's definition is needed.
       const { synthesiseOrchestratorTemplate } =
         require('./synthesised-api') as typeof import('./synthesised-api');
       const { template, milliseconds } = synthesiseOrchestratorTemplate({ account: accountId, region });

@@ -27,10 +27,10 @@ export type AwsIntegrationCall = (call: {
 }) => Promise<{ readonly status: number; readonly body: string }>;
 
 export interface RestApiGatewayOptions {
+  /** The API's id in its URL. */
+  readonly restApiId: string;
   readonly region: string;
   readonly accountId: string;
-  /** The stage the URL names (the template's stage; a request to another is refused). */
-  readonly stage: string;
   /** Keys whose signatures are accepted. */
   readonly credentials: readonly KnownCredentials[];
   /** The API's definition; called once, on the first request or `ready()`. */
@@ -41,28 +41,15 @@ export interface RestApiGatewayOptions {
   readonly log?: (line: string) => void;
 }
 
-export const REST_API_PATH_PREFIX = '/restapis/';
-
 export class RestApiGateway {
-  /** Ten lowercase letters and digits, like API Gateway's ids. */
-  readonly restApiId = randomBytes(10)
-    .toString('base64')
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '0')
-    .slice(0, 10);
   private definition:
     | Promise<{ api: RestApiDefinition; models: Map<MethodDefinition, Map<string, RequestModel>> }>
     | undefined;
 
-  constructor(private readonly options: RestApiGatewayOptions) {}
+  readonly restApiId: string;
 
-  /** The invoke URL, as the CLI's `--via-api` takes it. */
-  url(endpoint: string): string {
-    return `${endpoint}${REST_API_PATH_PREFIX}${this.restApiId}/${this.options.stage}/_user_request_`;
-  }
-
-  handles(path: string): boolean {
-    return path.startsWith(REST_API_PATH_PREFIX);
+  constructor(private readonly options: RestApiGatewayOptions) {
+    this.restApiId = options.restApiId;
   }
 
   /** Loads the definition now rather than on the first request. */
