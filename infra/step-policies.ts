@@ -33,6 +33,12 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
     `arn:${ctx.partition}:${service}:${regional ? ctx.region : ''}:${ctx.account}:${resource}`;
   const instances = arn('ec2', 'instance/*');
   const addresses = arn('ec2', 'elastic-ip/*');
+  // AssociateAddress and DisassociateAddress are also authorised on the network interface the
+  // address is (to be) on (docs/aws-facts.md I.7; which resources EC2 checks per parameter is
+  // unconfirmed, so each listed type is covered). The restored instance's interface carries no tag
+  // of ours and no condition key could name it in advance; every resource of a request must be
+  // allowed, so the Elastic IP's tag condition still limits these calls to addresses we allocated.
+  const interfaces = arn('ec2', 'network-interface/*');
   // EC2 Describe* and the Backup read calls used here do not support resource-level permissions
   // (EC2 recovery points are AMI ARNs, not Backup ARNs), so they are granted on "*".
   const read = (...actions: string[]) => new iam.PolicyStatement({ actions, resources: ['*'] });
@@ -51,12 +57,8 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       resources: [addresses],
       conditions: ownedBy,
     }),
-    // DisassociateAddress is authorised on the instance side too.
-    new iam.PolicyStatement({
-      actions: ['ec2:DisassociateAddress'],
-      resources: [instances],
-      conditions: ownedBy,
-    }),
+    // It has no instance resource type (I.7): the network interface, not the instance, is checked.
+    new iam.PolicyStatement({ actions: ['ec2:DisassociateAddress'], resources: [interfaces] }),
   ];
 
   return {
@@ -126,6 +128,7 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
         resources: [instances],
         conditions: ownedBy,
       }),
+      new iam.PolicyStatement({ actions: ['ec2:AssociateAddress'], resources: [interfaces] }),
     ],
     'check-ssh': [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] })],
     cleanup: cleanup(),
@@ -174,6 +177,12 @@ const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: st
     resource: /:elastic-ip\/\*$/,
     finding: '/^Resource::arn:.*:ec2:.*:elastic-ip\\/\\*$/',
     reason: 'Allocation ids are unknown until the address is allocated.',
+  },
+  {
+    resource: /:network-interface\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:network-interface\\/\\*$/',
+    reason:
+      "The restored instance's network interface is unknown in advance and carries no tag of ours; each call is also checked on its Elastic IP, which must carry this workflow's tag.",
   },
   {
     resource: /:volume\/\*$/,
