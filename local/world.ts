@@ -4,7 +4,7 @@
  * adapters in `services/` translate wire requests into calls on these stores and their results
  * into wire responses; nothing here knows about HTTP, XML or JSON.
  *
- * Where AWS's behaviour is unconfirmed (../shared/reference/aws-facts.md), the model picks the
+ * Where AWS's behaviour is unconfirmed (docs/aws-facts.md), the model picks the
  * behaviour that fails safe, and says so where it does.
  */
 import { AwsError } from './aws-error';

@@ -198,7 +198,7 @@ export interface Timings {
   readonly totalSeconds: number;
 }
 
-/** The execution output (contracts §2). */
+/** The execution output (docs/contract.md §2). */
 export interface RestoreOutput {
   readonly status: 'RESTORED' | 'VALIDATED_AND_CLEANED_UP' | 'PLANNED';
   readonly mode: RestoreRequest['mode'];
