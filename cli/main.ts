@@ -105,12 +105,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--name <name>', 'execution name; re-running with the same name and flags does not start another')
     .option('--wait', 'follow the restore to the end, like watch')
     .addOption(POLL_OPTION())
+    .option(
+      '--via-api <url>',
+      'start through the REST API at this stage URL (SigV4, execute-api), not Step Functions',
+    )
     .addHelpText(
       'after',
       example(
         'ec2-restore start --instance-id i-0123456789abcdef0 --wait',
         'ec2-restore start --instance-id i-0123456789abcdef0 --before 2026-11-20T00:00:00Z --name ops-123-restore',
         'ec2-restore start --instance-id i-0123456789abcdef0 --mode test --json',
+        'ec2-restore start --instance-id i-0123456789abcdef0 --mode test --via-api https://abc123defg.execute-api.us-east-1.amazonaws.com/v1',
       ),
     )
     .action(action((ctx, flags: StartFlags) => commands.start().runStart(flags, ctx)));
@@ -134,8 +139,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('status')
     .description('Show where an execution is, or how it ended (exit 1 if it failed).')
     .argument('<execution>', 'execution ARN (or name, with the state machine ARN set)')
-    .addHelpText('after', example('ec2-restore status restore-i-0123456789abcdef0-20261120T101500Z --json'))
-    .action(action((ctx, ref: string) => commands.status().runStatus(ref, ctx)));
+    .option('--via-api <url>', 'read through the REST API at this stage URL (SigV4, execute-api)')
+    .option(
+      '--mode <mode>',
+      "with --via-api: the path's mode, test | recovery (default: from the api-test-/api-recovery- name)",
+    )
+    .addHelpText(
+      'after',
+      example(
+        'ec2-restore status restore-i-0123456789abcdef0-20261120T101500Z --json',
+        'ec2-restore status --via-api https://abc123defg.execute-api.us-east-1.amazonaws.com/v1 api-test-nightly',
+      ),
+    )
+    .action(
+      action((ctx, ref: string, opts: { viaApi?: string; mode?: string }) =>
+        commands.status().runStatus(ref, ctx, opts),
+      ),
+    );
 
   program
     .command('list')

@@ -28,6 +28,8 @@ export interface StartFlags {
   readonly name?: string;
   readonly wait?: boolean;
   readonly pollInterval: number;
+  /** Start through the REST API at this stage URL instead of Step Functions (contract §6). */
+  readonly viaApi?: string;
 }
 
 /** Input fields → the flag that sets each, so a schema error names what the person typed. */

@@ -5,14 +5,17 @@
  */
 import { parseRestoreRequest, type RestoreRequest } from '@shared/restore-request';
 import type { CliContext } from '../context';
+import { ExitCodes } from '../exit-codes';
 import { watchExecution } from '../follow';
 import { executionStamp, executionVerb, launch } from '../launch';
+import { announceApiStart, apiMode, printApiStatus, readViaApi, startViaApi } from '../rest-api';
 import { buildRestoreInput, requireRestoreTarget, type StartFlags, validateFlags } from '../restore-flags';
 
 export async function runStart(flags: StartFlags, ctx: CliContext): Promise<number> {
   requireRestoreTarget(flags);
   const input = buildRestoreInput(flags);
   const request = validateFlags(parseRestoreRequest, input, 'start');
+  if (flags.viaApi !== undefined) return startThroughApi(flags.viaApi, request, input, flags, ctx);
   const name = flags.name ?? defaultExecutionName(request, new Date());
   return launch(
     ctx,
@@ -21,6 +24,32 @@ export async function runStart(flags: StartFlags, ctx: CliContext): Promise<numb
     { ...flags, name, explicitName: flags.name !== undefined },
     watchExecution,
   );
+}
+
+/**
+ * `start --via-api URL`: POST /restores/{mode}, named `api-<mode>-<--name>`, by default
+ * `api-<mode>-<instance>-<time>`; with --wait the API is read until the execution ends.
+ */
+async function startThroughApi(
+  apiUrl: string,
+  request: RestoreRequest,
+  input: Record<string, unknown>,
+  flags: StartFlags,
+  ctx: CliContext,
+): Promise<number> {
+  const mode = apiMode(flags.mode);
+  const name = flags.name ?? defaultExecutionName(request, new Date()).replace(/^[a-z]+-/, '');
+  const started = await startViaApi(ctx, apiUrl, mode, input, name);
+  if (!flags.wait) {
+    announceApiStart(ctx, apiUrl, mode, started);
+    return ExitCodes.Ok;
+  }
+  ctx.say(`Started ${started.name} through the API; reading its status every ${flags.pollInterval} s`);
+  for (;;) {
+    const status = await readViaApi(ctx, apiUrl, mode, started.name);
+    if (status.status !== 'RUNNING') return printApiStatus(ctx, status);
+    await new Promise((resolve) => setTimeout(resolve, flags.pollInterval * 1000));
+  }
 }
 
 /** `restore-i-0123…-20261120T101500Z`: what, which instance, when; `test-…` and `plan-…` for rehearsals and dry runs. */

@@ -7,8 +7,20 @@ import { fleetStatus } from '../fleet-outcome';
 import { isFleetExecution } from '../fleet-progress';
 import { duration, secondsBetween, utc } from '../format';
 import { printOutcome, readOutcome, resolveExecution, statusDocument } from '../outcome';
+import { modeOfName, printApiStatus, readViaApi } from '../rest-api';
 
-export async function runStatus(ref: string, ctx: CliContext): Promise<number> {
+export interface StatusOptions {
+  /** Read through the REST API at this stage URL (GET /restores/{mode}/{name}, contract §6). */
+  readonly viaApi?: string;
+  /** The API path's mode, when the name does not start with api-test- or api-recovery-. */
+  readonly mode?: string;
+}
+
+export async function runStatus(ref: string, ctx: CliContext, options: StatusOptions = {}): Promise<number> {
+  if (options.viaApi !== undefined) {
+    const name = ref.split(':').pop() ?? ref;
+    return printApiStatus(ctx, await readViaApi(ctx, options.viaApi, modeOfName(name, options.mode), name));
+  }
   const executionArn = await resolveExecution(ctx, ref);
   const sfn = ctx.sfn(executionArn);
   const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
