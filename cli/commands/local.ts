@@ -18,6 +18,9 @@ export async function runLocal(options: {
   for (const [key, value] of Object.entries(emulator.clientEnv))
     process.stdout.write(`export ${key}=${value}\n`);
   process.stdout.write(
+    `# REST API ${emulator.apiUrl} (ec2-restore start|status --via-api URL; synthesised from the stack on its first request)\n`,
+  );
+  process.stdout.write(
     `# scenario ${emulator.world.scenario.name}, clock ${emulator.clock.mode === 'event' ? 'event (idle time skipped)' : `x${emulator.clock.speed}`}; Ctrl-C stops\n`,
   );
   await new Promise<void>((resolve) => {

@@ -3,8 +3,9 @@
  * from the synthesised stack: signed with the caller's keys, POST /restores/{mode} and GET
  * /restores/{mode}/{name}, the answers printed as `start` and `status` print them.
  */
+import { spawn } from 'node:child_process';
 import { type Emulator, startEmulator } from '@local/emulator';
-import { isolatedEnv, runCli, runInProcess } from '@test/helpers/cli-run';
+import { BIN, isolatedEnv, runCli, runInProcess } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
 
@@ -155,4 +156,38 @@ describe('ec2-restore start and status --via-api', () => {
     expect(unprefixed.code).toBe(2);
     expect(unprefixed.stderr).toContain('pass --mode test|recovery');
   });
+});
+
+describe('ec2-restore local', () => {
+  it('prints the REST API URL, which --via-api takes as it is', async () => {
+    const child = spawn(process.execPath, [BIN, 'local', '--port', '0'], { stdio: 'pipe' });
+    try {
+      let text = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          if (text.includes('# scenario')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before it was ready:\n${text}`)));
+      });
+      const url =
+        /^# REST API (http:\/\/127\.0\.0\.1:\d+\/restapis\/[a-z0-9]{10}\/v1\/_user_request_) /m.exec(
+          text,
+        )?.[1];
+      expect(url).toBeDefined();
+      const keys = Object.fromEntries(
+        [...text.matchAll(/^export (AWS_\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
+      );
+
+      const missing = await runCli(
+        ['status', '--via-api', url ?? '', 'api-test-nothing'],
+        isolatedEnv(keys),
+        60_000,
+      );
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('No such execution');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
