@@ -95,6 +95,8 @@ describe('ec2-restore start and status --via-api', () => {
     );
     expect(waited.stdout).toMatch(/\nstatus {5}SUCCEEDED\n/);
     expect(waited.stdout).toMatch(/stopped {4}.+ \(\d/);
+    // The execution's output, rendered as the restore summary.
+    expect(waited.stdout).toMatch(/\n {2}status {12}VALIDATED_AND_CLEANED_UP\n/);
 
     const status = await runInProcess(
       ['status', '--via-api', emulator.apiUrl, '--mode', 'test', 'cli-wait'],
