@@ -136,7 +136,12 @@ describe('a fleet where every restore succeeds', () => {
   let sfn: SFNClient;
 
   beforeAll(async () => {
-    world = await startCliEmulator(fleetScenario(3, { restoreJobMinutes: 60 }));
+    // A fixed clock keeps the hour-long jobs running while the test presses Ctrl-C; the event clock
+    // would skip straight to their end.
+    world = await startCliEmulator({
+      ...fleetScenario(3, { restoreJobMinutes: 60 }),
+      clock: { speed: 600, mode: 'fixed' },
+    });
     sfn = client(world);
   });
 
