@@ -4,7 +4,8 @@
  * emulated Step Functions. Requests are signed here with the SDK's own signer, as any SigV4 client
  * (awscurl, the CLI's --via-api) signs them.
  */
-import { NodeSha256 } from '@local/apigateway/sigv4-verify';
+import { escapeJavaScript, renderMappingTemplate } from '@local/apigateway/mapping-template';
+import { NodeSha256, verifySigV4 } from '@local/apigateway/sigv4-verify';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { executionClosed } from '@test/helpers/execution-closed';
@@ -230,4 +231,123 @@ describe('REST API synthesis', () => {
       await plain.stop();
     }
   }, 60_000);
+});
+
+describe('mapping templates', () => {
+  const params = {
+    path: { executionName: 'from-path' },
+    querystring: { name: 'from-query' },
+    header: { 'X-Trace': 't1' },
+  };
+  const render = (template: string, body = '{}') =>
+    renderMappingTemplate(template, {
+      body,
+      params,
+      context: { requestId: 'r-1', identity: { caller: 'AKIA' } },
+    }).output;
+
+  it("escape as Commons Lang's escapeJavaScript, which the documented replaceAll undoes for '", () => {
+    expect(escapeJavaScript(`it's "q" / \\ é\n\u0001`)).toBe(`it\\'s \\"q\\" \\/ \\\\ \\u00E9\\n\\u0001`);
+    expect(
+      render(`$util.escapeJavaScript($input.path('$.s')).replaceAll("\\\\'", "'")`, '{"s":"it\'s"}'),
+    ).toBe("it's");
+  });
+
+  it('give $input.params() by location and $input.params(x) from path, then query, then header', () => {
+    expect(
+      render(`$input.params().querystring.get('name') $input.params('name') $input.params('executionName')`),
+    ).toBe('from-query from-query from-path');
+    expect(render(`[$input.params('x-trace')][$input.params('absent')]`)).toBe('[t1][]');
+  });
+
+  it('give $input.json as JSON text, $input.path as a value, and $input.body as sent', () => {
+    const body = '{"a": {"b": [1, 2]}, "s": "x"}';
+    expect(
+      render(`$input.json('$.a') $input.path('$.a.b').size() $input.path('$.s').length() $input.body`, body),
+    ).toBe(`{"b":[1,2]} 2 1 ${body}`);
+  });
+
+  it('have $util encoders and $context', () => {
+    expect(
+      render(`$util.base64Encode('hi') $util.urlEncode('a b&c') $context.requestId $context.identity.caller`),
+    ).toBe('aGk= a+b%26c r-1 AKIA');
+    expect(render(`#set($x = $util.parseJson('{"k":"v"}'))$x.k`)).toBe('v');
+  });
+
+  it('read $context.responseOverride.status back after the template', () => {
+    const result = renderMappingTemplate('#set($context.responseOverride.status = 404)', {
+      body: '',
+      params,
+      context: {},
+    });
+    expect(result.responseOverride.status).toBe(404);
+  });
+});
+
+describe('SigV4 checks', () => {
+  const credentials = [{ ...FAKE_CREDENTIALS, arn: 'arn:aws:iam::123456789012:user/emulator' }];
+  const signed = async (service: string, region: string, signingDate: Date) => {
+    const signer = new SignatureV4({ credentials: FAKE_CREDENTIALS, region, service, sha256: NodeSha256 });
+    const request = await signer.sign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        path: '/x',
+        query: {},
+        headers: { host: '127.0.0.1:1' },
+      },
+      { signingDate },
+    );
+    return {
+      method: 'GET',
+      path: '/x',
+      query: new URLSearchParams(),
+      headers: request.headers,
+      body: Buffer.alloc(0),
+    };
+  };
+
+  it('accept a fresh execute-api signature of the known key', async () => {
+    expect(
+      await verifySigV4(await signed('execute-api', 'us-east-1', new Date()), {
+        region: 'us-east-1',
+        credentials,
+      }),
+    ).toEqual({
+      ok: true,
+      caller: credentials[0],
+    });
+  });
+
+  it('refuse another service, another Region and an old signature as API Gateway words it', async () => {
+    const now = new Date();
+    expect(
+      await verifySigV4(await signed('states', 'us-east-1', now), { region: 'us-east-1', credentials }),
+    ).toMatchObject({
+      ok: false,
+      message: "Credential should be scoped to correct service: 'execute-api'. ",
+    });
+    expect(
+      await verifySigV4(await signed('execute-api', 'eu-west-1', now), { region: 'us-east-1', credentials }),
+    ).toMatchObject({
+      ok: false,
+      message: 'Credential should be scoped to a valid region. ',
+    });
+    const old = await signed('execute-api', 'us-east-1', new Date(now.getTime() - 6 * 60_000));
+    expect(await verifySigV4(old, { region: 'us-east-1', credentials })).toMatchObject({
+      ok: false,
+      errorType: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z/),
+    });
+  });
+
+  it('refuse an unknown key', async () => {
+    const request = await signed('execute-api', 'us-east-1', new Date());
+    expect(await verifySigV4(request, { region: 'us-east-1', credentials: [] })).toMatchObject({
+      ok: false,
+      errorType: 'UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.',
+    });
+  });
 });
