@@ -120,8 +120,12 @@ describe('Ctrl-C while watching', () => {
   let sfn: SFNClient;
 
   beforeAll(async () => {
-    // A ten-hour restore job: still running whenever the test presses Ctrl-C.
-    world = await startCliEmulator({ faults: { restoreJob: { durationMinutes: 600 } } });
+    // A ten-hour restore job on a fixed clock: still running whenever the test presses Ctrl-C (the
+    // event clock would skip straight to its end).
+    world = await startCliEmulator({
+      clock: { speed: 600, mode: 'fixed' },
+      faults: { restoreJob: { durationMinutes: 600 } },
+    });
     sfn = new SFNClient({
       endpoint: world.emulator.endpoint,
       region: world.emulator.region,
