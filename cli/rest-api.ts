@@ -4,7 +4,8 @@
  * service `execute-api`, the SDK's default chain or the AWS_* keys) and use POST
  * /restores/{mode} and GET /restores/{mode}/{name}, never the Step Functions API itself.
  */
-import { createHash, createHmac } from 'node:crypto';
+
+import { NodeSha256 } from '@shared/node-sha256';
 import type { RestoreOutput } from '@shared/workflow-state';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { consoleUrl } from './arns';
@@ -210,23 +211,3 @@ function apiError(
 function regionOfApiHost(hostname: string): string | undefined {
   return /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(hostname)?.[1];
 }
-
-/** The hash @smithy/signature-v4 asks for (its Checksum interface), on node:crypto. */
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', typeof secret === 'string' ? secret : bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
-const bytes = (data: ArrayBuffer | ArrayBufferView) =>
-  ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);

@@ -5,8 +5,10 @@
  * with @smithy/signature-v4 (the SDK's own signer) over exactly the headers the caller signed.
  * Answers and their wording are API Gateway's: 403 with `x-amzn-ErrorType`.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { NodeSha256 } from '@shared/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface KnownCredentials {
@@ -169,27 +171,4 @@ function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
-}
-
-/** The hash @smithy/signature-v4 asks for (its Checksum interface), on node:crypto. */
-export class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash =
-      secret === undefined
-        ? createHash('sha256')
-        : createHmac('sha256', typeof secret === 'string' ? secret : toBuffer(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : toBuffer(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
-function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
-  return ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(data);
 }

@@ -5,8 +5,9 @@
  * (awscurl, the CLI's --via-api) signs them.
  */
 import { escapeJavaScript, renderMappingTemplate } from '@local/apigateway/mapping-template';
-import { NodeSha256, verifySigV4 } from '@local/apigateway/sigv4-verify';
+import { verifySigV4 } from '@local/apigateway/sigv4-verify';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
+import { NodeSha256 } from '@shared/node-sha256';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
