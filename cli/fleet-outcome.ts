@@ -14,6 +14,7 @@ import { type FleetMember, FleetTracker, fleetMembers, restoredText } from './fl
 import { countsText } from './fleet-progress-view';
 import { duration, secondsBetween, table } from './format';
 import { parseJson } from './json';
+import { executionFields } from './outcome';
 import { readHistory } from './progress';
 
 /** `status` of a fleet execution: how far it is, or how it ended with one row per instance. */
@@ -27,12 +28,7 @@ export async function fleetStatus(
   if (!output) await fleetChildren(ctx, sfn, tracker, e).poll();
   if (ctx.json) {
     ctx.emit({
-      executionArn: e.executionArn,
-      name: e.name ?? null,
-      stateMachineArn: e.stateMachineArn ?? null,
-      status: e.status ?? null,
-      startDate: e.startDate?.toISOString() ?? null,
-      stopDate: e.stopDate?.toISOString() ?? null,
+      ...executionFields(e),
       error: e.error ?? null,
       cause: e.cause ?? null,
       progress: output ? null : tracker.counts(),

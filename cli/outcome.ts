@@ -82,9 +82,8 @@ export async function readOutcome(sfn: SFNClient, executionArn: string): Promise
   };
 }
 
-/** The `status --json` document. */
-export function statusDocument(o: Outcome) {
-  const e = o.execution;
+/** What every `status --json` document says of the execution itself, restore or fleet. */
+export function executionFields(e: DescribeExecutionOutput) {
   return {
     executionArn: e.executionArn,
     name: e.name ?? null,
@@ -92,6 +91,14 @@ export function statusDocument(o: Outcome) {
     status: e.status ?? null,
     startDate: e.startDate?.toISOString() ?? null,
     stopDate: e.stopDate?.toISOString() ?? null,
+  };
+}
+
+/** The `status --json` document. */
+export function statusDocument(o: Outcome) {
+  const e = o.execution;
+  return {
+    ...executionFields(e),
     error: o.failure?.error ?? null,
     cause: o.failure?.cause ?? null,
     failedStep: o.failure?.failedStep ?? null,
