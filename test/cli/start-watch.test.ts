@@ -93,8 +93,13 @@ describe('ec2-restore start', () => {
   });
 
   it('takes the SSH port from EC2_RESTORE_SSH_PORT, which ec2-restore local exports, unless --ssh-port is given', async () => {
+    // Each call gets its own name: the default one holds the second, so two calls within one
+    // second would otherwise meet as the same execution with another input (a usage error).
+    let call = 0;
     const sshPortOf = async (args: string[], env: typeof world.env) => {
-      const { code, stdout } = await runCli(['start', ...args, '--dry-run', '--json'], env);
+      call += 1;
+      const name = ['--name', `ssh-port-default-${call}`];
+      const { code, stdout } = await runCli(['start', ...args, ...name, '--dry-run', '--json'], env);
       expect(code).toBe(0);
       const { executionArn } = JSON.parse(stdout);
       const { input } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
