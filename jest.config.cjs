@@ -15,7 +15,7 @@ const config = {
     '^@cli/(.*)$': '<rootDir>/cli/$1',
     '^@test/(.*)$': '<rootDir>/test/$1',
   },
-  setupFiles: ['<rootDir>/local/polyfills.ts', '<rootDir>/test/setup-env.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts'],
   testTimeout: 30_000,
   // Most suites wait on emulators, child processes and Chromium rather than compute, so three workers

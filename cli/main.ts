@@ -3,7 +3,6 @@
  * Exit codes (exit-codes.ts): 0 success, 1 the restore failed, 2 bad usage or invalid input,
  * 3 configuration or AWS access error. Under `--json` stdout holds exactly one JSON document.
  */
-import '@local/polyfills';
 import { Command, CommanderError, Option } from 'commander';
 import type { FleetFlags } from './commands/fleet';
 import { CliContext, type GlobalOptions } from './context';

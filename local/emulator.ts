@@ -4,7 +4,6 @@
  * instances, deploys the rendered state machines and runs their Lambda tasks in-process with the
  * same handlers, environment and SDK clients they have in AWS (pointed at this endpoint).
  */
-import './polyfills';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
 import { FLEET_STEPS, STEPS } from '@lambdas/steps';

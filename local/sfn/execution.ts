@@ -17,7 +17,6 @@
  * ExecutionFailed / ExecutionAborted / ExecutionTimedOut event) is written once, by whichever of
  * the engine's result, StopExecution, the simulated-clock timeout or the history limit comes first.
  */
-import '@local/polyfills';
 import { setMaxListeners } from 'node:events';
 import type {
   DescribeExecutionOutput,

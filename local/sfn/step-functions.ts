@@ -4,7 +4,6 @@
  * with the definition changes listed in ./asl.ts), and AWS-shaped execution histories. Results use
  * the SDK's own output shapes (camelCase, Dates); failures are AwsErrors with the API's error codes.
  */
-import '@local/polyfills';
 import { randomUUID } from 'node:crypto';
 import type {
   CreateStateMachineOutput,
