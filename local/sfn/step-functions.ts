@@ -298,13 +298,28 @@ function validateDefinition(definition: string): Record<string, Json> {
       "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition is not an object'",
     );
   }
+  const messages = aslProblems(definition, parsed);
+  if (messages !== null) throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${messages}'`);
+  return parsed;
+}
+
+/**
+ * asl-validator's verdict on a definition, remembered by its text: the validator compiles its JSON
+ * schema on every call (about half a second of CPU), and every emulator deploys the same two
+ * definitions, so a process that starts many emulators (the fault matrix) would pay that each time.
+ */
+const aslVerdicts = new Map<string, string | null>();
+const MAX_ASL_VERDICTS = 64;
+
+function aslProblems(definition: string, parsed: Json): string | null {
+  const known = aslVerdicts.get(definition);
+  if (known !== undefined) return known;
   // asl-validator mutates what it validates.
   const { isValid, errors } = aslValidator(structuredClone(parsed));
-  if (!isValid) {
-    const messages = errors.map((e) => `${e['Error code']}: ${e.Message}`).join(', ');
-    throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${messages}'`);
-  }
-  return parsed;
+  const verdict = isValid ? null : errors.map((e) => `${e['Error code']}: ${e.Message}`).join(', ');
+  if (aslVerdicts.size >= MAX_ASL_VERDICTS) aslVerdicts.clear();
+  aslVerdicts.set(definition, verdict);
+  return verdict;
 }
 
 /** Names of state machines and executions (E.1): 1–80 characters, none of the forbidden ones. */
