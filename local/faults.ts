@@ -15,8 +15,27 @@ export const THROTTLING_ERRORS: Record<ServiceName, { code: string; status: numb
   sfn: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
 };
 
+/**
+ * A fault added while the emulator runs (tests, the fault matrix): the named calls fail with this
+ * error, `times` times, but only while `when` holds (e.g. "while step X of the execution runs"),
+ * which a scenario file cannot say. Checked before the scenario's own faults.
+ */
+export interface FaultRule {
+  /** `<service>:<Operation>`, or `<service>:*` for every operation of that service. */
+  readonly api: string;
+  readonly code: string;
+  readonly status: number;
+  readonly message?: string;
+  /** How many matching calls fail; the rule is spent after that. */
+  readonly times: number;
+  readonly when?: () => boolean;
+  /** Told each call the rule failed. */
+  readonly onFire?: (api: string) => void;
+}
+
 export class FaultInjector {
   private random: () => number;
+  private readonly rules: { rule: FaultRule; left: number }[] = [];
   private readonly remaining: Map<number, number>;
   /** Calls seen per `service:Operation`, for tests and benchmarks. */
   readonly calls = new Map<string, number>();
@@ -27,10 +46,24 @@ export class FaultInjector {
     this.remaining = new Map(faults.apiErrors.map((f, i) => [i, f.times]));
   }
 
+  addRule(rule: FaultRule): void {
+    if (!/^(ec2|backup|ssm|iam|sfn):([A-Za-z]+|\*)$/.test(rule.api))
+      throw new Error(`fault rule api must look like ec2:AssociateAddress or ec2:*, got "${rule.api}"`);
+    this.rules.push({ rule, left: rule.times });
+  }
+
   /** Throws the injected error for this call, if any. */
   check(service: ServiceName, operation: string): void {
     const api = `${service}:${operation}`;
     this.calls.set(api, (this.calls.get(api) ?? 0) + 1);
+    for (const entry of this.rules) {
+      const { rule } = entry;
+      if (entry.left <= 0 || (rule.api !== api && rule.api !== `${service}:*`)) continue;
+      if (rule.when && !rule.when()) continue;
+      entry.left--;
+      rule.onFire?.(api);
+      throw new AwsError(rule.code, rule.message ?? 'Injected fault', rule.status);
+    }
     for (const [index, fault] of this.faults.apiErrors.entries()) {
       const left = this.remaining.get(index) ?? 0;
       if (fault.api === api && left > 0) {
