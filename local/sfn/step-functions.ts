@@ -299,7 +299,8 @@ function validateDefinition(definition: string): Record<string, Json> {
     );
   }
   const messages = aslProblems(definition, parsed);
-  if (messages !== null) throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${messages}'`);
+  if (messages !== null)
+    throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${messages}'`);
   return parsed;
 }
 
