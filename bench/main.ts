@@ -18,12 +18,13 @@ import { ALL_PRICES } from './prices';
 import { renderMarkdown, renderText, type Table, type TargetCheck, targetsTable } from './report';
 import { runBundlesSection } from './sections/bundles';
 import { runDemoSection } from './sections/demo';
+import { runFaultMatrixSection } from './sections/fault-matrix';
 import { runFleetSection } from './sections/fleet';
 import { runOverheadSection } from './sections/overhead';
 import { runRestoreSection } from './sections/restore';
 import { runWaitModel } from './sections/wait-model';
 
-const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles'] as const;
+const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles', 'faults'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Settings {
@@ -123,6 +124,7 @@ async function main(argv: readonly string[]): Promise<number> {
     runFleetSection({ sizes: settings.fleetSizes, clockSpeed: settings.fleetClockSpeed, jobMinutes: 5 }),
   );
   await step('bundles', () => runBundlesSection({ coldInitRuns: settings.coldInitRuns }));
+  await step('faults', () => runFaultMatrixSection({ concurrency: 4 }));
 
   const summary = targetsTable(checks);
   process.stdout.write(`\n${renderText(summary)}\n`);
