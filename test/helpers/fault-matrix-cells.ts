@@ -50,6 +50,8 @@ export interface CellFault {
   readonly rules?: readonly RuleSpec[];
   /** The scenario's `schema` path(s) this fault exercises. */
   readonly schemaPaths: readonly string[];
+  /** A stop: look for the state between macrotasks too (it makes no call and does not pause). */
+  readonly watchEachTurn?: boolean;
 }
 
 export interface Cell {
@@ -60,6 +62,7 @@ export interface Cell {
   /** Stop the execution once it is in this state. */
   readonly stopAt?: string;
   readonly stopFaultId?: string;
+  readonly stopWatchEachTurn?: boolean;
   /** Run on the same definition with a short TimeoutSeconds. */
   readonly executionTimeout?: boolean;
   /** The pairs this cell is meant to exercise: `fault@step#mode`. */
@@ -249,8 +252,7 @@ export function uncoveredSchemaPaths(faults: readonly CellFault[]): string[] {
 
 /** Task and Wait states of restore-instance, from the committed definition. */
 export function taskAndWaitStates(): string[] {
-  const asl = committedRestoreInstanceAsl() as unknown as { States: Record<string, { Type: string }> };
-  return Object.entries(asl.States)
+  return Object.entries(asl().States)
     .filter(([, s]) => s.Type === 'Task' || s.Type === 'Wait')
     .map(([name]) => name);
 }
@@ -269,7 +271,9 @@ export function plan(discovery: Discovery): Plan {
       ...worldFaults(),
       THROTTLE_RATE,
       ...apiFaults(discovery.callsByStep[mode]),
-      ...discovery.stoppableStates[mode].map((state) => stopFault(state)),
+      ...discovery.stoppableStates[mode].map((state) =>
+        stopFault(state, discovery.callsByStep[mode].has(state)),
+      ),
       EXECUTION_TIMEOUT,
     ];
   }
@@ -277,8 +281,18 @@ export function plan(discovery: Discovery): Plan {
   return { faults, pairs };
 }
 
-function stopFault(state: string): CellFault {
-  return { id: 'stop', step: state, terminal: true, schemaPaths: [] };
+/**
+ * StopExecution once the execution is in `state`. The runner finds it there on one of the state's
+ * API calls or on a clock jump (a Wait, a Lambda pausing on the clock); a Task state that does
+ * neither (ValidateInput) is watched for between macrotasks (`watchEachTurn`).
+ */
+function stopFault(state: string, makesCalls: boolean): CellFault {
+  const isWait = (asl().States[state]?.Type ?? '') === 'Wait';
+  return { id: 'stop', step: state, terminal: true, schemaPaths: [], watchEachTurn: !makesCalls && !isWait };
+}
+
+function asl(): { States: Record<string, { Type: string }> } {
+  return committedRestoreInstanceAsl() as unknown as { States: Record<string, { Type: string }> };
 }
 
 /** The short-timeout definition fires during the 60-minute job's wait. */
@@ -370,7 +384,7 @@ function makeCell(mode: Mode, faults: readonly CellFault[], covers: readonly str
     mode,
     faults: faults.filter((f) => f.id !== 'stop'),
     input,
-    ...(stop && { stopAt: stop.step, stopFaultId: stop.id }),
+    ...(stop && { stopAt: stop.step, stopFaultId: stop.id, stopWatchEachTurn: stop.watchEachTurn === true }),
     ...(faults.some((f) => f.id === EXECUTION_TIMEOUT.id) && { executionTimeout: true }),
     covers,
   };

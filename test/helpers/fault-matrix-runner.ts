@@ -142,7 +142,7 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
     }).executionArn;
     // A Task state that makes no API call and does not pause (ValidateInput) is seen by looking
     // between macrotasks: its Lambda yields at least once before its result is recorded.
-    if (cell.stopAt) void watchEachTurn(em, executionArn, () => stopped, maybeStop);
+    if (cell.stopWatchEachTurn) void watchEachTurn(em, executionArn, () => stopped, maybeStop);
     await withDeadline(
       em.sfn.waitForExecution(executionArn),
       deadlineMs,
