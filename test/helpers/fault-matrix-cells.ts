@@ -76,6 +76,8 @@ export interface Discovery {
   readonly stepOrder: Readonly<Record<Mode, readonly string[]>>;
   /** Task and Wait states the runs were seen in (where StopExecution can find an execution). */
   readonly stoppableStates: Readonly<Record<Mode, readonly string[]>>;
+  /** Which discovery run first entered each state (`DISCOVERY_CONDITIONS`): a stop there needs its world. */
+  readonly enteredUnder: Readonly<Record<Mode, Readonly<Record<string, keyof typeof DISCOVERY_CONDITIONS>>>>;
 }
 
 export const pairKey = (faultId: string, step: string, mode: Mode) => `${faultId}@${step}#${mode}`;
@@ -176,6 +178,23 @@ const SSH_REJECTED: CellFault = {
   schemaPaths: ['ssh.rejectKey'],
 };
 
+/**
+ * The worlds the discovery runs use: as is; with the SSH check failing (HandleFailure runs); slow
+ * (each wait longer than a step's in-call wait of 30 s, within the deadlines, so the Wait states
+ * between checks run: WaitBeforeInstanceCheck, WaitForProfileAssociation, WaitBeforeSshRetry).
+ */
+export const DISCOVERY_CONDITIONS = {
+  plain: null,
+  failure: SSH_REJECTED,
+  slow: {
+    id: 'slow-world',
+    step: '*',
+    terminal: false,
+    scenario: { instanceBootSeconds: 60, profileAssociationSeconds: 40, ssh: { bootDelaySeconds: 180 } },
+    schemaPaths: [],
+  },
+} as const satisfies Record<string, CellFault | null>;
+
 /** The scenario's own throttling: a rate across the whole execution (acts in whichever steps it hits). */
 export const THROTTLE_RATE: CellFault = {
   id: 'throttle-rate',
@@ -272,7 +291,11 @@ export function plan(discovery: Discovery): Plan {
       THROTTLE_RATE,
       ...apiFaults(discovery.callsByStep[mode]),
       ...discovery.stoppableStates[mode].map((state) =>
-        stopFault(state, discovery.callsByStep[mode].has(state)),
+        stopFault(
+          state,
+          discovery.callsByStep[mode].has(state),
+          discovery.enteredUnder[mode][state] === 'slow',
+        ),
       ),
       EXECUTION_TIMEOUT,
     ];
@@ -286,9 +309,17 @@ export function plan(discovery: Discovery): Plan {
  * API calls or on a clock jump (a Wait, a Lambda pausing on the clock); a Task state that does
  * neither (ValidateInput) is watched for between macrotasks (`watchEachTurn`).
  */
-function stopFault(state: string, makesCalls: boolean): CellFault {
+function stopFault(state: string, makesCalls: boolean, slowWorld: boolean): CellFault {
   const isWait = (asl().States[state]?.Type ?? '') === 'Wait';
-  return { id: 'stop', step: state, terminal: true, schemaPaths: [], watchEachTurn: !makesCalls && !isWait };
+  return {
+    id: 'stop',
+    step: state,
+    terminal: true,
+    schemaPaths: [],
+    watchEachTurn: !makesCalls && !isWait,
+    // Only a slow world enters this state (a Wait between in-call checks): the cell runs in one.
+    ...(slowWorld && { scenario: DISCOVERY_CONDITIONS.slow.scenario }),
+  };
 }
 
 function asl(): { States: Record<string, { Type: string }> } {
@@ -382,7 +413,10 @@ function makeCell(mode: Mode, faults: readonly CellFault[], covers: readonly str
   return {
     id,
     mode,
-    faults: faults.filter((f) => f.id !== 'stop'),
+    faults: [
+      ...faults.filter((f) => f.id !== 'stop'),
+      ...(stop?.scenario ? [{ ...DISCOVERY_CONDITIONS.slow, scenario: stop.scenario }] : []),
+    ],
     input,
     ...(stop && { stopAt: stop.step, stopFaultId: stop.id, stopWatchEachTurn: stop.watchEachTurn === true }),
     ...(faults.some((f) => f.id === EXECUTION_TIMEOUT.id) && { executionTimeout: true }),
