@@ -70,7 +70,7 @@ export async function runFaultMatrixSection(options: FaultMatrixSectionOptions) 
       ],
     ],
     notes: [
-      `${options.concurrency} cells at once, each on its own emulator; wall time includes the 4 discovery runs`,
+      `${options.concurrency} cells at once, each on its own emulator; wall time includes the 6 discovery runs`,
       `slowest cells: ${slowest.map((v) => `${v.run.cell.id} ${(v.run.wallMs / 1000).toFixed(1)} s`).join(', ')}`,
       'leaks, unnamed errors, recovery-mode problems and key leaks count cells; each must be 0',
     ],

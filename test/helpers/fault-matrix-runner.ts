@@ -88,8 +88,11 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
   const callsByStep = new Map<string, Map<string, number>>();
   const fired = new Set<string>();
   let stopped = false;
+  /** The Task state the execution runs now; null once it has closed (the janitor's calls are its own). */
   const currentTask = (): string | null => {
     if (!emulator || !executionArn) return null;
+    if (emulator.sfn.describeExecution({ executionArn, includedData: 'METADATA_ONLY' }).status !== 'RUNNING')
+      return null;
     return lastEntered(emulator, executionArn, 'TaskStateEntered');
   };
   const maybeStop = () => {
