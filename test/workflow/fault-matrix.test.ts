@@ -22,7 +22,9 @@ import {
   coveringCells,
   exhaustiveCells,
   MODES,
+  type Mode,
   plan,
+  taskAndWaitStates,
   uncoveredSchemaPaths,
 } from '@test/helpers/fault-matrix-cells';
 import { type DiscoveryRuns, discover } from '@test/helpers/fault-matrix-discovery';
@@ -67,6 +69,13 @@ describe('fault matrix (covering set) on the emulator', () => {
         expect(covered).toContain(`throttle@${step}#${mode}`);
         for (const api of calls.keys()) expect(covered).toContain(`api-denied:${api}@${step}#${mode}`);
       }
+  });
+
+  it('stops an execution in every Task and Wait state it can be in (recovery mode never runs CleanUp)', () => {
+    const covered = new Set(cells.flatMap((c) => c.covers));
+    const notStopped = (mode: Mode) => taskAndWaitStates().filter((s) => !covered.has(`stop@${s}#${mode}`));
+    expect(notStopped('test')).toEqual([]);
+    expect(notStopped('recovery')).toEqual(['CleanUp']);
   });
 
   it('every cell exercised each pair it was chosen for', () => {
