@@ -19,6 +19,8 @@ import {
 } from '@state-machines/rendered-asl';
 import { createEmulatedApi } from './apigateway/emulated-api';
 import { type ClockMode, SimulatedClock } from './clock';
+import type { EmulatedEvents } from './events/emulated-events';
+import { SnsTopics } from './events/sns-topics';
 import { FaultInjector } from './faults';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
@@ -64,6 +66,12 @@ export interface EmulatorOptions {
   readonly clockMode?: ClockMode;
   /** The mode when neither this nor the scenario says; default `event`. */
   readonly defaultClockMode?: ClockMode;
+  /**
+   * Run the orchestrator stack's EventBridge rules and Scheduler schedules (the janitor, scheduled
+   * restore tests) from its synthesised template (local/README.md, Events and schedules).
+   * Synthesis takes seconds, once per process. Default off.
+   */
+  readonly events?: boolean;
 }
 
 export interface Emulator {
@@ -91,6 +99,10 @@ export interface Emulator {
   readonly errors: readonly string[];
   /** The loopback range this emulator holds: 127.<octet>.0.0/16. */
   readonly loopbackOctet: number;
+  /** The stack's rules and schedules at work; undefined unless started with `events: true`. */
+  readonly events: EmulatedEvents | undefined;
+  /** SNS Publish to the stack's topic (what was notified). */
+  readonly sns: SnsTopics;
   /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
   readonly clientEnv: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -176,6 +188,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   clock.addDueSource(() => world.nextDueMs(clock.nowMs()));
   clock.onAdvance(tick);
   const sfnAdapter = new SfnAdapter(sfn);
+  const sns = new SnsTopics(clock.now);
   const api = createEmulatedApi({
     region,
     accountId,
@@ -194,6 +207,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       backup: new BackupAdapter(world),
       ssm: new SsmAdapter(world),
       sfn: sfnAdapter,
+      sns,
     },
     routes: [api],
     faults,
@@ -240,6 +254,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     type: 'STANDARD',
   });
 
+  // Loaded only when asked for: it reaches aws-cdk-lib (the synthesis), which `npm start` never pays for.
+  const { EmulatedEvents, loadStackEvents } = options.events
+    ? (require('./events/stack-template') as typeof import('./events/stack-template'))
+    : ({} as Partial<typeof import('./events/stack-template')>);
+  const events =
+    EmulatedEvents && loadStackEvents
+      ? new EmulatedEvents({
+          clock,
+          sfn,
+          world,
+          sns,
+          stack: loadStackEvents({
+            region,
+            accountId,
+            restoreStateMachineArn: restoreInstance.stateMachineArn,
+            fleetStateMachineArn: restoreFleet.stateMachineArn,
+            restoreRoleArn: world.restoreRoleArn,
+          }),
+          region,
+          accountId,
+          clientOptions: { endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 },
+          createClients: createAwsClients,
+          lambdaLog: (line) => lambdaLogs.push(line),
+          log: options.log,
+        })
+      : undefined;
   if (options.api) await api.ready();
   const ticker = setInterval(tick, TICK_MS);
   ticker.unref();
@@ -272,6 +312,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     sfn,
     sshHosts,
+    events,
+    sns,
     lambdaLogs,
     invocations,
     inCallPauseSeconds,
@@ -281,6 +323,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stop: () => {
       stopped ??= (async () => {
         clearInterval(ticker);
+        events?.stop();
         clock.dispose();
         sfn.stopAll();
         await sshHosts.closeAll();
