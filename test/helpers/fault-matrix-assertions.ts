@@ -3,7 +3,8 @@
  * - test mode: once the janitor has run (the world ran on for hours after the end), 0 instances
  *   and 0 Elastic IPs of the execution remain;
  * - recovery mode: nothing was terminated, and every restored instance left behind by an execution
- *   that did not succeed carries the failed-step tag;
+ *   that did not succeed carries the failed-step tag (the workflow's) or the outcome tag (the
+ *   janitor's, where the workflow could not tag);
  * - the execution's error is one of the contract's names, `States.Timeout` for a timeout, or it was
  *   aborted;
  * - no private key material in any history event, Lambda log line or the output (the PEM text, each
@@ -44,13 +45,23 @@ export function judge(run: CellRun): Verdict {
       recoveryProblems.push(`instance ${id} was terminated in recovery mode`);
     if (run.status !== 'SUCCEEDED') {
       for (const i of leftovers.instances) {
-        const tag = i.tags[TagKeys.FailedStep];
+        // The workflow's failure path tags the failed step; where it could not (a stop, a timeout,
+        // a job that completed after the end, its own CreateTags refused) the janitor tags the
+        // execution's outcome (ABORTED, TIMED_OUT, FAILED).
+        const step = i.tags[TagKeys.FailedStep];
+        const outcome = i.tags[TagKeys.Outcome];
         const want = run.failedStep;
-        if (tag === undefined)
-          recoveryProblems.push(`instance ${i.id} was left without ${TagKeys.FailedStep}`);
-        else if (want !== null && tag !== want)
+        if (step !== undefined && want !== null && step !== want)
           recoveryProblems.push(
-            `instance ${i.id} is tagged ${TagKeys.FailedStep}=${tag}, but ${want} failed`,
+            `instance ${i.id} is tagged ${TagKeys.FailedStep}=${step}, but ${want} failed`,
+          );
+        else if (outcome !== undefined && outcome !== run.status)
+          recoveryProblems.push(
+            `instance ${i.id} is tagged ${TagKeys.Outcome}=${outcome}, but the execution ${run.status}`,
+          );
+        else if (step === undefined && outcome === undefined)
+          recoveryProblems.push(
+            `instance ${i.id} was left without ${TagKeys.FailedStep} or ${TagKeys.Outcome}`,
           );
       }
     }

@@ -89,6 +89,7 @@ const DENIED: Record<ServiceName, { code: string; status: number }> = {
   ssm: { code: 'AccessDeniedException', status: 400 },
   iam: { code: 'AccessDenied', status: 403 },
   sfn: { code: 'AccessDeniedException', status: 400 },
+  sns: { code: 'AuthorizationError', status: 403 },
 };
 /** A server-side error each service may answer with (the SDK and the state machine retry it). */
 const UNAVAILABLE: Record<ServiceName, { code: string; status: number }> = {
@@ -97,6 +98,7 @@ const UNAVAILABLE: Record<ServiceName, { code: string; status: number }> = {
   ssm: { code: 'InternalServerError', status: 500 },
   iam: { code: 'ServiceFailure', status: 500 },
   sfn: { code: 'ServiceUnavailable', status: 503 },
+  sns: { code: 'InternalError', status: 500 },
 };
 /** The emulator's SDK clients try 3 times (local/emulator.ts): 3 failures make the step fail transiently. */
 const SDK_ATTEMPTS = 3;

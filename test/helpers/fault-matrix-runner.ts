@@ -1,6 +1,7 @@
 /**
  * Runs one fault-matrix cell: one restore-instance execution on its own emulator (the demo world
- * of ./scenarios.ts with the cell's faults), then lets simulated time run on (the late restore job,
+ * of ./scenarios.ts with the cell's faults, and the stack's EventBridge rules and Scheduler
+ * schedule with the janitor behind them), then lets simulated time run on (the late restore job,
  * the janitor's events and its hourly sweep) and reads what the execution left behind.
  *
  * Why one emulator per cell rather than many executions on one: a scenario's faults are
@@ -72,7 +73,6 @@ export const SHORT_DEADLINES = {
   'reattach-instance-profile': { PROFILE_TIMEOUT_SECONDS: '60' },
 } as const;
 
-const SHORT_TIMEOUT_STATE_MACHINE = 'restore-instance-short-timeout';
 /** The execution-timeout cells' TimeoutSeconds: mid-way through the 60-minute restore job they use. */
 export const SHORT_EXECUTION_TIMEOUT_SECONDS = 1800;
 
@@ -106,6 +106,8 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
   emulator = await startEmulator({
     scenario: demoScenario({ faults: scenarioFaults as ScenarioInput['faults'] }),
     functionEnv: SHORT_DEADLINES,
+    // The stack's EventBridge rules and Scheduler schedule, with the janitor behind them.
+    events: true,
     log: (line) => {
       const match = /^([a-z0-9]+:[A-Za-z]+) (\d{3})(?: (\S+))?/.exec(line);
       if (!match) return;
@@ -134,9 +136,8 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
     // Stopping in a Wait state, or while a Lambda pauses on the clock: the clock jumps to the next
     // due time only while nothing runs, so each jump finds the execution where it waits.
     if (cell.stopAt) em.clock.onAdvance(maybeStop);
-    const stateMachineArn = cell.executionTimeout
-      ? shortTimeoutStateMachine(em)
-      : em.stateMachineArns.restoreInstance;
+    if (cell.executionTimeout) redeployWithShortTimeout(em);
+    const stateMachineArn = em.stateMachineArns.restoreInstance;
     const input = { instanceId: DEMO.instance, ssh: { port: 2222 }, mode: cell.mode, ...cell.input };
     executionArn = em.sfn.startExecution({
       stateMachineArn,
@@ -158,6 +159,11 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
       deadlineMs,
       () =>
         `cell ${cell.id}: ${SETTLE_SECONDS} simulated seconds after the end did not pass within ${deadlineMs} ms`,
+    );
+    await withDeadline(
+      em.events?.settled() ?? Promise.resolve(),
+      deadlineMs,
+      () => `cell ${cell.id}: the janitor's deliveries did not settle within ${deadlineMs} ms`,
     );
     const described = em.sfn.describeExecution({ executionArn });
     if (described.status === 'TIMED_OUT')
@@ -238,15 +244,24 @@ async function watchEachTurn(
   }
 }
 
-/** The same definition with a short TimeoutSeconds, so that the execution times out mid-restore. */
-function shortTimeoutStateMachine(emulator: Emulator): string {
+/**
+ * restore-instance redeployed with a short TimeoutSeconds, under the same name and ARN (so the
+ * stack's rules and the janitor see it as theirs), so that an execution times out mid-restore:
+ * the deployed TimeoutSeconds (26 h) is longer than the workflow's own deadlines add up to, so no
+ * fault of the schema reaches it.
+ */
+function redeployWithShortTimeout(emulator: Emulator): void {
   const asl = committedRestoreInstanceAsl({ region: emulator.region, accountId: emulator.accountId });
-  const definition = JSON.stringify({ ...asl, TimeoutSeconds: SHORT_EXECUTION_TIMEOUT_SECONDS });
-  return emulator.sfn.createStateMachine({
-    name: SHORT_TIMEOUT_STATE_MACHINE,
-    definition,
+  const arn = emulator.stateMachineArns.restoreInstance;
+  const name = arn.split(':').at(-1) ?? 'restore-instance';
+  emulator.sfn.deleteStateMachine({ stateMachineArn: arn });
+  const created = emulator.sfn.createStateMachine({
+    name,
+    definition: JSON.stringify({ ...asl, TimeoutSeconds: SHORT_EXECUTION_TIMEOUT_SECONDS }),
     roleArn: `arn:aws:iam::${emulator.accountId}:role/ec2-restore-state-machine`,
-  }).stateMachineArn;
+  });
+  if (created.stateMachineArn !== arn)
+    throw new Error(`redeployed ${name} as ${created.stateMachineArn}, not ${arn}`);
 }
 
 /** The name of the latest state entered (of `type`, if given), or null. */
