@@ -15,14 +15,19 @@ import {
   type Mode,
   taskAndWaitStates,
 } from './fault-matrix-cells';
-import { type CellRun, runCell } from './fault-matrix-runner';
+import { type CellRun, runCell, warmUp } from './fault-matrix-runner';
 
 export interface DiscoveryRuns {
   readonly discovery: Discovery;
   readonly runs: readonly CellRun[];
 }
 
-export async function discover(): Promise<DiscoveryRuns> {
+export async function discover({
+  deadlineMs = 120_000,
+}: {
+  deadlineMs?: number;
+} = {}): Promise<DiscoveryRuns> {
+  await warmUp();
   const variants = Object.entries(DISCOVERY_CONDITIONS) as [
     keyof typeof DISCOVERY_CONDITIONS,
     CellFault | null,
@@ -30,13 +35,16 @@ export async function discover(): Promise<DiscoveryRuns> {
   const runs = await Promise.all(
     MODES.flatMap((mode) =>
       variants.map(([name, condition]) =>
-        runCell({
-          id: `discover-${mode}-${name}`,
-          mode,
-          faults: condition ? [condition] : [],
-          input: {},
-          covers: [],
-        }),
+        runCell(
+          {
+            id: `discover-${mode}-${name}`,
+            mode,
+            faults: condition ? [condition] : [],
+            input: {},
+            covers: [],
+          },
+          { deadlineMs },
+        ),
       ),
     ),
   );

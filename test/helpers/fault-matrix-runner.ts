@@ -199,6 +199,16 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
   }
 }
 
+/**
+ * Starts and stops one emulator with the stack's events: the first one synthesises the stack
+ * (seconds of CPU, blocking), which would otherwise eat into the deadlines of the cells running
+ * beside it. Later emulators in the process reuse the synthesis.
+ */
+export async function warmUp(): Promise<void> {
+  const emulator = await startEmulator({ scenario: demoScenario(), events: true });
+  await emulator.stop();
+}
+
 /** Runs cells `concurrency` at a time; results in the cells' order. */
 export async function runCells(
   cells: readonly Cell[],
