@@ -223,6 +223,14 @@ export class World implements WorldContext {
 
   /** EC2 CreateTags: tags on any taggable resource, all or none. */
   createTags(resourceIds: readonly string[], tags: Readonly<Record<string, string>>): void {
+    // Only AWS writes `aws:` tags, which is why a policy may trust AWS Backup's tag on a restore.
+    const reserved = Object.keys(tags).find((key) => key.toLowerCase().startsWith('aws:'));
+    if (reserved !== undefined) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value ( ${reserved} ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use`,
+      );
+    }
     const targets = resourceIds.map((id) => {
       const target = this.taggable(id);
       if (!target) {

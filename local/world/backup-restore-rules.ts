@@ -5,6 +5,7 @@
  * if the restore role may pass its role, RunInstances' network rules).
  */
 import { randomUUID } from 'node:crypto';
+import { BACKUP_SOURCE_TAG } from '@shared/tags';
 import { mustExist } from './ec2-filters';
 import type { InstanceProfile } from './iam-store';
 import { generateEd25519Key } from './ssh-keys';
@@ -140,6 +141,10 @@ export class BackupRestoreRules {
       throw new Error(`The key pair '${keyName}' does not exist (InvalidKeyPair.NotFound)`);
     const source = ec2.instances.instances.get(point.instanceId);
     const sourceTags = job.copySourceTags ? Object.fromEntries(point.tags) : {};
+    // AWS Backup marks what it restores (docs/aws-facts.md C, H.8): the workflow's first write on
+    // the instance is allowed only where this tag is. The value's format is unconfirmed; only
+    // its presence is relied on.
+    const restoredTags = { ...sourceTags, [BACKUP_SOURCE_TAG]: `${point.instanceId}:${point.imageId}` };
     const wantsPublic = nic
       ? nic.AssociatePublicIpAddress === true || nic.AssociatePublicIpAddress === 'true'
       : subnet.mapPublicIpOnLaunch;
@@ -152,7 +157,7 @@ export class BackupRestoreRules {
       instanceType: m.InstanceType ?? point.metadata.InstanceType ?? 't3.micro',
       publicIp: wantsPublic,
       privateIp: requestedIp ?? null,
-      tags: sourceTags,
+      tags: restoredTags,
       disableApiTermination: m.DisableApiTermination === 'true',
       requireImdsV2: m.RequireIMDSv2 === 'true',
       authorizedKey: faults.ssh.rejectKey

@@ -1,0 +1,124 @@
+/**
+ * Issue 13 item 3, the leak: a run that fails after the restore job but before TagResources has
+ * tagged the instance. The restore job's instance then carries only AWS Backup's tag, and the step
+ * policies let cleanup terminate nothing but a tagged test restore, so cleanup must first claim the
+ * instance as this execution's test restore, then terminate it. In recovery mode the same failure
+ * must terminate nothing: the instance is kept and claimed as this execution's recovery restore.
+ *
+ * The failure is TagResources' first CreateTags refused (as a missing permission would be);
+ * the calls after it succeed.
+ */
+import type { ScenarioInput } from '@local/scenario';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
+import { DEMO, demoScenario } from '@test/helpers/scenarios';
+import { explain, type Harness, startHarness, type WorkflowRun } from '@test/helpers/workflow-run';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness.stop();
+});
+
+const demoFaults = demoScenario().faults as NonNullable<ScenarioInput['faults']>;
+const TAGGING_REFUSED = {
+  faults: {
+    ...demoFaults,
+    apiErrors: [
+      {
+        api: 'ec2:CreateTags',
+        code: 'UnauthorizedOperation',
+        message: 'You are not authorized to perform this operation.',
+        status: 403,
+        times: 1,
+      },
+    ],
+  },
+} satisfies Partial<ScenarioInput>;
+
+const request = (mode: 'test' | 'recovery') => ({ instanceId: DEMO.instance, ssh: { port: 2222 }, mode });
+
+/** The instance the run's restore job created, as the emulated EC2 holds it. */
+function restoredInstance(run: WorkflowRun) {
+  const [job] = [...harness.emulator.world.restoreJobs.values()];
+  const id = job?.createdInstanceId;
+  const instance = id ? harness.emulator.world.instances.get(id) : undefined;
+  if (!instance) throw new Error(`No restored instance: ${JSON.stringify({ job, error: run.error })}`);
+  return { id: instance.id, state: instance.state, tags: Object.fromEntries(instance.tags) };
+}
+
+function liveInstances(): string[] {
+  return [...harness.emulator.world.instances.values()]
+    .filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')
+    .map((i) => i.id);
+}
+
+describe('a run that fails between the restore job and TagResources', () => {
+  it('test mode: claims the untagged restore as this test execution’s, terminates it and leaves no Elastic IP', async () => {
+    harness = await startHarness(TAGGING_REFUSED);
+
+    const r = await harness.run(request('test'));
+
+    explain(r, () => {
+      expect(r.error).toBe('InstanceNotRunningError');
+      expect(r.cause).toMatch(/^TagResources failed: UnauthorizedOperation/);
+      expect(r.cause).toMatch(/test mode: removed i-/);
+    });
+    const restored = restoredInstance(r);
+    expect(restored.tags).toMatchObject({
+      [BACKUP_SOURCE_TAG]: expect.any(String),
+      [TagKeys.Execution]: r.executionArn,
+      [TagKeys.Mode]: 'test',
+    });
+    expect(['shutting-down', 'terminated']).toContain(restored.state);
+    expect(liveInstances()).toEqual([DEMO.instance]);
+    expect(harness.emulator.world.addresses.size).toBe(0);
+  });
+
+  it('test mode: lifts the restored instance’s termination protection after claiming it', async () => {
+    const protectedPoint = {
+      instanceId: DEMO.instance,
+      vault: DEMO.vault,
+      creationDate: new Date(Date.now() - 3_600_000).toISOString(),
+      restoreMetadata: {
+        InstanceType: 't3.micro',
+        KeyName: DEMO.keyName,
+        SubnetId: DEMO.subnet,
+        SecurityGroupIds: JSON.stringify([DEMO.securityGroup]),
+        VpcId: DEMO.vpc,
+        IamInstanceProfileName: DEMO.profileName,
+        DisableApiTermination: 'true',
+      },
+    };
+    harness = await startHarness({
+      ...TAGGING_REFUSED,
+      backupPlan: undefined,
+      recoveryPoints: [protectedPoint],
+    });
+
+    const r = await harness.run(request('test'));
+
+    explain(r, () => expect(r.error).toBe('InstanceNotRunningError'));
+    expect(restoredInstance(r).tags).toMatchObject({ [TagKeys.Mode]: 'test' });
+    expect(liveInstances()).toEqual([DEMO.instance]);
+    expect(harness.apiCalls.some((call) => call.startsWith('ec2:ModifyInstanceAttribute 200'))).toBe(true);
+  });
+
+  it('recovery mode: terminates nothing, and claims the kept instance as this recovery with the failed step', async () => {
+    harness = await startHarness(TAGGING_REFUSED);
+
+    const r = await harness.run(request('recovery'));
+
+    explain(r, () => {
+      expect(r.error).toBe('InstanceNotRunningError');
+      expect(r.cause).toMatch(/was kept and tagged ec2-restore:failed-step=TagResources/);
+    });
+    const restored = restoredInstance(r);
+    expect(restored.state).toBe('running');
+    expect(restored.tags).toMatchObject({
+      [TagKeys.Execution]: r.executionArn,
+      [TagKeys.Mode]: 'recovery',
+      [TagKeys.FailedStep]: 'TagResources',
+    });
+    expect(liveInstances().sort()).toEqual([DEMO.instance, restored.id].sort());
+    expect(harness.apiCalls.filter((call) => call.startsWith('ec2:TerminateInstances'))).toEqual([]);
+  });
+});
