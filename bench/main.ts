@@ -23,7 +23,7 @@ import { runOverheadSection } from './sections/overhead';
 import { runRestoreSection } from './sections/restore';
 import { runWaitModel } from './sections/wait-model';
 
-const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles'] as const;
+const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles', 'iam-startup'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Settings {
@@ -123,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
     runFleetSection({ sizes: settings.fleetSizes, clockSpeed: settings.fleetClockSpeed, jobMinutes: 5 }),
   );
   await step('bundles', () => runBundlesSection({ coldInitRuns: settings.coldInitRuns }));
+  await step('iam-startup', () => require('./sections/iam-startup').runIamStartupSection());
 
   const summary = targetsTable(checks);
   process.stdout.write(`\n${renderText(summary)}\n`);

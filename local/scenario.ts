@@ -133,13 +133,36 @@ export const ScenarioSchema = z.strictObject({
               .string()
               .regex(/^\/([\w+=,.@-]+\/)*$/)
               .default('/'),
-            /** Roles (names) this role may iam:PassRole. */
+            /**
+             * Roles (names) this role may iam:PassRole. For the restore role these are the
+             * deployment's `instanceRoleArns` context, from which its synthesised policy is built
+             * (none: a deployment configured for other roles only).
+             */
             passRoles: z.array(z.string()).default([]),
           }),
         )
         .default([]),
       /** The role the workflow's StartRestoreJob uses (RESTORE_ROLE_ARN). */
       restoreRoleName: z.string().default('ec2-restore-restore-role'),
+      /**
+       * Enforce the synthesised stack's IAM policies on every request (local/README.md, IAM).
+       * `false` serves every request as if an administrator made it: for debugging only.
+       */
+      enforce: z.boolean().default(true),
+      /**
+       * Take an action out of a principal's synthesised Allow statements before enforcing them:
+       * what a missing permission does to a run. `principal` is a function id
+       * (`start-restore-job`), `restore-role`, `state-machine:restore-instance`,
+       * `state-machine:restore-fleet` or `api-integration`.
+       */
+      revoke: z
+        .array(
+          z.strictObject({
+            principal: z.string().min(1),
+            action: z.string().regex(/^[a-z0-9-]+:[A-Za-z]+$/),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   vpcs: z.array(z.strictObject({ id: id('vpc'), tags })).default([]),

@@ -97,6 +97,19 @@ export class BackupRestoreRules {
     const { backup, ec2, faults, loopback } = this.world;
     const point = mustExist(backup.recoveryPoints.get(job.recoveryPointArn), job.recoveryPointArn);
     const m = job.metadata;
+    const launches = `arn:aws:ec2:${this.world.region}:${this.world.accountId}:instance/*`;
+    if (
+      !this.world.iam.allows(job.iamRoleArn, 'AWSBackup', {
+        action: 'ec2:RunInstances',
+        resource: launches,
+        context: {},
+      })
+    ) {
+      const role = job.iamRoleArn.split('/').pop() ?? job.iamRoleArn;
+      throw new Error(
+        `You are not authorized to perform this operation. User: arn:aws:sts::${this.world.accountId}:assumed-role/${role}/AWSBackup is not authorized to perform: ec2:RunInstances on resource: ${launches} because no identity-based policy allows the ec2:RunInstances action`,
+      );
+    }
     const interfaces = parseJson<Record<string, unknown>[]>(m.NetworkInterfaces) ?? [];
     const nic = interfaces[0];
     if (nic && (m.SubnetId || m.SecurityGroupIds)) {
@@ -190,7 +203,16 @@ export class BackupRestoreRules {
       );
     const restoreRole = iam.roleByArn(job.iamRoleArn);
     const instanceRole = iam.roles.get(profile.roleName);
-    if (!restoreRole || !instanceRole || !restoreRole.passRoles.includes(instanceRole.name)) {
+    // The restore runs as the restore role: its policies decide (world/iam-store.ts).
+    const mayPass =
+      restoreRole !== undefined &&
+      instanceRole !== undefined &&
+      iam.allows(restoreRole.arn, 'AWSBackup', {
+        action: 'iam:PassRole',
+        resource: instanceRole.arn,
+        context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      });
+    if (!mayPass) {
       const decoded = JSON.stringify({
         allowed: false,
         explicitDeny: false,

@@ -8,6 +8,7 @@
  * The failure is TagResources' first CreateTags refused (as a missing permission would be);
  * the calls after it succeed.
  */
+import { CreateTagsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ScenarioInput } from '@local/scenario';
 import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
@@ -120,5 +121,119 @@ describe('a run that fails between the restore job and TagResources', () => {
     });
     expect(liveInstances().sort()).toEqual([DEMO.instance, restored.id].sort());
     expect(harness.apiCalls.filter((call) => call.startsWith('ec2:TerminateInstances'))).toEqual([]);
+  });
+});
+
+/**
+ * The same rules as calls the emulator enforces, each signed with the step's own role: allowed on
+ * this execution's test restore (tagged, or just restored and claimed first), refused on an
+ * instance the workflow did not restore, on a recovery restore, and on another execution's claim.
+ */
+describe('enforced calls of the steps that write to instances', () => {
+  const THIS = 'arn:aws:states:us-east-1:123456789012:execution:restore-instance:run-1';
+  const OTHER = 'arn:aws:states:us-east-1:123456789012:execution:restore-instance:run-2';
+  const backup = { [BACKUP_SOURCE_TAG]: `${DEMO.instance}:ami-0de00000000000001` };
+  const INSTANCES = {
+    justRestored: { id: 'i-0de000000000000a1', tags: backup },
+    thisTest: {
+      id: 'i-0de000000000000a2',
+      tags: { ...backup, [TagKeys.Execution]: THIS, [TagKeys.Mode]: 'test' },
+    },
+    thisRecovery: {
+      id: 'i-0de000000000000a3',
+      tags: { ...backup, [TagKeys.Execution]: THIS, [TagKeys.Mode]: 'recovery' },
+    },
+    otherRecovery: {
+      id: 'i-0de000000000000a4',
+      tags: { ...backup, [TagKeys.Execution]: OTHER, [TagKeys.Mode]: 'recovery' },
+    },
+  };
+  const production = DEMO.instance;
+  const { instances: demoInstances } = demoScenario();
+  const demoInstance = demoInstances?.[0] as NonNullable<ScenarioInput['instances']>[number];
+  const as = (step: 'cleanup' | 'handle-failure' | 'tag-resources') =>
+    new EC2Client({
+      endpoint: harness.emulator.endpoint,
+      region: harness.emulator.region,
+      credentials: harness.emulator.iam.credentialsFor(step),
+      maxAttempts: 1,
+    });
+  const outcome = (call: Promise<unknown>) =>
+    call.then(
+      () => 'allowed',
+      (error: { name?: string }) => error.name ?? 'error',
+    );
+  const terminate = (step: 'cleanup' | 'handle-failure' | 'tag-resources', id: string) =>
+    outcome(as(step).send(new TerminateInstancesCommand({ InstanceIds: [id] })));
+  const tag = (
+    step: 'cleanup' | 'handle-failure' | 'tag-resources',
+    id: string,
+    tags: Record<string, string>,
+  ) =>
+    outcome(
+      as(step).send(
+        new CreateTagsCommand({
+          Resources: [id],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    );
+  const claimAs = (mode: string) => ({ [TagKeys.Execution]: THIS, [TagKeys.Mode]: mode });
+  const state = (id: string) => harness.emulator.world.instances.get(id)?.state;
+
+  beforeEach(async () => {
+    harness = await startHarness({
+      instances: [
+        demoInstance,
+        ...Object.values(INSTANCES).map(({ id, tags }) => ({ ...demoInstance, id, name: undefined, tags })),
+      ],
+    });
+  });
+
+  it.each(['cleanup', 'handle-failure'] as const)(
+    '%s: terminates this execution’s test restore, and an untagged restore only once it claimed it',
+    async (step) => {
+      expect(await terminate(step, INSTANCES.justRestored.id)).toBe('UnauthorizedOperation');
+      expect(await tag(step, INSTANCES.justRestored.id, claimAs('test'))).toBe('allowed');
+      expect(await terminate(step, INSTANCES.justRestored.id)).toBe('allowed');
+      expect(await terminate(step, INSTANCES.thisTest.id)).toBe('allowed');
+      expect(['shutting-down', 'terminated']).toContain(state(INSTANCES.thisTest.id));
+    },
+  );
+
+  it.each(['cleanup', 'handle-failure'] as const)(
+    '%s: may neither claim nor terminate the production instance, a recovery restore or another execution’s claim',
+    async (step) => {
+      for (const id of [production, INSTANCES.thisRecovery.id, INSTANCES.otherRecovery.id]) {
+        expect(await tag(step, id, claimAs('test'))).toBe('UnauthorizedOperation');
+        expect(await terminate(step, id)).toBe('UnauthorizedOperation');
+        expect(state(id)).toBe('running');
+      }
+      expect(await tag(step, production, { Name: 'mine now' })).toBe('UnauthorizedOperation');
+    },
+  );
+
+  it('handle-failure: tags the failed step on a recovery restore only', async () => {
+    const failed = { [TagKeys.FailedStep]: 'CheckSsh' };
+    expect(await tag('handle-failure', INSTANCES.thisRecovery.id, failed)).toBe('allowed');
+    expect(await tag('handle-failure', INSTANCES.thisTest.id, failed)).toBe('UnauthorizedOperation');
+    expect(await tag('handle-failure', production, failed)).toBe('UnauthorizedOperation');
+  });
+
+  it('tag-resources: claims an untagged restore, then names it; writes nothing on any other instance', async () => {
+    expect(await tag('tag-resources', production, claimAs('recovery'))).toBe('UnauthorizedOperation');
+    expect(await tag('tag-resources', production, { Name: 'x' })).toBe('UnauthorizedOperation');
+    expect(await tag('tag-resources', INSTANCES.otherRecovery.id, claimAs('recovery'))).toBe(
+      'UnauthorizedOperation',
+    );
+    expect(await tag('tag-resources', INSTANCES.otherRecovery.id, { [TagKeys.Mode]: 'test' })).toBe(
+      'UnauthorizedOperation',
+    );
+    expect(await tag('tag-resources', INSTANCES.justRestored.id, { Name: 'x' })).toBe(
+      'UnauthorizedOperation',
+    );
+    expect(await tag('tag-resources', INSTANCES.justRestored.id, claimAs('recovery'))).toBe('allowed');
+    expect(await tag('tag-resources', INSTANCES.justRestored.id, { Name: 'x' })).toBe('allowed');
+    expect(await terminate('tag-resources', INSTANCES.thisTest.id)).toBe('UnauthorizedOperation');
   });
 });
