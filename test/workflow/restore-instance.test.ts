@@ -123,7 +123,9 @@ describe('restore-instance on the emulator', () => {
   });
 
   it('only considers the named backup vault', async () => {
-    const newer = new Date(Date.now() - 3_600_000).toISOString();
+    // Newer than every point the daily plan made, whatever the time of day (an hour ago was older
+    // than the plan's own point for an hour each day).
+    const newer = new Date(Date.now() - 1_000).toISOString();
     harness = await startHarness({
       backupVaults: [{ name: DEMO.vault }, { name: 'Other' }],
       recoveryPoints: [{ instanceId: DEMO.instance, vault: 'Other', creationDate: newer }],
