@@ -5,8 +5,12 @@
  * client loads SFTP, the SSH agent and bcrypt-pbkdf (for passphrase-protected keys) at require
  * time. A Lambda that connects once with a private key runs none of them at init.
  *
- * - `ssh2` resolves to a module that exports only `Client` (`ssh2/lib/client.js`); importing
- *   anything else from `ssh2` then fails the build instead of bundling the whole package.
+ * - `ssh2` resolves to a module that exports only `Client` (`ssh2/lib/client.js`), loaded when
+ *   `Client` is first read (the first handshake), not at INIT: the client and its protocol
+ *   modules (key exchange, ciphers, the poly1305 WebAssembly it compiles at load) then cost the
+ *   first SSH attempt instead of every cold start, including those that end before any SSH (a
+ *   rejected event, a test-mode cleanup path). Importing anything else from `ssh2` fails the build
+ *   instead of bundling the whole package.
  * - SFTP, the agent and bcrypt-pbkdf are required where they are used instead of at the top of
  *   the module: still bundled, evaluated only by a client that opens SFTP, uses an agent or
  *   decrypts a key.
@@ -67,7 +71,16 @@ export function rewriteSsh2(path: string, source: string): string {
   return contents;
 }
 
-const CLIENT_ONLY_ENTRY = "import Client from 'ssh2/lib/client.js';\nexport { Client };\n";
+/**
+ * `Client` constructs the real ssh2 client, required on the first `new Client()`. ES-module
+ * exports, so esbuild rejects an import of any other name.
+ */
+const CLIENT_ONLY_ENTRY = `
+let loaded;
+export const Client = new Proxy(function Client() {}, {
+  construct: (_target, args) => new (loaded ??= require('ssh2/lib/client.js'))(...args),
+});
+`;
 
 export const ssh2ClientOnly: Plugin = {
   name: 'ssh2-client-only',

@@ -3,7 +3,8 @@
  * the plugins change nothing a step does, and a deployed EC2 step bundle runs real calls.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,8 +16,10 @@ import { IamAdapter } from '@local/services/iam';
 import { functionEnvironments } from '@shared/function-environments';
 import { type FrontDoor, startFrontDoor } from '@test/helpers/front-door';
 import { DEMO, demoScenario } from '@test/helpers/scenarios';
+import { parseableEd25519Key } from '@test/helpers/ssh-keys';
 import { stateAfter } from '@test/helpers/workflow-state';
 import { build } from 'esbuild';
+import { Server, utils } from 'ssh2';
 import type { ProbeIds, ProbeResult, RawExchange } from './fixtures/ec2-schema-probe';
 
 const ROOT = join(__dirname, '..', '..');
@@ -163,3 +166,50 @@ it('the deployed bundle of an EC2 step runs in a fresh process against the emula
     ready: true,
   });
 }, 120_000);
+
+it("check-ssh's handshake, bundled as deployed (ssh2's client loaded on first use), authenticates and tells a refused key", async () => {
+  const entry = join(dir, 'handshake-entry.ts');
+  writeFileSync(
+    entry,
+    `export { ssh2Handshake } from '${join(ROOT, 'lambdas', 'check-ssh', 'ssh-handshake')}';\n`,
+  );
+  const outfile = join(dir, 'handshake.js');
+  await build({ ...lambdaBuildOptions(), entryPoints: [entry], outfile, logLevel: 'silent' });
+  const bundled = readFileSync(outfile, 'utf8');
+  // Only the client: ssh2's server (lib/server.js) and key generation (lib/keygen.js) are not in
+  // the bundle; its client (lib/client.js) is.
+  expect(bundled).not.toContain('Change request already in progress');
+  expect(bundled).not.toContain('RSA bits must be an integer');
+  expect(bundled).toContain('Invalid username');
+  const { ssh2Handshake } = require(outfile) as typeof import('@lambdas/check-ssh/ssh-handshake');
+
+  const userKey = parseableEd25519Key();
+  const allowed = utils.parseKey(userKey);
+  if (allowed instanceof Error) throw allowed;
+  const server = new Server({ hostKeys: [parseableEd25519Key()] }, (client) => {
+    client.on('authentication', (ctx) => {
+      const ok =
+        ctx.method === 'publickey' &&
+        ctx.key.algo === allowed.type &&
+        ctx.key.data.equals(allowed.getPublicSSH()) &&
+        (!ctx.signature || allowed.verify(ctx.blob as Buffer, ctx.signature, ctx.hashAlgo) === true);
+      if (ok) ctx.accept();
+      else ctx.reject(['publickey']);
+    });
+    client.on('ready', () => client.end());
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const attempt = (privateKey: string) =>
+      ssh2Handshake({ host: '127.0.0.1', port, username: 'ec2-user', privateKey, timeoutMs: 10_000 });
+    expect(await attempt(userKey)).toMatchObject({
+      outcome: 'ready',
+      hostKeyFingerprint: expect.stringMatching(/^SHA256:/),
+    });
+    expect(await attempt(parseableEd25519Key())).toMatchObject({ outcome: 'auth-rejected' });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}, 60_000);
