@@ -180,7 +180,7 @@ describe('sshd admission follows routes and security groups', () => {
       connectTimeoutSeconds: 2,
     });
     expect(openssh.exitCode).toBe(255);
-    expect(openssh.stderr).toMatch(/timed out/i);
+    expect(openssh.stderr).toMatch(/timed out during banner exchange/);
     expect(openssh.stderr).not.toMatch(/refused|reset/i);
   });
 
