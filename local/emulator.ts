@@ -27,6 +27,7 @@ import { startHttpFrontDoor } from './server';
 import { BackupAdapter } from './services/backup';
 import { Ec2Adapter } from './services/ec2';
 import { IamAdapter } from './services/iam';
+import { LambdaFunctions, LambdaInvokeRoute } from './services/lambda';
 import type { ServiceAdapter } from './services/service';
 import { SfnAdapter } from './services/sfn';
 import { SsmAdapter } from './services/ssm';
@@ -80,6 +81,11 @@ export interface Emulator {
   readonly faults: FaultInjector;
   readonly sfn: StepFunctionsEmulator;
   readonly sshHosts: SshHosts;
+  /**
+   * Functions Lambda Invoke (`POST /2015-03-31/functions/{name}/invocations`) reaches, besides the
+   * state machines' steps: e.g. one in-VPC SSH probe per `world.network.sshProbes()` entry.
+   */
+  readonly functions: LambdaFunctions;
   /** Every line the in-process Lambdas logged, as CloudWatch Logs would hold them. */
   readonly lambdaLogs: readonly string[];
   /** Lambda invocations per function id. */
@@ -206,6 +212,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   clock.addDueSource(() => world.nextDueMs(clock.nowMs()));
   clock.onAdvance(tick);
   const sfnAdapter = new SfnAdapter(sfn);
+  const functions = new LambdaFunctions();
   const api = createEmulatedApi({
     region,
     accountId,
@@ -225,7 +232,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ssm: new SsmAdapter(world),
       sfn: sfnAdapter,
     },
-    routes: [api],
+    routes: [api, new LambdaInvokeRoute(functions, { region, accountId }, options.log)],
     authorize: (service, operation, request) => iam.enforcer.authorizeRequest(service, operation, request),
     faults,
     beforeRequest: tick,
@@ -313,6 +320,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     sfn,
     sshHosts,
+    functions,
     lambdaLogs,
     invocations,
     inCallPauseSeconds,
