@@ -18,6 +18,7 @@ import {
   functionArn,
 } from '@state-machines/rendered-asl';
 import { createEmulatedApi } from './apigateway/emulated-api';
+import type { CloudFormationTemplate } from './apigateway/synthesised-api';
 import { type ClockMode, SimulatedClock } from './clock';
 import type { EmulatedEvents } from './events/emulated-events';
 import { SnsTopics } from './events/sns-topics';
@@ -69,9 +70,10 @@ export interface EmulatorOptions {
   /**
    * Run the orchestrator stack's EventBridge rules and Scheduler schedules (the janitor, scheduled
    * restore tests) from its synthesised template (local/README.md, Events and schedules).
-   * Synthesis takes seconds, once per process. Default off.
+   * Synthesis takes seconds, once per process; `{ template }` reads a template synthesised
+   * elsewhere instead (`npx cdk synth Ec2RestoreOrchestrator -c …`). Default off.
    */
-  readonly events?: boolean;
+  readonly events?: boolean | { readonly template: CloudFormationTemplate };
 }
 
 export interface Emulator {
@@ -265,13 +267,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           sfn,
           world,
           sns,
-          stack: loadStackEvents({
-            region,
-            accountId,
-            restoreStateMachineArn: restoreInstance.stateMachineArn,
-            fleetStateMachineArn: restoreFleet.stateMachineArn,
-            restoreRoleArn: world.restoreRoleArn,
-          }),
+          stack: loadStackEvents(
+            {
+              region,
+              accountId,
+              restoreStateMachineArn: restoreInstance.stateMachineArn,
+              fleetStateMachineArn: restoreFleet.stateMachineArn,
+              restoreRoleArn: world.restoreRoleArn,
+            },
+            typeof options.events === 'object' ? options.events.template : undefined,
+          ),
           region,
           accountId,
           clientOptions: { endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 },
