@@ -145,6 +145,13 @@ const ContextSchema = z.object({
   [GUARDRAIL_CONTEXT_KEYS.requireImdsV2]: bool.default(false),
   [GUARDRAIL_CONTEXT_KEYS.subnetIds]: ids(SUBNET_ID, 'subnet ids (subnet-…)'),
   [GUARDRAIL_CONTEXT_KEYS.securityGroupIds]: ids(SECURITY_GROUP_ID, 'security group ids (sg-…)'),
+  // The janitor (infra/README.md, Janitor): how often it sweeps, and how long after an execution
+  // ended its test-mode leftovers may stay before the sweep removes them.
+  janitorSweepSchedule: z
+    .string()
+    .regex(/^(cron|rate)\(.+\)$/, { error: 'must be a cron(...) or rate(...) expression' })
+    .default('rate(1 hour)'),
+  janitorRetentionMinutes: int(0, 10_080).default(30),
 });
 
 /**
@@ -182,6 +189,7 @@ export interface AppContext {
     readonly encryptionKey: 'create' | 'none' | { readonly keyArn: string };
     /** What validate-input refuses, for every caller. */
     readonly guardrails: Required<RestoreGuardrails>;
+    readonly janitor: { readonly sweepSchedule: string; readonly retentionMinutes: number };
   };
   /** `undefined` when deployBackupStack is false. */
   readonly backup: Ec2BackupPlanProps | undefined;
@@ -237,6 +245,7 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
       },
       encryptionKey: c.kmsKey === 'create' || c.kmsKey === 'none' ? c.kmsKey : { keyArn: c.kmsKey },
       guardrails,
+      janitor: { sweepSchedule: c.janitorSweepSchedule, retentionMinutes: c.janitorRetentionMinutes },
     },
     backup: c.deployBackupStack
       ? {

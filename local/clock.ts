@@ -33,6 +33,8 @@ export interface ClockOptions {
 interface Timer {
   readonly dueMs: number;
   readonly fire: () => void;
+  /** A schedule's next firing: never jumped past, but no reason to jump by itself (`sleep`). */
+  readonly passive?: boolean;
 }
 
 /** An in-flight piece of work that may sleep and may have child flows. */
@@ -105,8 +107,13 @@ export class SimulatedClock {
     return new Date(this.nowMs() - back);
   }
 
-  /** Resolves after `simulatedSeconds` of simulated time; `signal` cuts it short. */
-  sleep(simulatedSeconds: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves after `simulatedSeconds` of simulated time; `signal` cuts it short. A `passive`
+   * sleep (a recurring schedule's next firing) is never jumped past, but an event clock does not
+   * jump to it on its own: otherwise an hourly schedule would make an idle emulator race through
+   * simulated hours.
+   */
+  sleep(simulatedSeconds: number, signal?: AbortSignal, options: { passive?: boolean } = {}): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
     const flow = this.flows.getStore();
     return new Promise<void>((resolve) => {
@@ -118,7 +125,7 @@ export class SimulatedClock {
         this.rearm();
         resolve();
       };
-      const timer: Timer = { dueMs, fire: done };
+      const timer: Timer = { dueMs, fire: done, passive: options.passive === true };
       this.timers.add(timer);
       if (flow) this.setSleeping(flow, +1);
       signal?.addEventListener('abort', done, { once: true });
@@ -281,12 +288,13 @@ export class SimulatedClock {
   private jump(): void {
     const now = this.nowMs();
     let target = Number.POSITIVE_INFINITY;
-    for (const t of this.timers) target = Math.min(target, t.dueMs);
+    for (const t of this.timers) if (!t.passive) target = Math.min(target, t.dueMs);
     for (const source of this.dueSources) {
       const due = source();
       if (due !== undefined && due > now) target = Math.min(target, due);
     }
     if (target === Number.POSITIVE_INFINITY) return;
+    for (const t of this.timers) if (t.passive) target = Math.min(target, t.dueMs);
     if (target > now) {
       this.baseSim = target;
       this.baseReal = Date.now();

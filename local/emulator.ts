@@ -18,7 +18,10 @@ import {
   functionArn,
 } from '@state-machines/rendered-asl';
 import { createEmulatedApi } from './apigateway/emulated-api';
+import type { CloudFormationTemplate } from './apigateway/synthesised-api';
 import { type ClockMode, SimulatedClock } from './clock';
+import type { EmulatedEvents } from './events/emulated-events';
+import { SnsTopics } from './events/sns-topics';
 import { FaultInjector } from './faults';
 import { createEmulatedIam, type EmulatedIam } from './iam/emulated-iam';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
@@ -67,6 +70,13 @@ export interface EmulatorOptions {
   readonly clockMode?: ClockMode;
   /** The mode when neither this nor the scenario says; default `event`. */
   readonly defaultClockMode?: ClockMode;
+  /**
+   * Run the orchestrator stack's EventBridge rules and Scheduler schedules (the janitor, scheduled
+   * restore tests) from its synthesised template (local/README.md, Events and schedules).
+   * Synthesis takes seconds, once per process; `{ template }` reads a template synthesised
+   * elsewhere instead (`npx cdk synth Ec2RestoreOrchestrator -c …`). Default off.
+   */
+  readonly events?: boolean | { readonly template: CloudFormationTemplate };
 }
 
 export interface Emulator {
@@ -99,6 +109,10 @@ export interface Emulator {
   readonly errors: readonly string[];
   /** The loopback range this emulator holds: 127.<octet>.0.0/16. */
   readonly loopbackOctet: number;
+  /** The stack's rules and schedules at work; undefined unless started with `events: true`. */
+  readonly events: EmulatedEvents | undefined;
+  /** SNS Publish to the stack's topic (what was notified). */
+  readonly sns: SnsTopics;
   /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
   readonly clientEnv: Readonly<Record<string, string>>;
   /** The IAM it enforces: principals, their keys, the synthesised policies (local/README.md, IAM). */
@@ -213,6 +227,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   clock.onAdvance(tick);
   const sfnAdapter = new SfnAdapter(sfn);
   const functions = new LambdaFunctions();
+  const sns = new SnsTopics(clock.now);
   const api = createEmulatedApi({
     region,
     accountId,
@@ -231,6 +246,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       backup: new BackupAdapter(world),
       ssm: new SsmAdapter(world),
       sfn: sfnAdapter,
+      sns,
     },
     routes: [api, new LambdaInvokeRoute(functions, { region, accountId }, options.log)],
     authorize: (service, operation, request) => iam.enforcer.authorizeRequest(service, operation, request),
@@ -288,6 +304,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     type: 'STANDARD',
   });
 
+  // Loaded only when asked for: it reaches aws-cdk-lib (the synthesis), which `npm start` never pays for.
+  const { EmulatedEvents, loadStackEvents } = options.events
+    ? (require('./events/stack-template') as typeof import('./events/stack-template'))
+    : ({} as Partial<typeof import('./events/stack-template')>);
+  const events =
+    EmulatedEvents && loadStackEvents
+      ? new EmulatedEvents({
+          clock,
+          sfn,
+          world,
+          sns,
+          stack: loadStackEvents(
+            {
+              region,
+              accountId,
+              restoreStateMachineArn: restoreInstance.stateMachineArn,
+              fleetStateMachineArn: restoreFleet.stateMachineArn,
+              restoreRoleArn: world.restoreRoleArn,
+            },
+            typeof options.events === 'object' ? options.events.template : undefined,
+          ),
+          region,
+          accountId,
+          clientOptions: { endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 },
+          createClients: createAwsClients,
+          lambdaLog: (line) => lambdaLogs.push(line),
+          log: options.log,
+        })
+      : undefined;
   if (options.api) await api.ready();
   const ticker = setInterval(tick, TICK_MS);
   ticker.unref();
@@ -321,6 +366,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     sfn,
     sshHosts,
     functions,
+    events,
+    sns,
     lambdaLogs,
     invocations,
     inCallPauseSeconds,
@@ -331,6 +378,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stop: () => {
       stopped ??= (async () => {
         clearInterval(ticker);
+        events?.stop();
         clock.dispose();
         sfn.stopAll();
         await sshHosts.closeAll();

@@ -13,6 +13,7 @@ export const THROTTLING_ERRORS: Record<ServiceName, { code: string; status: numb
   ssm: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   iam: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   sfn: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+  sns: { code: 'Throttled', status: 429, message: 'Rate exceeded' },
 };
 
 export class FaultInjector {
@@ -39,7 +40,11 @@ export class FaultInjector {
       }
     }
     const throttle = this.faults.throttle;
-    if (throttle?.services.includes(service) && this.random() < throttle.rate) {
+    if (
+      throttle &&
+      (throttle.services as readonly string[]).includes(service) &&
+      this.random() < throttle.rate
+    ) {
       this.throttled.set(api, (this.throttled.get(api) ?? 0) + 1);
       const t = THROTTLING_ERRORS[service];
       throw new AwsError(t.code, t.message, t.status);

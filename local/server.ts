@@ -57,8 +57,11 @@ export function identifyService(req: {
       return 'sfn';
     case 'ssm':
       return 'ssm';
+    case 'sns':
+      return 'sns';
   }
   const form = new URLSearchParams(req.body.toString('utf8'));
+  if (form.has('Action') && form.get('Version') === '2010-03-31') return 'sns';
   if (form.has('Action')) return form.get('Version') === '2010-05-08' ? 'iam' : 'ec2';
   return 'backup';
 }

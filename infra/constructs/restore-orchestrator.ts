@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { stepPolicies } from '../step-policies';
 import { EncryptionKey } from './encryption-key';
 import { ExecutionAlarms } from './execution-alarms';
+import { Janitor, type JanitorProps } from './janitor';
 import { NotificationTopic } from './notification-topic';
 import { RestoreApi, type RestoreApiOptions } from './restore-api';
 import { RestoreRole } from './restore-role';
@@ -68,6 +69,8 @@ export interface RestoreOrchestratorProps {
   readonly guardrails?: RestoreGuardrails;
   /** The IAM-authorised REST API, or `false` for none. @default an API with RestoreApiOptions' defaults */
   readonly api?: RestoreApiOptions | false;
+  /** The janitor's sweep schedule and retention (infra/README.md, Janitor). @default hourly, 30 minutes */
+  readonly janitor?: Pick<JanitorProps, 'sweepSchedule' | 'retentionMinutes'>;
 }
 
 /**
@@ -92,6 +95,8 @@ export class RestoreOrchestrator extends Construct {
   readonly schedules: RestoreTestSchedules | undefined;
   /** Undefined when `api` is false. */
   readonly api: RestoreApi | undefined;
+  /** Cleans up after executions that end outside the workflow's own failure path. */
+  readonly janitor: Janitor;
 
   constructor(scope: Construct, id: string, props: RestoreOrchestratorProps) {
     super(scope, id);
@@ -184,6 +189,19 @@ export class RestoreOrchestrator extends Construct {
       topic: this.notificationTopic,
       deadLetterQueue: this.schedules?.deadLetterQueue,
     });
+    this.janitor = new Janitor(this, 'Janitor', {
+      stateMachine: this.stateMachine,
+      fleetStateMachine: this.fleetStateMachine,
+      restoreRoleArn: this.restoreRole.roleArn,
+      topic: this.notificationTopic,
+      topicKey: ownTopic ? key : undefined,
+      ...props.janitor,
+    });
+    // It reads the executions' histories: under the state machines' key, as Step Functions uses it.
+    if (key) {
+      grantExecutionsOf(this.stateMachine, key, this.janitor.function);
+      grantExecutionsOf(this.fleetStateMachine, key, this.janitor.function);
+    }
     this.api =
       props.api === false
         ? undefined

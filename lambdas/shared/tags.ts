@@ -8,6 +8,8 @@ export const TagKeys = {
   Mode: 'ec2-restore:mode',
   RecoveryPoint: 'ec2-restore:recovery-point',
   FailedStep: 'ec2-restore:failed-step',
+  /** Written by the janitor (lambdas/janitor) on what an execution that ended outside its own path left. */
+  Outcome: 'ec2-restore:outcome',
 } as const;
 
 /**

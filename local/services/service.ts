@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AwsError } from '../aws-error';
 
-export type ServiceName = 'ec2' | 'backup' | 'ssm' | 'iam' | 'sfn';
+export type ServiceName = 'ec2' | 'backup' | 'ssm' | 'iam' | 'sfn' | 'sns';
 
 export interface WireRequest {
   readonly method: string;

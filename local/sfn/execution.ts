@@ -49,6 +49,8 @@ export { type CallAwsSdk, MAX_PAYLOAD_BYTES, type RunTask };
 /** What an execution needs from the emulator that runs it. */
 export interface ExecutionHost extends TaskHost {
   readonly clock: SimulatedClock;
+  /** Called when the execution starts (RUNNING) and once when it closes: where status-change events come from. */
+  readonly onStatusChange?: (execution: Execution) => void;
 }
 
 export interface StateMachineRecord {
@@ -162,6 +164,7 @@ export class Execution {
     // The execution is a flow of its own (whoever started it): in flight between its states.
     void clock.flow(() => this.drive(this.runEngine(engine)), { root: true });
     void clock.detached(() => this.enforceTimeout(prepared.timeoutSeconds));
+    this.host.onStatusChange?.(this);
   }
 
   private runEngine(engine: StateMachine): EngineRun {
@@ -349,6 +352,7 @@ export class Execution {
     this.lifetime.abort();
     this.engineAbort?.();
     this.resolveClosed();
+    this.host.onStatusChange?.(this);
     return true;
   }
 

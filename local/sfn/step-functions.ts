@@ -29,7 +29,7 @@ import {
   type StateMachineRecord,
 } from './execution';
 
-export type { CallAwsSdk, RunTask } from './execution';
+export type { CallAwsSdk, Execution, RunTask } from './execution';
 
 export interface StepFunctionsEmulatorOptions {
   readonly clock: SimulatedClock;
@@ -56,6 +56,7 @@ export class StepFunctionsEmulator {
   private readonly stateMachines = new Map<string, StateMachineRecord>();
   private readonly executions = new Map<string, Execution>();
   private readonly host: ExecutionHost;
+  private readonly statusListeners: ((execution: Execution) => void)[] = [];
 
   constructor(options: StepFunctionsEmulatorOptions) {
     this.clock = options.clock;
@@ -72,7 +73,15 @@ export class StepFunctionsEmulator {
       // A parent waiting on its child is not in flight itself: the child is.
       waitForExecution: (arn) => options.clock.idleWhile(this.waitForExecution(arn)),
       stopExecution: (input) => this.stopExecution(input),
+      onStatusChange: (execution) => {
+        for (const listener of this.statusListeners) listener(execution);
+      },
     };
+  }
+
+  /** `listener` hears every execution start and close (the source of "Execution Status Change" events). */
+  onExecutionStatusChange(listener: (execution: Execution) => void): void {
+    this.statusListeners.push(listener);
   }
 
   createStateMachine(input: {

@@ -3,10 +3,14 @@ import { AwsError } from '../aws-error';
 import { newRestoreJobId } from '../ids';
 import type { BackupVault, RecoveryPoint, RestoreJob, WorldContext } from './types';
 
+/** Hears a restore job's creation (`previous` undefined) and every change of its status. */
+export type RestoreJobListener = (job: RestoreJob, previous: RestoreJob['status'] | undefined) => void;
+
 export class BackupStore {
   readonly vaults = new Map<string, BackupVault>();
   readonly recoveryPoints = new Map<string, RecoveryPoint>();
   readonly restoreJobs = new Map<string, RestoreJob>();
+  private readonly jobListeners: RestoreJobListener[] = [];
 
   constructor(private readonly world: WorldContext) {}
 
@@ -135,7 +139,33 @@ export class BackupStore {
       validationStatus: null,
       validationMessage: null,
     };
-    this.restoreJobs.set(job.id, job);
+    this.restoreJobs.set(job.id, this.observed(job));
+    for (const listener of this.jobListeners) listener(job, undefined);
+    return job;
+  }
+
+  /** `listener` hears each restore job's creation and status changes (Restore Job State Change events). */
+  onRestoreJobChange(listener: RestoreJobListener): void {
+    this.jobListeners.push(listener);
+  }
+
+  /**
+   * The job with its status observed: the rules that move it (backup-restore-rules.ts) assign
+   * `status`, and every listener hears the change. Listeners are called while the rules are still
+   * filling in the outcome (createdInstanceId follows status), so they read the job later.
+   */
+  private observed(job: RestoreJob): RestoreJob {
+    let status = job.status;
+    Object.defineProperty(job, 'status', {
+      enumerable: true,
+      configurable: true,
+      get: () => status,
+      set: (next: RestoreJob['status']) => {
+        const previous = status;
+        status = next;
+        if (next !== previous) for (const listener of this.jobListeners) listener(job, previous);
+      },
+    });
     return job;
   }
 

@@ -28,6 +28,7 @@ describe('readAppContext', () => {
         subnetIds: [],
         securityGroupIds: [],
       },
+      janitor: { sweepSchedule: 'rate(1 hour)', retentionMinutes: 30 },
     });
     expect(context.backup).toEqual({
       vaultName: 'EC2',

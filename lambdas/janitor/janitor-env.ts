@@ -1,0 +1,54 @@
+/**
+ * The janitor Lambda's environment, validated once: infra/constructs/janitor.ts sets it (typed
+ * from JanitorEnvironment), and the emulator builds the same from the synthesised template.
+ */
+import { z } from 'zod';
+import type { JanitorConfig } from './janitor';
+import { DEFAULT_RESTORE_JOB_LOOKBACK_HOURS, DEFAULT_RETENTION_MINUTES } from './sweep';
+
+const stateMachineArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]+$/, {
+  message: 'must be a state machine ARN',
+});
+
+export const JanitorEnvSchema = z.object({
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
+  RESTORE_STATE_MACHINE_ARN: stateMachineArn,
+  FLEET_STATE_MACHINE_ARN: stateMachineArn,
+  RESTORE_ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: 'must be an IAM role ARN' })
+    .optional(),
+  NOTIFICATION_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: 'must be an SNS topic ARN' })
+    .optional(),
+  SWEEP_RETENTION_MINUTES: z.coerce.number().int().min(0).max(10_080).default(DEFAULT_RETENTION_MINUTES),
+  RESTORE_JOB_LOOKBACK_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(720)
+    .default(DEFAULT_RESTORE_JOB_LOOKBACK_HOURS),
+  METRIC_NAMESPACE: z.string().min(1).max(255).default('Ec2RestoreOrchestrator/Janitor'),
+});
+
+/** What infra must set: the optional and defaulted keys may be left out. */
+export type JanitorEnvironment = z.input<typeof JanitorEnvSchema>;
+
+export function janitorConfig(env: Record<string, string | undefined>): JanitorConfig {
+  const parsed = JanitorEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new TypeError(`The janitor's environment is invalid: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    restoreStateMachineArn: e.RESTORE_STATE_MACHINE_ARN,
+    fleetStateMachineArn: e.FLEET_STATE_MACHINE_ARN,
+    restoreRoleArn: e.RESTORE_ROLE_ARN,
+    notificationTopicArn: e.NOTIFICATION_TOPIC_ARN,
+    retentionMinutes: e.SWEEP_RETENTION_MINUTES,
+    restoreJobLookbackHours: e.RESTORE_JOB_LOOKBACK_HOURS,
+    metricNamespace: e.METRIC_NAMESPACE,
+  };
+}
