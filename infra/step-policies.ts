@@ -111,6 +111,8 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
         resources: [arn('iam', 'instance-profile/*', false)],
       }),
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
+      // The PassRole pre-flight of instanceProfile "passrole" asks IAM about the restore role only.
+      new iam.PolicyStatement({ actions: ['iam:SimulatePrincipalPolicy'], resources: [ctx.restoreRoleArn] }),
     ],
     // It reads the restore metadata itself for the fields the plan may not hold (user data).
     'start-restore-job': [

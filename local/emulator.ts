@@ -237,6 +237,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       restoreFleet: restoreFleet.stateMachineArn,
     }),
     stepFunctions: runningAs(sfnAdapter, iam),
+    template: () => iam.template,
     log: options.log,
   });
   const frontDoor = startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {

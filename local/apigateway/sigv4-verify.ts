@@ -89,6 +89,9 @@ export async function verifySigV4(
     region,
     service,
     sha256: NodeSha256,
+    // Sign exactly the headers the caller signed: the signer must not add x-amz-content-sha256
+    // (the AWS SDK for JavaScript signs it, botocore and the AWS CLI do not).
+    applyChecksum: false,
   });
   const hostHeader = header(request.headers, 'host') ?? '';
   const signed = await signer.sign(

@@ -13,10 +13,12 @@ import type { World } from '../world';
 import { type AccessKey, ADMINISTRATOR_ACCESS, IamEnforcer, type Principal } from './iam-enforcer';
 import type { NamedPolicy, PolicyStatement } from './policy-evaluator';
 import { readSynthesisedPrincipals, type SynthesisedPrincipals } from './synthesised-principals';
-import { synthesiseOrchestratorTemplate } from './synthesised-stack';
+import { type CloudFormationTemplate, synthesiseOrchestratorTemplate } from './synthesised-stack';
 
 export interface EmulatedIam {
   readonly enforcer: IamEnforcer;
+  /** The synthesised template the policies come from (undefined when not enforcing). */
+  readonly template: CloudFormationTemplate | undefined;
   /** What loading the synthesised policies cost at start (undefined when not enforcing). */
   readonly startup: { readonly milliseconds: number; readonly cached: boolean } | undefined;
   /** The key a Lambda function's SDK clients sign with. */
@@ -27,6 +29,13 @@ export interface EmulatedIam {
   apiIntegrationPrincipal(): Principal | undefined;
   /** The administrator (FAKE_CREDENTIALS): everything allowed. */
   readonly admin: Principal;
+  /**
+   * Keys of the IAM users `ec2-restore-operator` and `ec2-restore-viewer`, bound to the stack's
+   * operator and viewer policies (infra/constructs/operator-policies.ts); undefined when IAM is
+   * not enforced (then only the administrator's key exists).
+   */
+  readonly operator: AccessKey | undefined;
+  readonly viewer: AccessKey | undefined;
 }
 
 /** A role no instance has: the instanceRoleArns of a deployment whose restore role may pass none. */
@@ -44,8 +53,10 @@ export function createEmulatedIam(options: {
   const enforce = scenario.iam.enforce;
   let synthesised: SynthesisedPrincipals | undefined;
   let startup: EmulatedIam['startup'];
+  let template: CloudFormationTemplate | undefined;
   if (enforce) {
     const obtained = scenarioTemplate(scenario);
+    template = obtained.template;
     startup = { milliseconds: obtained.milliseconds, cached: obtained.cached };
     synthesised = readSynthesisedPrincipals(obtained.template, {
       region: world.region,
@@ -73,14 +84,36 @@ export function createEmulatedIam(options: {
     ? {
         allows: (roleArn, session, authorization) =>
           enforcer.decide(enforcer.rolePrincipal(roleArn, session), authorization).decision === 'allowed',
+        simulate: (sourceArn, authorization) => {
+          const principal = enforcer.principalFor(sourceArn);
+          if (principal === undefined) return undefined;
+          const { decision, matched } = enforcer.decide(principal, authorization);
+          return { decision, matched: matched.map((m) => m.policy) };
+        },
       }
     : undefined;
+
+  const user = (name: string, policyId: RegExp): AccessKey | undefined => {
+    const policy = [...(synthesised?.managedPolicies.values() ?? [])].find((p) => policyId.test(p.logicalId));
+    if (policy === undefined) return undefined;
+    const arn = `arn:aws:iam::${world.accountId}:user/${name}`;
+    return enforcer.addKey({ arn, sourceArn: arn, policies: [policy.policy] });
+  };
+  const operator = user('ec2-restore-operator', /CliPoliciesOperator[0-9A-F]{8}$/);
+  const viewer = user('ec2-restore-viewer', /CliPoliciesViewer[0-9A-F]{8}$/);
+  if (enforce && (operator === undefined || viewer === undefined))
+    throw new Error(
+      'the synthesised stack has no operator or viewer policy (infra/constructs/operator-policies.ts)',
+    );
 
   const functionKeys = new Map<AnyFunctionId, AccessKey>();
   return {
     enforcer,
+    template,
     startup,
     admin,
+    operator,
+    viewer,
     credentialsFor: (id) => {
       let key = functionKeys.get(id);
       if (key === undefined) {

@@ -13,6 +13,14 @@ export interface RoleAuthorization {
 export interface WorldAuthorizer {
   /** Whether `roleArn`, as session `session`, is allowed `authorization` by its policies. */
   allows(roleArn: string, session: string, authorization: RoleAuthorization): boolean;
+  /**
+   * IAM's SimulatePrincipalPolicy for a role or user ARN: its decision, and the policies whose
+   * statements decided it; undefined when no such principal exists.
+   */
+  simulate(
+    sourceArn: string,
+    authorization: RoleAuthorization,
+  ): { decision: 'allowed' | 'explicitDeny' | 'implicitDeny'; matched: readonly string[] } | undefined;
 }
 
 export interface Role {

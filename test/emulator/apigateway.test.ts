@@ -228,7 +228,7 @@ describe('REST API synthesis', () => {
       const response = await fetch(`${plain.apiUrl}/restores/test`, { method: 'POST', body: '{}' });
 
       expect(response.status).toBe(403);
-      expect(lines.filter((line) => line.startsWith('apigateway: synthesised'))).toHaveLength(1);
+      expect(lines.filter((line) => line.startsWith('apigateway: '))).toHaveLength(1);
     } finally {
       await plain.stop();
     }

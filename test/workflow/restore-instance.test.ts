@@ -161,7 +161,7 @@ describe('restore-instance on the emulator', () => {
     expect(job?.metadata.NetworkInterfaces ?? '').not.toMatch(/NetworkInterfaceId|PrivateIpAddress/);
   });
 
-  it("fails with RestoreJobFailedError naming PassRole when the restore role cannot pass the profile's role; reattach works", async () => {
+  it("fails the pre-flight naming PassRole, before any restore job, when the restore role cannot pass the profile's role; reattach works", async () => {
     harness = await startHarness({
       iam: {
         roles: [{ name: DEMO.instanceRole }, { name: DEMO.restoreRole }],
@@ -170,10 +170,12 @@ describe('restore-instance on the emulator', () => {
     });
     const denied = await run(demoRequest({ instanceProfile: 'passrole' }));
 
+    // PlanRestore asks IAM (SimulatePrincipalPolicy) instead of finding out after the job.
     explain(denied, () => {
-      expect(denied.error).toBe('RestoreJobFailedError');
-      expect(denied.cause).toMatch(/PassRole/);
+      expect(denied.error).toBe('PreflightError');
+      expect(denied.cause).toMatch(/may not pass the role inside instance profile app-profile.*iam:PassRole/);
     });
+    expect(harness.emulator.world.restoreJobs.size).toBe(0);
     expect(liveInstances()).toEqual([DEMO.instance]);
 
     const reattached = await run(demoRequest({ instanceProfile: 'reattach' }));
