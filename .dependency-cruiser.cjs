@@ -70,8 +70,8 @@ module.exports = {
       name: 'local-not-infra',
       severity: 'error',
       comment:
-        'The emulator deploys the rendered state machines and the Lambda environments from lambdas/shared; the CDK stacks are not needed to run it. One exception: the REST API it serves is read from the synthesised orchestrator stack, by that one module, loaded only when the API is used.',
-      from: { path: '^local/', pathNot: '^local/apigateway/synthesised-api[.]ts$' },
+        'The emulator deploys the rendered state machines and the Lambda environments from lambdas/shared; the CDK stacks are not needed to run it. One exception: the REST API it serves and the IAM policies it enforces are read from the synthesised orchestrator stack, by that one module (cached on disk, loaded only on a cache miss).',
+      from: { path: '^local/', pathNot: '^local/iam/synthesised-stack[.]ts$' },
       to: { path: '^infra/' },
     },
     {

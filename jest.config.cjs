@@ -16,6 +16,8 @@ const config = {
     '^@test/(.*)$': '<rootDir>/test/$1',
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // The emulator enforces the synthesised stack's IAM: synthesise it once, before any worker starts.
+  globalSetup: '<rootDir>/test/global-setup.cjs',
   setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts'],
   testTimeout: 30_000,
   // Most suites wait on emulators, child processes and Chromium rather than compute, so three workers

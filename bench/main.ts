@@ -24,7 +24,7 @@ import { runOverheadSection } from './sections/overhead';
 import { runRestoreSection } from './sections/restore';
 import { runWaitModel } from './sections/wait-model';
 
-const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles', 'faults'] as const;
+const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles', 'iam-startup', 'faults'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Settings {
@@ -124,6 +124,7 @@ async function main(argv: readonly string[]): Promise<number> {
     runFleetSection({ sizes: settings.fleetSizes, clockSpeed: settings.fleetClockSpeed, jobMinutes: 5 }),
   );
   await step('bundles', () => runBundlesSection({ coldInitRuns: settings.coldInitRuns }));
+  await step('iam-startup', () => require('./sections/iam-startup').runIamStartupSection());
   await step('faults', () => runFaultMatrixSection({ concurrency: 4 }));
 
   const summary = targetsTable(checks);

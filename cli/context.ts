@@ -102,6 +102,11 @@ export class CliContext {
     return this.track(new BackupClient(this.clientConfig()));
   }
 
+  /** Any other SDK client, with the same Region, endpoint and credentials (loaded by the command that needs it). */
+  client<T extends { destroy(): void }>(create: (config: ReturnType<CliContext['clientConfig']>) => T): T {
+    return this.track(create(this.clientConfig()));
+  }
+
   errorContext(): ErrorContext {
     return { endpoint: this.endpoint, region: this.lastRegion ?? this.region() };
   }

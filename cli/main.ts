@@ -8,7 +8,7 @@ import type { FleetFlags } from './commands/fleet';
 import { CliContext, type GlobalOptions } from './context';
 import { explainError } from './errors';
 import { ExitCodes } from './exit-codes';
-import { NUMERIC_FLAGS } from './flag-values';
+import { NUMERIC_FLAGS, wholeNumber } from './flag-values';
 import { type Io, processIo } from './io';
 import type { StartFlags } from './restore-flags';
 import { VERSION } from './version';
@@ -26,6 +26,7 @@ const commands = {
   report: () => require('./commands/report') as typeof import('./commands/report'),
   start: () => require('./commands/start') as typeof import('./commands/start'),
   status: () => require('./commands/status') as typeof import('./commands/status'),
+  sweep: () => require('./commands/sweep') as typeof import('./commands/sweep'),
   watch: () => require('./commands/watch') as typeof import('./commands/watch'),
 };
 
@@ -163,6 +164,28 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--max <n>', 'at most this many', NUMERIC_FLAGS.max, 20)
     .addHelpText('after', example('ec2-restore list --status FAILED'))
     .action(action((ctx, opts: { status?: string; max: number }) => commands.list().runList(opts, ctx)));
+
+  program
+    .command('sweep')
+    .description(
+      "List test-mode leftovers of ended executions (the janitor's sweep rules); --apply removes them. Exit 1 when any are found.",
+    )
+    .option('--apply', 'terminate the instances and release the Elastic IPs found')
+    .option(
+      '--retention-minutes <n>',
+      'only executions that ended at least this long ago',
+      wholeNumber('--retention-minutes', 0, 10_080, 30),
+      30,
+    )
+    .addHelpText(
+      'after',
+      example('ec2-restore sweep', 'ec2-restore sweep --apply --retention-minutes 0 --json'),
+    )
+    .action(
+      action((ctx, opts: { apply?: boolean; retentionMinutes: number }) =>
+        commands.sweep().runSweep(opts, ctx),
+      ),
+    );
 
   program
     .command('recovery-points')

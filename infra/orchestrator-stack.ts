@@ -17,6 +17,13 @@ export class OrchestratorStack extends Stack {
     });
     new CfnOutput(this, 'RestoreRoleArn', { value: this.orchestrator.restoreRole.roleArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.orchestrator.notificationTopic.topicArn });
+    // Attach to the users, groups or roles that run the CLI (infra/README.md, CLI policies).
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: this.orchestrator.operatorPolicies.operator.managedPolicyArn,
+    });
+    new CfnOutput(this, 'ViewerPolicyArn', {
+      value: this.orchestrator.operatorPolicies.viewer.managedPolicyArn,
+    });
     if (this.orchestrator.encryptionKey) {
       // Callers of the state machines (the CLI's user, say) need kms:Decrypt on it.
       new CfnOutput(this, 'EncryptionKeyArn', { value: this.orchestrator.encryptionKey.keyArn });

@@ -4,7 +4,7 @@
  * reasons for the wildcards these statements hold live here too, next to the statements.
  */
 import type { AnyFunctionId } from '@shared/env';
-import { TagKeys } from '@shared/tags';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NagPackSuppression } from 'cdk-nag';
 import { instanceRolePatternSuppressions, passRoleTo } from './pass-role';
@@ -45,12 +45,44 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
   const keyParameters = arn('ssm', `parameter/${ctx.keyPairParameterPrefix.replace(/^\//, '')}*`);
   // Writes to instances and addresses are limited to what the workflow tagged as its own.
   const ownedBy = { StringLike: { [`aws:ResourceTag/${TagKeys.Execution}`]: '*' } };
-  const cleanup = () => [
-    read('ec2:DescribeInstances', 'ec2:DescribeAddresses', 'ec2:DescribeInstanceAttribute'),
+  // The value every execution tag holds: an execution ARN of this account and Region.
+  const executionArns = arn('states', 'execution:*');
+  const modeTag = `aws:ResourceTag/${TagKeys.Mode}`;
+  const executionTag = `aws:ResourceTag/${TagKeys.Execution}`;
+  /**
+   * The first write on a restored instance (lambdas/tag-resources/claim-instance.ts): the identity
+   * tags `keys`, nothing else, with an execution ARN and one of `modes`, and only on an instance
+   * that no execution has tagged and that AWS Backup restored (only AWS writes `aws:` tags; that
+   * it tags restored instances is unconfirmed, docs/aws-facts.md H.8: without the tag this is
+   * denied and the run fails at TagResources, rather than letting a step claim any instance).
+   */
+  const claim = (modes: readonly string[], keys: readonly string[]) =>
     new iam.PolicyStatement({
-      actions: ['ec2:TerminateInstances', 'ec2:ModifyInstanceAttribute'],
+      actions: ['ec2:CreateTags'],
       resources: [instances],
-      conditions: ownedBy,
+      conditions: {
+        Null: { [executionTag]: 'true', [`aws:ResourceTag/${BACKUP_SOURCE_TAG}`]: 'false' },
+        StringLike: { [`aws:RequestTag/${TagKeys.Execution}`]: executionArns },
+        StringEquals: { [`aws:RequestTag/${TagKeys.Mode}`]: [...modes] },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [...keys] },
+      },
+    });
+  const instanceWrites = ['ec2:TerminateInstances', 'ec2:ModifyInstanceAttribute'];
+  const cleanup = (claimStatement: iam.PolicyStatement) => [
+    read('ec2:DescribeInstances', 'ec2:DescribeAddresses', 'ec2:DescribeInstanceAttribute'),
+    claimStatement,
+    // Only a test-mode restore of some execution: never a recovery, never an instance we did not tag.
+    new iam.PolicyStatement({
+      actions: instanceWrites,
+      resources: [instances],
+      conditions: { StringEquals: { [modeTag]: 'test' }, StringLike: { [executionTag]: executionArns } },
+    }),
+    // Whatever another statement may come to allow, a recovered instance is never cleaned up.
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: instanceWrites,
+      resources: [instances],
+      conditions: { StringEquals: { [modeTag]: 'recovery' } },
     }),
     new iam.PolicyStatement({
       actions: ['ec2:DisassociateAddress', 'ec2:ReleaseAddress'],
@@ -79,6 +111,8 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
         resources: [arn('iam', 'instance-profile/*', false)],
       }),
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
+      // The PassRole pre-flight of instanceProfile "passrole" asks IAM about the restore role only.
+      new iam.PolicyStatement({ actions: ['iam:SimulatePrincipalPolicy'], resources: [ctx.restoreRoleArn] }),
     ],
     // It reads the restore metadata itself for the fields the plan may not hold (user data).
     'start-restore-job': [
@@ -87,13 +121,23 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
     ],
     'poll-restore-job': [read('backup:DescribeRestoreJob')],
     'wait-instance': [read('ec2:DescribeInstances')],
-    // The restored instance carries no tag of ours yet: this step is what tags it.
+    // The restored instance carries no tag of ours yet: this step claims it, then adds the
+    // request's tags and a Name to it (never changing whose it is) and tags its volumes.
     'tag-resources': [
       read('ec2:DescribeInstances'),
+      claim(
+        ['test', 'recovery'],
+        [TagKeys.Execution, TagKeys.Mode, TagKeys.SourceInstance, TagKeys.RecoveryPoint],
+      ),
       new iam.PolicyStatement({
         actions: ['ec2:CreateTags'],
-        resources: [instances, arn('ec2', 'volume/*')],
+        resources: [instances],
+        conditions: {
+          StringLike: { [executionTag]: executionArns },
+          'ForAllValues:StringNotLike': { 'aws:TagKeys': ['ec2-restore:*'] },
+        },
       }),
+      new iam.PolicyStatement({ actions: ['ec2:CreateTags'], resources: [arn('ec2', 'volume/*')] }),
     ],
     'reattach-instance-profile': [
       read('ec2:DescribeIamInstanceProfileAssociations'),
@@ -131,11 +175,20 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       new iam.PolicyStatement({ actions: ['ec2:AssociateAddress'], resources: [interfaces] }),
     ],
     'check-ssh': [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] })],
-    cleanup: cleanup(),
-    // Tags the instance with the failed step (recovery mode) and cleans up (test mode).
+    cleanup: cleanup(claim(['test'], [TagKeys.Execution, TagKeys.Mode])),
+    // Cleans up (test mode) or tags the kept instance with the failed step (recovery mode),
+    // claiming it first in either mode when the run failed before TagResources.
     'handle-failure': [
-      ...cleanup(),
-      new iam.PolicyStatement({ actions: ['ec2:CreateTags'], resources: [instances] }),
+      ...cleanup(claim(['test', 'recovery'], [TagKeys.Execution, TagKeys.Mode, TagKeys.FailedStep])),
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags'],
+        resources: [instances],
+        conditions: {
+          StringEquals: { [modeTag]: 'recovery' },
+          StringLike: { [executionTag]: executionArns },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.FailedStep] },
+        },
+      }),
     ],
     report: [
       read('backup:PutRestoreValidationResult'),
@@ -209,22 +262,36 @@ const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: st
 /** Resource::* of a step's own statements: the reason StepFunction merges with X-Ray's. */
 export const ANY_RESOURCE_FINDING = '/^Resource::\\*$/';
 
+/**
+ * A condition value as text: in an env-agnostic stack the execution ARN pattern holds the
+ * partition, Region and account as tokens, which a cdk-nag reason cannot carry.
+ */
+function readable(text: string): string {
+  return text.replace(/\$\{Token\[(?:AWS\.)?([A-Za-z]+)\.\d+\]\}/g, '<$1>');
+}
+
 /** "a, b only where …; c with no condition": what these statements allow on one resource. */
 function allowedOn(resource: RegExp, statements: readonly iam.PolicyStatement[]): string {
-  const parts = statements
-    .filter((statement) => statement.resources.some((r) => resource.test(r)))
-    .map((statement) => {
-      const actions = statement.actions.join(', ');
-      const conditions = statement.toStatementJson().Condition as
-        | Record<string, Record<string, unknown>>
-        | undefined;
-      if (!conditions) return `${actions} with no condition`;
-      const said = Object.entries(conditions).flatMap(([operator, keys]) =>
-        Object.entries(keys).map(([key, value]) => `${key} ${operator} ${JSON.stringify(value)}`),
-      );
-      return `${actions} only where ${said.join(' and ')}`;
-    });
-  return `This function may: ${parts.join('; ')}.`;
+  const on = statements.filter((statement) => statement.resources.some((r) => resource.test(r)));
+  const describe = (statement: iam.PolicyStatement, where: string) => {
+    const actions = statement.actions.join(', ');
+    const conditions = statement.toStatementJson().Condition as
+      | Record<string, Record<string, unknown>>
+      | undefined;
+    if (!conditions) return `${actions} with no condition`;
+    const said = Object.entries(conditions).flatMap(([operator, keys]) =>
+      Object.entries(keys).map(([key, value]) => `${key} ${operator} ${readable(JSON.stringify(value))}`),
+    );
+    return `${actions} ${where} ${said.join(' and ')}`;
+  };
+  const allowed = on
+    .filter((statement) => statement.effect === iam.Effect.ALLOW)
+    .map((statement) => describe(statement, 'only where'));
+  const denied = on
+    .filter((statement) => statement.effect === iam.Effect.DENY)
+    .map((statement) => describe(statement, 'where'));
+  const never = denied.length > 0 ? ` It is explicitly denied: ${denied.join('; ')}.` : '';
+  return `This function may: ${allowed.join('; ')}.${never}`;
 }
 
 /**

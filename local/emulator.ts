@@ -18,16 +18,20 @@ import {
   functionArn,
 } from '@state-machines/rendered-asl';
 import { createEmulatedApi } from './apigateway/emulated-api';
+import type { CloudFormationTemplate } from './apigateway/synthesised-api';
 import { type ClockMode, SimulatedClock } from './clock';
 import type { EmulatedEvents } from './events/emulated-events';
 import { SnsTopics } from './events/sns-topics';
 import { FaultInjector } from './faults';
+import { createEmulatedIam, type EmulatedIam } from './iam/emulated-iam';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
 import { startHttpFrontDoor } from './server';
 import { BackupAdapter } from './services/backup';
 import { Ec2Adapter } from './services/ec2';
 import { IamAdapter } from './services/iam';
+import { LambdaFunctions, LambdaInvokeRoute } from './services/lambda';
+import type { ServiceAdapter } from './services/service';
 import { SfnAdapter } from './services/sfn';
 import { SsmAdapter } from './services/ssm';
 import { StepFunctionsEmulator } from './sfn/step-functions';
@@ -69,9 +73,10 @@ export interface EmulatorOptions {
   /**
    * Run the orchestrator stack's EventBridge rules and Scheduler schedules (the janitor, scheduled
    * restore tests) from its synthesised template (local/README.md, Events and schedules).
-   * Synthesis takes seconds, once per process. Default off.
+   * Synthesis takes seconds, once per process; `{ template }` reads a template synthesised
+   * elsewhere instead (`npx cdk synth Ec2RestoreOrchestrator -c …`). Default off.
    */
-  readonly events?: boolean;
+  readonly events?: boolean | { readonly template: CloudFormationTemplate };
 }
 
 export interface Emulator {
@@ -86,6 +91,11 @@ export interface Emulator {
   readonly faults: FaultInjector;
   readonly sfn: StepFunctionsEmulator;
   readonly sshHosts: SshHosts;
+  /**
+   * Functions Lambda Invoke (`POST /2015-03-31/functions/{name}/invocations`) reaches, besides the
+   * state machines' steps: e.g. one in-VPC SSH probe per `world.network.sshProbes()` entry.
+   */
+  readonly functions: LambdaFunctions;
   /** Every line the in-process Lambdas logged, as CloudWatch Logs would hold them. */
   readonly lambdaLogs: readonly string[];
   /** Lambda invocations per function id. */
@@ -105,6 +115,8 @@ export interface Emulator {
   readonly sns: SnsTopics;
   /** What a client needs: AWS_ENDPOINT_URL, AWS_REGION, credentials, state machine ARNs. */
   readonly clientEnv: Readonly<Record<string, string>>;
+  /** The IAM it enforces: principals, their keys, the synthesised policies (local/README.md, IAM). */
+  readonly iam: EmulatedIam;
   stop(): Promise<void>;
 }
 
@@ -159,6 +171,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // Which execution a running handler works for, so that its pauses are counted against it.
   const invocationContext = new AsyncLocalStorage<string | undefined>();
   const { region, accountId } = scenario;
+  const stateMachineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
+  // Each Lambda signs with its own role's key, each integration runs as its role (iam/).
+  const iam = createEmulatedIam({
+    world,
+    scenario,
+    adminKey: FAKE_CREDENTIALS,
+    stateMachineArns: {
+      restoreInstance: stateMachineArn('restore-instance'),
+      restoreFleet: stateMachineArn('restore-fleet'),
+    },
+    functionArn: (id) => functionArn(id, { region, accountId }),
+    log,
+  });
+  const asStateMachineRole = (
+    executionArn: string,
+    action: string,
+    resource: string,
+    service: 'lambda' | 'sfn',
+  ) => {
+    // arn:aws:states:<region>:<account>:execution:<state machine>:<name>
+    const [, , , , , , machine = '', name = ''] = executionArn.split(':');
+    const principal = iam.stateMachinePrincipal(stateMachineArn(machine), name);
+    if (principal) iam.enforcer.check(principal, [{ action, resource, context: {} }], service);
+  };
 
   // Handlers are bound once the endpoint is known (their SDK clients point at it).
   const handlers = new Map<string, { id: AnyFunctionId; handler: StepHandler<unknown> }>();
@@ -166,9 +202,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clock,
     region,
     accountId,
-    runTask: (resource, input) => {
+    authorize: (executionArn, action, resource) => asStateMachineRole(executionArn, action, resource, 'sfn'),
+    runTask: (resource, input, context) => {
       const target = handlers.get(resource);
       if (!target) return undefined;
+      asStateMachineRole(context.executionArn, 'lambda:InvokeFunction', resource, 'lambda');
       invocations.set(target.id, (invocations.get(target.id) ?? 0) + 1);
       const executionArn = (input as { execution?: { id?: unknown } } | null)?.execution?.id;
       return invocationContext.run(typeof executionArn === 'string' ? executionArn : undefined, () =>
@@ -188,16 +226,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   clock.addDueSource(() => world.nextDueMs(clock.nowMs()));
   clock.onAdvance(tick);
   const sfnAdapter = new SfnAdapter(sfn);
+  const functions = new LambdaFunctions();
   const sns = new SnsTopics(clock.now);
   const api = createEmulatedApi({
     region,
     accountId,
-    credentials: [{ ...FAKE_CREDENTIALS, arn: `arn:aws:iam::${accountId}:user/emulator` }],
+    credentials: iam.enforcer.knownCredentials,
     stateMachineArns: () => ({
       restoreInstance: restoreInstance.stateMachineArn,
       restoreFleet: restoreFleet.stateMachineArn,
     }),
-    stepFunctions: sfnAdapter,
+    stepFunctions: runningAs(sfnAdapter, iam),
+    template: () => iam.template,
     log: options.log,
   });
   const frontDoor = startHttpFrontDoor(options.host ?? '127.0.0.1', options.port ?? 0, {
@@ -209,7 +249,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       sfn: sfnAdapter,
       sns,
     },
-    routes: [api],
+    routes: [api, new LambdaInvokeRoute(functions, { region, accountId }, options.log)],
+    authorize: (service, operation, request) => iam.enforcer.authorizeRequest(service, operation, request),
     faults,
     beforeRequest: tick,
     track: () => clock.hold(),
@@ -220,13 +261,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     throw error;
   });
 
-  const clients = createAwsClients({ endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 });
+  const clientSets: ReturnType<typeof createAwsClients>[] = [];
+  const clientsOf = (id: AnyFunctionId) => {
+    const clients = createAwsClients({
+      endpoint,
+      region,
+      credentials: iam.credentialsFor(id),
+      maxAttempts: 3,
+    });
+    clientSets.push(clients);
+    return clients;
+  };
   const env = functionEnvironments({ restoreRoleArn: world.restoreRoleArn });
   const logger = createLogger('ec2-restore-orchestrator', (line) => lambdaLogs.push(line));
   const bind = (id: AnyFunctionId, step: unknown, stepEnv: Record<string, string>) => {
     const handler = createHandler(step as never, {
       env: stepEnv,
-      clients,
+      clients: clientsOf(id),
       now: clock.now,
       sleep: (seconds) => {
         const executionArn = invocationContext.getStore();
@@ -265,13 +316,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           sfn,
           world,
           sns,
-          stack: loadStackEvents({
-            region,
-            accountId,
-            restoreStateMachineArn: restoreInstance.stateMachineArn,
-            fleetStateMachineArn: restoreFleet.stateMachineArn,
-            restoreRoleArn: world.restoreRoleArn,
-          }),
+          stack: loadStackEvents(
+            {
+              region,
+              accountId,
+              restoreStateMachineArn: restoreInstance.stateMachineArn,
+              fleetStateMachineArn: restoreFleet.stateMachineArn,
+              restoreRoleArn: world.restoreRoleArn,
+            },
+            typeof options.events === 'object' ? options.events.template : undefined,
+          ),
           region,
           accountId,
           clientOptions: { endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 },
@@ -312,6 +366,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     sfn,
     sshHosts,
+    functions,
     events,
     sns,
     lambdaLogs,
@@ -320,6 +375,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     errors,
     loopbackOctet: reservation.octet,
     clientEnv,
+    iam,
     stop: () => {
       stopped ??= (async () => {
         clearInterval(ticker);
@@ -327,12 +383,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         clock.dispose();
         sfn.stopAll();
         await sshHosts.closeAll();
-        for (const client of Object.values(clients)) client.destroy();
+        for (const clients of clientSets) for (const client of Object.values(clients)) client.destroy();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await reservation.release();
       })();
       return stopped;
+    },
+  };
+}
+
+/** The Step Functions adapter as the REST API's integration role calls it: each action checked first. */
+function runningAs(adapter: ServiceAdapter, iam: EmulatedIam): ServiceAdapter {
+  return {
+    service: adapter.service,
+    errorResponse: (error, request) => adapter.errorResponse(error, request),
+    parse: (request) => {
+      const parsed = adapter.parse(request);
+      return {
+        operation: parsed.operation,
+        invoke: async () => {
+          const principal = iam.apiIntegrationPrincipal();
+          if (principal) await iam.enforcer.authorizeAs(principal, 'sfn', parsed.operation, request);
+          return parsed.invoke();
+        },
+      };
     },
   };
 }

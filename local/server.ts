@@ -23,6 +23,11 @@ export interface HttpFrontDoorOptions {
   readonly log?: (line: string) => void;
   /** Front ends served by path rather than by service (the REST API under `/restapis/`). */
   readonly routes?: readonly PathRoute[];
+  /**
+   * Authentication and authorisation (local/iam/iam-enforcer.ts): throws the service's AwsError
+   * when the signer may not make this request. Runs after parsing, before faults and the service.
+   */
+  readonly authorize?: (service: ServiceName, operation: string, request: WireRequest) => Promise<void>;
 }
 
 export interface PathRoute {
@@ -123,6 +128,7 @@ async function handle(
     options.beforeRequest?.();
     const parsed = adapter.parse(wire);
     operation = parsed.operation;
+    await options.authorize?.(service, operation, wire);
     options.faults.check(service, operation);
     const response = await parsed.invoke();
     options.log?.(`${service}:${operation} ${response.status}`);

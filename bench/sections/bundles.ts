@@ -1,8 +1,8 @@
 /**
- * Each Lambda bundled as deployed (`lambdaBuildOptions` from infra/lambda-bundling.ts, the options
- * StepFunction gives NodejsFunction) and as a few variants, with its cold init in a fresh process:
- * Lambda's INIT (`require` of a `.js` handler, `import()` of an `.mjs` one) and then the first
- * call, which creates the SDK clients and rejects the empty event before any AWS call.
+ * Each Lambda bundled as deployed (`bundleSteps` from infra/lambda-bundling.ts, the same function
+ * whose output StepFunction deploys) and as a few variants, with its cold init in a fresh process:
+ * Lambda's INIT (`require` of the `.js` handler) and then the first call, which creates the SDK
+ * clients and rejects the empty event before any AWS call.
  *
  * Each variant has its own BASELINE bundled and timed the same way in the same run: a handler that
  * imports one SDK client (SSM), creates it on its first call and does nothing else, i.e. the least
@@ -10,20 +10,19 @@
  * deployed, within INIT_GOAL_RATIO × the deployed variant's baseline.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { lambdaBuildOptions } from '@infra/lambda-bundling';
+import { bundleSteps, lambdaBuildOptions } from '@infra/lambda-bundling';
 import { type AnyFunctionId, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
 import { functionEnvironments } from '@shared/function-environments';
-import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { median } from '../harness';
 import { kib, mark, type Table, type TargetCheck } from '../report';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
-const DEPLOYED = lambdaBuildOptions(join(ROOT, 'tsconfig.json'));
 /** The goal: no function's cold init above this multiple of the baseline's. */
 export const INIT_GOAL_RATIO = 1.5;
 const BASELINE = 'baseline';
@@ -35,42 +34,14 @@ export const handler = async (): Promise<void> => {
 };
 `;
 
-/**
- * The AWS SDK's schema modules (`dist-es/schemas/schemas_0.js`, one per client: every shape of
- * the service) key their objects by module constants (`{ [_xN]: … }`). esbuild keeps a literal
- * with such a computed key even when nothing uses it (the key's conversion could have side
- * effects, and it does not inline the constants of a module that imports), so every shape stays.
- * Writing the constants' strings into the keys lets it drop the unused ones. Measurement only:
- * NodejsFunction runs the esbuild CLI and takes no plugins.
- */
-const inlineSdkSchemaKeys: Plugin = {
-  name: 'inline-sdk-schema-keys',
-  setup(builder) {
-    builder.onLoad(
-      { filter: /@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/ },
-      ({ path }) => {
-        const source = readFileSync(path, 'utf8');
-        const constants = new Map(
-          [...source.matchAll(/^const (_\w+) = ("[^"\\]*");$/gm)].map((m) => [m[1], m[2]] as const),
-        );
-        const contents = source.replace(/\[(_\w+)\]:/g, (all, id: string) => {
-          const value = constants.get(id);
-          return value === undefined ? all : `[${value}]:`;
-        });
-        return { contents, loader: 'js' };
-      },
-    );
-  },
-};
-
 interface Variant {
   readonly key: string;
   /** Column header. */
   readonly label: string;
   /** What it is, for the notes. */
   readonly description: string;
-  readonly options: BuildOptions;
-  readonly extension: '.js' | '.mjs';
+  /** Changes to the deployed esbuild options (none for the deployed variant). */
+  readonly overrides: BuildOptions;
   /** The SDK is external and loads from the runtime (here: node_modules via NODE_PATH). */
   readonly sdkFromRuntime: boolean;
 }
@@ -80,54 +51,32 @@ const VARIANTS: readonly Variant[] = [
     key: 'deployed',
     label: 'deployed',
     description:
-      'deployed: infra/lambda-bundling.ts (cjs, node22, SDK bundled, mainFields module,main, minify, no source map)',
-    options: DEPLOYED,
-    extension: '.js',
+      'deployed: bundleSteps from infra/lambda-bundling.ts, what StepFunction deploys (cjs, node22, SDK bundled, mainFields module,main, SDK schema keys inlined, ssh2 client only, minify, no source map)',
+    overrides: {},
     sdkFromRuntime: false,
   },
   {
-    key: 'esm',
-    label: 'esm .mjs',
+    key: 'no-plugins',
+    label: 'no plugins',
     description:
-      'esm .mjs: the same as ES module output (format esm, `.mjs`, a createRequire banner for the CommonJS packages), loaded with import()',
-    options: {
-      ...DEPLOYED,
-      format: 'esm',
-      outExtension: { '.js': '.mjs' },
-      banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-    },
-    extension: '.mjs',
+      "no plugins: deployed without the esbuild plugins (the SDK's schema modules kept whole, ssh2 whole): what NodejsFunction could deploy, which runs the esbuild CLI and takes no plugins",
+    overrides: { plugins: [] },
     sdkFromRuntime: false,
   },
   {
     key: 'sdk-external',
     label: 'SDK external',
     description:
-      "SDK external: the previous deploy config (main-first, externalModules @aws-sdk/*): the SDK loads from the runtime's node_modules",
-    options: { ...DEPLOYED, mainFields: ['main', 'module'], external: ['@aws-sdk/*', '*.node'] },
-    extension: '.js',
+      "SDK external: main-first, externalModules @aws-sdk/*, no plugins (CDK's default): the SDK loads from the runtime's node_modules",
+    overrides: { mainFields: ['main', 'module'], external: ['@aws-sdk/*', '*.node'], plugins: [] },
     sdkFromRuntime: true,
-  },
-  {
-    key: 'schema-keys',
-    label: 'schema keys inlined',
-    description:
-      "schema keys inlined: deployed + an esbuild plugin that lets esbuild drop the SDK shapes a step never uses (see inlineSdkSchemaKeys); not deployable, NodejsFunction takes no plugins: what the EC2 client's schema module costs",
-    options: { ...DEPLOYED, plugins: [inlineSdkSchemaKeys] },
-    extension: '.js',
-    sdkFromRuntime: false,
   },
 ];
 
 const INIT_SCRIPT = `
 const file = process.argv[1];
 const t0 = performance.now();
-const load = file.endsWith('.mjs')
-  ? import(require('node:url').pathToFileURL(file).href)
-  : Promise.resolve().then(() => require(file));
-load.then((mod) => {
+Promise.resolve().then(() => require(file)).then((mod) => {
   const t1 = performance.now();
   return Promise.resolve()
     .then(() => mod.handler({}))
@@ -192,7 +141,7 @@ export async function runBundlesSection(options: BundlesSectionOptions): Promise
     const env = functionEnvironments({
       restoreRoleArn: 'arn:aws:iam::123456789012:role/ec2-restore-restore-role',
     });
-    const file = (v: Variant, id: string) => join(dir, v.key, id, `handler${v.extension}`);
+    const file = (v: Variant, id: string) => join(dir, v.key, id, 'index.js');
     const baselineSamples = new Map<string, InitSample[]>(VARIANTS.map((v) => [v.key, []]));
     const measure = async (id: AnyFunctionId | typeof BASELINE): Promise<BundleFigures> => {
       const stepEnv: Record<string, string> = (env as Record<string, Record<string, string>>)[id] ?? {};
@@ -266,22 +215,16 @@ function deployed(b: BundleFigures): VariantFigures {
 }
 
 async function bundle(ids: readonly AnyFunctionId[], outdir: string, variant: Variant): Promise<Metafile> {
-  const result = await build({
-    ...variant.options,
-    entryPoints: ids.map((id) => ({ in: join(ROOT, 'lambdas', id, 'handler.ts'), out: join(id, 'handler') })),
-    outdir,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return result.metafile;
+  return bundleSteps({ steps: ids, outdir, overrides: { ...variant.overrides, logLevel: 'silent' } });
 }
 
 /** The baseline handler, bundled exactly as the functions of its variant are. */
 async function bundleBaseline(outdir: string, variant: Variant): Promise<Metafile> {
   const result = await build({
-    ...variant.options,
+    ...lambdaBuildOptions(),
+    ...variant.overrides,
     stdin: { contents: BASELINE_SOURCE, loader: 'ts', resolveDir: ROOT, sourcefile: 'baseline-handler.ts' },
-    outfile: join(outdir, BASELINE, `handler${variant.extension}`),
+    outfile: join(outdir, BASELINE, 'index.js'),
     metafile: true,
     logLevel: 'silent',
   });
@@ -320,7 +263,7 @@ function medianOf(samples: readonly InitSample[]): InitSample {
 
 function topPackages(metafile: Metafile, id: string): { name: string; bytes: number }[] {
   const output = Object.entries(metafile.outputs).find(
-    ([path]) => path.endsWith(`${id}/handler.js`) || path.endsWith(`${id}\\handler.js`),
+    ([path]) => path.endsWith(`${id}/index.js`) || path.endsWith(`${id}\\index.js`),
   )?.[1];
   if (!output) return [];
   const byPackage = new Map<string, number>();
@@ -380,7 +323,7 @@ function tables(
         ['total', total((b) => deployed(b).bytes), '', '', '', '', ''],
       ],
       notes: [
-        `Bundled with lambdaBuildOptions (infra/lambda-bundling.ts), the options StepFunction deploys with: cjs, node22, the AWS SDK bundled, mainFields module,main, minify, no source map. Sizes before zipping.`,
+        `Bundled with bundleSteps (infra/lambda-bundling.ts), the function whose output StepFunction deploys: cjs, node22, the AWS SDK bundled, mainFields module,main, the SDK's unused schema shapes dropped (inline-sdk-schema-keys), ssh2's client only, minify, no source map. Sizes before zipping.`,
         `Init = a fresh \`node\` ${process.version} process requiring the bundle (Lambda's INIT); + 1st call adds the lazy init (env parse, SDK clients) and the rejected empty event. Lambda runs Node 22 on arm64, so absolute times differ.`,
         `× baseline = the function's Init + 1st call over the BASELINE's, the BASELINE bundled with the same options: the median of ratios, each function sample paired with a baseline sample taken just before it. Goal: every function within ${INIT_GOAL_RATIO}×. The BASELINE row's × is the baseline against itself: this run's noise.`,
       ],

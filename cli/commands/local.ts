@@ -1,4 +1,7 @@
-/** `ec2-restore local`: run the emulator in the foreground until SIGINT/SIGTERM. */
+/**
+ * `ec2-restore local`: run the emulator in the foreground until SIGINT/SIGTERM. It exports the
+ * operator's credentials (local/README.md, IAM) and prints the administrator's as one comment line.
+ */
 import { startEmulator } from '@local/emulator';
 
 export async function runLocal(options: {
@@ -15,10 +18,25 @@ export async function runLocal(options: {
     onError: (message) => process.stderr.write(`emulator error: ${message}\n`),
   });
   process.stdout.write(`READY ${emulator.endpoint}\n`);
-  for (const [key, value] of Object.entries(emulator.clientEnv))
-    process.stdout.write(`export ${key}=${value}\n`);
+  // The exported key is the operator's (the stack's operator policy, as a person running the CLI
+  // would have); the administrator's, which may do anything, is printed only as a comment.
+  const { operator } = emulator.iam;
+  const env = {
+    ...emulator.clientEnv,
+    ...(operator && {
+      AWS_ACCESS_KEY_ID: operator.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: operator.secretAccessKey,
+    }),
+  };
+  for (const [key, value] of Object.entries(env)) process.stdout.write(`export ${key}=${value}\n`);
+  if (operator) {
+    const admin = emulator.clientEnv;
+    process.stdout.write(
+      `# admin AWS_ACCESS_KEY_ID=${admin.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${admin.AWS_SECRET_ACCESS_KEY}\n`,
+    );
+  }
   process.stdout.write(
-    `# REST API ${emulator.apiUrl} (ec2-restore start|status --via-api URL; synthesised from the stack on its first request)\n`,
+    `# REST API ${emulator.apiUrl} (ec2-restore start|status --via-api URL; read from the synthesised stack on its first request)\n`,
   );
   process.stdout.write(
     `# scenario ${emulator.world.scenario.name}, clock ${emulator.clock.mode === 'event' ? 'event (idle time skipped)' : `x${emulator.clock.speed}`}; Ctrl-C stops\n`,

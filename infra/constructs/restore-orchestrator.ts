@@ -23,6 +23,7 @@ import { EncryptionKey } from './encryption-key';
 import { ExecutionAlarms } from './execution-alarms';
 import { Janitor, type JanitorProps } from './janitor';
 import { NotificationTopic } from './notification-topic';
+import { OperatorPolicies } from './operator-policies';
 import { RestoreApi, type RestoreApiOptions } from './restore-api';
 import { RestoreRole } from './restore-role';
 import { type RestoreTestSchedule, RestoreTestSchedules } from './restore-test-schedules';
@@ -97,6 +98,8 @@ export class RestoreOrchestrator extends Construct {
   readonly api: RestoreApi | undefined;
   /** Cleans up after executions that end outside the workflow's own failure path. */
   readonly janitor: Janitor;
+  /** What the people who run the CLI may do: `…Operator` and the read-only `…Viewer`. */
+  readonly operatorPolicies: OperatorPolicies;
 
   constructor(scope: Construct, id: string, props: RestoreOrchestratorProps) {
     super(scope, id);
@@ -206,6 +209,11 @@ export class RestoreOrchestrator extends Construct {
       props.api === false
         ? undefined
         : new RestoreApi(this, 'Api', { stateMachine: this.stateMachine, ...props.api });
+    this.operatorPolicies = new OperatorPolicies(this, 'CliPolicies', {
+      stateMachine: this.stateMachine,
+      fleetStateMachine: this.fleetStateMachine,
+      encryptionKey: key,
+    });
     if (key) {
       for (const role of [this.schedules?.role, this.api?.role]) {
         if (role) grantExecutionsOf(this.stateMachine, key, role);

@@ -1,16 +1,12 @@
-import { join } from 'node:path';
 import type { AnyFunctionId, FunctionEnvironment } from '@shared/env';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLING } from '../lambda-bundling';
+import { stepCode } from '../bundling/step-code';
 import { ANY_RESOURCE_FINDING, stepPolicySuppressions } from '../step-policies';
-
-const ROOT = join(__dirname, '..', '..');
 
 export interface StepFunctionProps<F extends AnyFunctionId> {
   /** Which step: the code is `lambdas/<step>/handler.ts`. */
@@ -33,11 +29,12 @@ export interface StepFunctionProps<F extends AnyFunctionId> {
 
 /**
  * The one way this project builds a step Lambda: Node 22 on arm64, JSON logs into a log group
- * with retention, X-Ray tracing, an esbuild bundle built locally (no Docker), and the step's
- * own permissions.
+ * with retention, X-Ray tracing, an esbuild bundle built locally (no Docker: infra/bundling/
+ * step-code.ts, the bundling infra/lambda-bundling.ts describes and the bench measures), and the
+ * step's own permissions.
  */
 export class StepFunction<F extends AnyFunctionId> extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
 
   constructor(scope: Construct, id: string, props: StepFunctionProps<F>) {
     super(scope, id);
@@ -45,9 +42,9 @@ export class StepFunction<F extends AnyFunctionId> extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(ROOT, 'lambdas', props.step, 'handler.ts'),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: stepCode(props.step),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -56,23 +53,6 @@ export class StepFunction<F extends AnyFunctionId> extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
       environment: { POWERTOOLS_SERVICE_NAME: 'ec2-restore-orchestrator', ...props.environment },
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      projectRoot: ROOT,
-      bundling: {
-        // LAMBDA_BUNDLING (infra/lambda-bundling.ts) says what and why; the bench and the
-        // step-clients test build with the same object.
-        format: OutputFormat.CJS,
-        target: LAMBDA_BUNDLING.target,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        minify: LAMBDA_BUNDLING.minify,
-        sourceMap: LAMBDA_BUNDLING.sourcemap,
-        // Replaces CDK's default (`@aws-sdk/*` external): the SDK is bundled.
-        externalModules: [...LAMBDA_BUNDLING.external],
-        tsconfig: join(ROOT, 'tsconfig.json'),
-        forceDockerBundling: false,
-        // Only problems: esbuild's size summary was five of the six lines `cdk synth` printed per bundle.
-        logLevel: LogLevel.WARNING,
-      },
     });
     NagSuppressions.addResourceSuppressions(
       this.function,

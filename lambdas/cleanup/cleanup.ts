@@ -4,10 +4,13 @@ import {
   DescribeInstancesCommand,
   DisassociateAddressCommand,
   type EC2Client,
+  type Instance,
   ModifyInstanceAttributeCommand,
   ReleaseAddressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { claimInstance, ownershipOf } from '@lambdas/tag-resources/claim-instance';
+import { findInstance } from '@shared/ec2';
 import {
   awsErrorCode,
   CleanupError,
@@ -38,7 +41,7 @@ interface Problem {
  * Test mode's last step (and the failure handler's, in test mode): release the Elastic IPs and
  * terminate the instances that this execution provably created — the restore job's own instance,
  * and anything carrying this execution's tag — and nothing else: never by name, never by the
- * source-instance tag alone. Already-gone resources count as removed, so a second run is a no-op.
+ * source-instance tag alone, never an instance tagged as another execution's or as a recovery. Already-gone resources count as removed, so a second run is a no-op.
  * Everything is attempted before reporting, so one stuck resource does not keep the others alive.
  *
  * `instanceTerminated` / `elasticIpReleased` say that there was such a resource and it is gone
@@ -73,14 +76,22 @@ export async function cleanUp(state: WorkflowState, deps: CleanUpDeps): Promise<
   }
 
   const terminatedInstanceIds: string[] = [];
-  const tagged = await listOwn('instances', problems, () => ownInstanceIds(deps.ec2, execution.id));
-  const instanceIds = new Set([
-    ...(state.restoreJob?.createdInstanceId ? [state.restoreJob.createdInstanceId] : []),
-    ...(tagged ?? []),
-  ]);
-  for (const instanceId of instanceIds) {
+  const tagged = await listOwn('instances', problems, () => ownInstances(deps.ec2, execution.id));
+  const instances = new Map((tagged ?? []).map((instance) => [instance.InstanceId as string, instance]));
+  // The restore job's own instance carries no tag of ours when the run failed before TagResources.
+  const createdInstanceId = state.restoreJob?.createdInstanceId;
+  if (createdInstanceId && !instances.has(createdInstanceId)) {
     try {
-      await terminate(deps, instanceId);
+      const live = await findInstance(deps.ec2, createdInstanceId);
+      if (live && live.State?.Name !== 'terminated') instances.set(createdInstanceId, live);
+      else terminatedInstanceIds.push(createdInstanceId);
+    } catch (error) {
+      record(createdInstanceId, 'describing the instance', error);
+    }
+  }
+  for (const [instanceId, instance] of instances) {
+    try {
+      await terminateOwn(deps, instance, instanceId, execution.id);
       terminatedInstanceIds.push(instanceId);
     } catch (error) {
       record(instanceId, 'terminating the instance', error);
@@ -127,8 +138,8 @@ async function ownAddresses(ec2: EC2Client, executionArn: string): Promise<Addre
   return result.Addresses ?? [];
 }
 
-async function ownInstanceIds(ec2: EC2Client, executionArn: string): Promise<string[]> {
-  const ids: string[] = [];
+async function ownInstances(ec2: EC2Client, executionArn: string): Promise<Instance[]> {
+  const found: Instance[] = [];
   let nextToken: string | undefined;
   do {
     const page = await ec2.send(
@@ -141,11 +152,11 @@ async function ownInstanceIds(ec2: EC2Client, executionArn: string): Promise<str
       }),
     );
     for (const instance of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
-      if (instance.InstanceId && instance.State?.Name !== 'terminated') ids.push(instance.InstanceId);
+      if (instance.InstanceId && instance.State?.Name !== 'terminated') found.push(instance);
     }
     nextToken = page.NextToken;
   } while (nextToken);
-  return ids;
+  return found;
 }
 
 async function releaseAddress(ec2: EC2Client, address: Address, allocationId: string): Promise<void> {
@@ -157,6 +168,36 @@ async function releaseAddress(ec2: EC2Client, address: Address, allocationId: st
   await ignoring('InvalidAllocationID.NotFound', () =>
     ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })),
   );
+}
+
+/**
+ * Terminates an instance only when its tags say it is this execution's test restore; the restore
+ * job's instance, untagged when the run failed before TagResources, is claimed as such first (the
+ * step policies allow terminating nothing else, claim-instance.ts). Another execution's instance
+ * and a recovery-mode restore are refused: they are reported as left, never touched.
+ */
+async function terminateOwn(
+  deps: CleanUpDeps,
+  instance: Instance,
+  instanceId: string,
+  executionArn: string,
+): Promise<void> {
+  const ownership = ownershipOf(instance.Tags, executionArn);
+  if (ownership.kind === 'foreign') {
+    throw new CleanupError(
+      `it carries ${TagKeys.Execution}=${ownership.execution}, another execution's tag, and cleanup removes only this execution's instances`,
+    );
+  }
+  if (ownership.kind === 'ours' && ownership.mode !== 'test') {
+    throw new CleanupError(
+      `it is tagged ${TagKeys.Mode}=${ownership.mode ?? '(none)'}, and cleanup never terminates anything but a test-mode restore`,
+    );
+  }
+  if (ownership.kind === 'unclaimed') {
+    await claimInstance(deps.ec2, instanceId, ownership, { executionArn, mode: 'test' });
+    deps.logger.info('restored instance claimed as this test execution before termination', { instanceId });
+  }
+  await terminate(deps, instanceId);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { cleanUp } from '@lambdas/cleanup/cleanup';
+import { claimInstance, ownershipOf } from '@lambdas/tag-resources/claim-instance';
+import { findInstance } from '@shared/ec2';
 import { awsErrorCode, CONTRACT_ERROR_NAMES, type ErrorName, ErrorNames, errorMessage } from '@shared/errors';
 import type { Logger } from '@shared/logger';
 import type { TaskStateName } from '@shared/state-names';
@@ -92,7 +94,10 @@ export async function handleFailure(state: WorkflowState, deps: HandleFailureDep
     }
   } else if (request?.mode === 'recovery') {
     const instanceId = state.instance?.instanceId ?? state.restoreJob?.createdInstanceId;
-    if (instanceId) note = await tagFailedInstance(deps, instanceId, failedStep);
+    const executionArn = state.execution?.id;
+    if (instanceId && executionArn)
+      note = await tagFailedInstance(deps, instanceId, failedStep, executionArn);
+    else if (instanceId) note = `; the restored instance ${instanceId} was kept`;
   }
 
   return {
@@ -152,19 +157,40 @@ function describeBareError(errorName: string): string {
   return 'no details were given';
 }
 
+/**
+ * Recovery mode keeps the instance and marks it with the failed step. An instance this execution
+ * has not tagged yet (the run failed before TagResources) is claimed as this execution's recovery
+ * restore in the same write; one tagged as another execution's, or as a test restore, is left as
+ * it is (the step policies allow this tag only on a recovery restore, claim-instance.ts).
+ */
 async function tagFailedInstance(
   deps: HandleFailureDeps,
   instanceId: string,
   failedStep: string,
+  executionArn: string,
 ): Promise<string> {
+  const kept = `; the restored instance ${instanceId} was kept`;
   try {
-    await deps.ec2.send(
-      new CreateTagsCommand({
-        Resources: [instanceId],
-        Tags: [{ Key: TagKeys.FailedStep, Value: tagValue(failedStep) }],
-      }),
-    );
-    return `; the restored instance ${instanceId} was kept and tagged ${TagKeys.FailedStep}=${failedStep}`;
+    const live = await findInstance(deps.ec2, instanceId);
+    if (!live) return `; the restored instance ${instanceId} no longer exists`;
+    const ownership = ownershipOf(live.Tags, executionArn);
+    if (ownership.kind === 'unclaimed') {
+      await claimInstance(deps.ec2, instanceId, ownership, { executionArn, mode: 'recovery', failedStep });
+    } else if (ownership.kind === 'ours' && ownership.mode === 'recovery') {
+      await deps.ec2.send(
+        new CreateTagsCommand({
+          Resources: [instanceId],
+          Tags: [{ Key: TagKeys.FailedStep, Value: tagValue(failedStep) }],
+        }),
+      );
+    } else {
+      deps.logger.warn('the restored instance is not tagged as this recovery; not tagging it', {
+        instanceId,
+        ownership,
+      });
+      return kept;
+    }
+    return `${kept} and tagged ${TagKeys.FailedStep}=${failedStep}`;
   } catch (error) {
     // The tag is a courtesy for whoever inspects the instance; failing to write it changes nothing else.
     deps.logger.warn('could not tag the restored instance with the failed step', {
@@ -172,7 +198,7 @@ async function tagFailedInstance(
       errorName: awsErrorCode(error),
       errorMessage: errorMessage(error),
     });
-    return `; the restored instance ${instanceId} was kept`;
+    return kept;
   }
 }
 

@@ -51,7 +51,6 @@ export interface Leftover {
 }
 
 export async function findLeftovers(clients: SweepClients, options: SweepOptions): Promise<Leftover[]> {
-  const cutoff = options.now.getTime() - options.retentionMinutes * 60_000;
   const owned = await testModeResources(clients.ec2);
   const byExecution = new Map<string, { instances: OwnedInstance[]; addresses: OwnedAddress[] }>();
   const group = (arn: string) => {
@@ -66,23 +65,39 @@ export async function findLeftovers(clients: SweepClients, options: SweepOptions
     group(instance.tags[TagKeys.Execution] ?? '').instances.push(instance);
   for (const address of owned.addresses) group(address.tags[TagKeys.Execution] ?? '').addresses.push(address);
 
+  const facts = new Map<string, ExecutionFacts | null>();
+  for (const executionArn of byExecution.keys()) {
+    if (executionArn) facts.set(executionArn, await describeExecutionFacts(clients.sfn, executionArn));
+  }
+  // A caller's clock behind the service's (the emulator's simulated clock runs ahead of the wall
+  // clock) is moved up to the newest time the service reported. That time is never later than the
+  // service's own now, so nothing is swept before the service's clock says the retention is over.
+  const reported = [...facts.values()].flatMap((f) => [
+    f?.startDate.getTime() ?? 0,
+    f?.stopDate?.getTime() ?? 0,
+  ]);
+  const now = Math.max(options.now.getTime(), ...reported);
+  const cutoff = now - options.retentionMinutes * 60_000;
+
   const leftovers: Leftover[] = [];
   for (const [executionArn, resources] of byExecution) {
     if (!executionArn) continue;
-    const facts = await describeExecutionFacts(clients.sfn, executionArn);
-    const verdict = judge(facts, cutoff);
+    const fact = facts.get(executionArn) ?? null;
+    const verdict = judge(fact, cutoff);
     if (!verdict) continue;
     leftovers.push({
       executionArn,
-      executionStatus: facts?.status ?? 'UNKNOWN',
-      executionStoppedAt: facts?.stopDate?.toISOString() ?? null,
+      executionStatus: fact?.status ?? 'UNKNOWN',
+      executionStoppedAt: fact?.stopDate?.toISOString() ?? null,
       reason: verdict,
       instances: resources.instances.map(({ instanceId, state }) => ({ instanceId, state })),
       addresses: resources.addresses.map(({ allocationId, publicIp }) => ({ allocationId, publicIp })),
     });
   }
   if (clients.backup && options.restoreStateMachineArn) {
-    leftovers.push(...(await lateRestoreJobInstances(clients, options, cutoff, byExecution)));
+    leftovers.push(
+      ...(await lateRestoreJobInstances(clients, { ...options, now: new Date(now) }, cutoff, byExecution)),
+    );
   }
   return leftovers;
 }

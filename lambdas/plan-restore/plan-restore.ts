@@ -32,6 +32,7 @@ import {
   type StateWith,
   type WorkflowState,
 } from '@shared/workflow-state';
+import { checkRestoreRoleMayPass } from './passrole-preflight';
 
 export interface PlanRestoreDeps {
   readonly backup: BackupClient;
@@ -126,6 +127,8 @@ export async function planRestore(state: WorkflowState, deps: PlanRestoreDeps): 
     targetProfileOf(checked, backedUp, preflight),
     preflight,
   );
+  if (request.instanceProfile === 'passrole' && profile)
+    await checkRestoreRoleMayPass(deps.iam, deps.restoreRoleArn, profile.name, preflight);
   // The restored instance keeps the backed-up key pair whatever is sent (aws-facts A.6).
   const keyName = source.keyName ?? nonEmpty(backedUp.KeyName);
   const key = await checkPrivateKey(request, keyName, deps, preflight);

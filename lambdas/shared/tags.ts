@@ -12,6 +12,13 @@ export const TagKeys = {
   Outcome: 'ec2-restore:outcome',
 } as const;
 
+/**
+ * The tag AWS Backup writes on what it restores (docs/aws-facts.md C; that restored EC2 instances
+ * carry it is unconfirmed, H.8). Only AWS can write `aws:` keys, so its presence is what tells a
+ * Backup-restored instance from any other untagged one before the workflow has tagged it.
+ */
+export const BACKUP_SOURCE_TAG = 'aws:backup:source-resource';
+
 /** EC2 tag values are at most 256 characters. */
 export function tagValue(value: string): string {
   return value.length <= 256 ? value : value.slice(0, 256);

@@ -5,6 +5,7 @@ import type { Logger } from '@shared/logger';
 import { TagKeys, tagValue } from '@shared/tags';
 import type { Clock } from '@shared/time';
 import { requireSlices, type TaggingState, type WorkflowState } from '@shared/workflow-state';
+import { claimInstance, claimTags, ownershipOf } from './claim-instance';
 
 export interface TagResourcesDeps {
   readonly ec2: EC2Client;
@@ -14,7 +15,9 @@ export interface TagResourcesDeps {
 
 /**
  * Step 8: mark the restored instance and its EBS volumes as this execution's: execution, source
- * instance, mode, recovery point and the request's own tags. Cleanup and re-runs find what the
+ * instance, mode, recovery point and the request's own tags. The identity tags go first, alone
+ * (claim-instance.ts: the only write the step policies allow on an instance no execution has
+ * tagged yet), then the request's tags and the Name. Cleanup and re-runs find what the
  * workflow created by these tags. The instance also gets a Name that says what it is, unless it
  * already has one (a person's, or an earlier attempt's). CreateTags is idempotent, so a retry
  * writes the same values again.
@@ -35,11 +38,29 @@ export async function tagResources(state: WorkflowState, deps: TagResourcesDeps)
     );
   }
 
+  const ownership = ownershipOf(live.Tags, execution.id);
+  if (ownership.kind === 'foreign') {
+    throw new InstanceNotRunningError(
+      `Restored instance ${instance.instanceId} already carries ${TagKeys.Execution}=${ownership.execution}, another ` +
+        "execution's tag, so this execution does not tag it: two executions claim the same restore job's instance. " +
+        'Nothing was written; look at both executions before removing anything by hand.',
+    );
+  }
+  const claim = {
+    executionArn: execution.id,
+    mode: request.mode,
+    sourceInstanceId: selection.sourceInstanceId,
+    recoveryPointArn: selection.recoveryPoint.arn,
+  };
+  const identity = claimTags(claim);
+  // The first write says whose the instance is, with nothing else (the only write the step
+  // policies allow on an untagged instance); a retry after it finds the instance already ours.
+  if (ownership.kind === 'unclaimed') {
+    await claimInstance(deps.ec2, instance.instanceId, ownership, claim);
+  }
+
   const common: Record<string, string> = {
-    [TagKeys.Execution]: tagValue(execution.id),
-    [TagKeys.SourceInstance]: tagValue(selection.sourceInstanceId),
-    [TagKeys.Mode]: tagValue(request.mode),
-    [TagKeys.RecoveryPoint]: tagValue(selection.recoveryPoint.arn),
+    ...identity,
     // The request's tags were checked against the reserved prefixes, so they cannot overwrite ours.
     ...Object.fromEntries(Object.entries(request.tags).map(([key, value]) => [key, tagValue(value)])),
   };
@@ -51,14 +72,17 @@ export async function tagResources(state: WorkflowState, deps: TagResourcesDeps)
           Name: tagValue(restoredName(state.source?.name ?? null, selection.sourceInstanceId, deps.now())),
         }
       : common;
+  const afterClaim = Object.fromEntries(Object.entries(instanceTags).filter(([key]) => !(key in identity)));
 
   const volumeIds = (live.BlockDeviceMappings ?? [])
     .map((mapping) => mapping.Ebs?.VolumeId)
     .filter((id): id is string => typeof id === 'string' && id.length > 0);
 
-  await deps.ec2.send(
-    new CreateTagsCommand({ Resources: [instance.instanceId], Tags: toTags(instanceTags) }),
-  );
+  if (Object.keys(afterClaim).length > 0) {
+    await deps.ec2.send(
+      new CreateTagsCommand({ Resources: [instance.instanceId], Tags: toTags(afterClaim) }),
+    );
+  }
   if (volumeIds.length > 0) {
     await deps.ec2.send(new CreateTagsCommand({ Resources: volumeIds, Tags: toTags(common) }));
   }

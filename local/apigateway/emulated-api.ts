@@ -11,6 +11,7 @@ import type { ServiceAdapter, WireRequest, WireResponse } from '../services/serv
 import { readRestApi } from './rest-api-definition';
 import type { AwsIntegrationCall, RestApiGateway } from './rest-api-gateway';
 import type { KnownCredentials } from './sigv4-verify';
+import type { CloudFormationTemplate } from './synthesised-api';
 
 /** The stage the orchestrator stack deploys (infra/constructs/restore-api.ts STAGE_NAME, contract §6). */
 export const API_STAGE = 'v1';
@@ -24,6 +25,8 @@ export interface EmulatedApiOptions {
   /** The emulator's Step Functions adapter (services/sfn.ts). */
   readonly stepFunctions: ServiceAdapter;
   readonly log?: (line: string) => void;
+  /** The template already synthesised for IAM enforcement, if any: the API reads the same one. */
+  readonly template?: () => CloudFormationTemplate | undefined;
 }
 
 /** What the emulator's front door and its callers see of the API. */
@@ -69,10 +72,18 @@ function gatewayFor(restApiId: string, options: EmulatedApiOptions): RestApiGate
     log,
     load: async () => {
       // aws-cdk-lib's stacks and cdk-nag load only when the API's definition is needed.
-      const { synthesiseOrchestratorTemplate } =
-        require('./synthesised-api') as typeof import('./synthesised-api');
-      const { template, milliseconds } = synthesiseOrchestratorTemplate({ account: accountId, region });
-      log?.(`apigateway: synthesised the orchestrator stack's API in ${(milliseconds / 1000).toFixed(1)} s`);
+      let template = options.template?.();
+      if (template === undefined) {
+        const { synthesiseOrchestratorTemplate } =
+          require('./synthesised-api') as typeof import('./synthesised-api');
+        const synthesised = synthesiseOrchestratorTemplate({ account: accountId, region });
+        template = synthesised.template;
+        log?.(
+          `apigateway: synthesised the orchestrator stack's API in ${(synthesised.milliseconds / 1000).toFixed(1)} s`,
+        );
+      } else {
+        log?.("apigateway: read the API from the orchestrator stack's template");
+      }
       const api = readRestApi(template, {
         region,
         accountId,

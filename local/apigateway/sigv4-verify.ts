@@ -1,6 +1,7 @@
 /**
- * What API Gateway checks of a request to an AWS_IAM method before anything else runs: a SigV4
- * `Authorization` header, scoped to `execute-api` in the API's Region, by a known access key,
+ * What API Gateway checks of a request to an AWS_IAM method before anything else runs (and what
+ * every other emulated service checks when IAM is enforced, local/iam/): a SigV4
+ * `Authorization` header, scoped to the service (`execute-api` by default) in the Region, by a known access key,
  * signed recently, whose signature is the one the secret key gives. The signature is recomputed
  * with @smithy/signature-v4 (the SDK's own signer) over exactly the headers the caller signed.
  * Answers and their wording are API Gateway's: 403 with `x-amzn-ErrorType`.
@@ -36,18 +37,25 @@ const MAX_SKEW_MS = 5 * 60 * 1000;
 
 export async function verifySigV4(
   request: SignedRequest,
-  options: { region: string; credentials: readonly KnownCredentials[]; nowMs?: number },
+  options: {
+    region: string;
+    credentials: readonly KnownCredentials[];
+    nowMs?: number;
+    /** The scope's service name. Default `execute-api`. */
+    service?: string;
+  },
 ): Promise<Verification> {
+  const expectedService = options.service ?? 'execute-api';
   const authorization = header(request.headers, 'authorization');
   if (authorization === undefined)
     return refuse('MissingAuthenticationTokenException', 'Missing Authentication Token');
   const parsed = parseAuthorization(authorization);
   if (typeof parsed === 'string') return refuse('IncompleteSignatureException', parsed);
   const { accessKeyId, date, region, service, signedHeaders, signature } = parsed;
-  if (service !== 'execute-api')
+  if (service !== expectedService)
     return refuse(
       'InvalidSignatureException',
-      "Credential should be scoped to correct service: 'execute-api'. ",
+      `Credential should be scoped to correct service: '${expectedService}'. `,
     );
   if (region !== options.region)
     return refuse('InvalidSignatureException', 'Credential should be scoped to a valid region. ');
@@ -81,6 +89,9 @@ export async function verifySigV4(
     region,
     service,
     sha256: NodeSha256,
+    // Sign exactly the headers the caller signed: the signer must not add x-amz-content-sha256
+    // (the AWS SDK for JavaScript signs it, botocore and the AWS CLI do not).
+    applyChecksum: false,
   });
   const hostHeader = header(request.headers, 'host') ?? '';
   const signed = await signer.sign(

@@ -1,6 +1,6 @@
 /**
  * IAM's Query protocol (API version 2010-05-08) over the world, for the read calls the workflow
- * makes: PascalCase elements, `<member>` lists, `<{Action}Result>` plus `<ResponseMetadata>`,
+ * makes and SimulatePrincipalPolicy (the PassRole pre-flight): PascalCase elements, `<member>` lists, `<{Action}Result>` plus `<ResponseMetadata>`,
  * and errors in IAM's `<ErrorResponse>` envelope (NoSuchEntity is a 404).
  */
 import { AwsError } from '../aws-error';
@@ -28,6 +28,7 @@ export class IamAdapter implements ServiceAdapter {
       ],
       GetRole: (p) => [node('Role', ...this.roleXml(this.world.iam.getRole(required(p, 'RoleName')), true))],
       ListInstanceProfiles: (p) => this.listInstanceProfiles(p),
+      SimulatePrincipalPolicy: (p) => this.simulatePrincipalPolicy(p),
     };
   }
 
@@ -72,6 +73,45 @@ export class IamAdapter implements ServiceAdapter {
       false,
     );
     return { status: error.status, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+  }
+
+  /**
+   * The emulator's own evaluator (local/iam/) over the principal's policies, one result per action
+   * and resource (docs/aws-facts.md I.6). Without enforcement only iam:PassRole is judged, on the
+   * scenario's passRoles; everything else is allowed, as every request then is.
+   */
+  private simulatePrincipalPolicy(p: URLSearchParams): XmlChild[] {
+    const source = required(p, 'PolicySourceArn');
+    const actions = members(p, 'ActionNames');
+    if (actions.length === 0) required(p, 'ActionNames.member.1');
+    const resources = members(p, 'ResourceArns');
+    const context: Record<string, string[]> = {};
+    for (let n = 1; p.has(`ContextEntries.member.${n}.ContextKeyName`); n++) {
+      const key = p.get(`ContextEntries.member.${n}.ContextKeyName`) as string;
+      context[key] = members(p, `ContextEntries.member.${n}.ContextKeyValues`);
+    }
+    const { iam } = this.world;
+    const known = iam.roleByArn(source) !== undefined || /^arn:aws:iam::\d{12}:(user|role)\//.test(source);
+    const results = actions.flatMap((action) =>
+      (resources.length > 0 ? resources : ['*']).map((resource) => {
+        const authorization = { action, resource, context };
+        const simulated = iam.authorizer?.simulate(source, authorization);
+        if (iam.authorizer !== undefined && simulated === undefined)
+          throw new AwsError('NoSuchEntity', `Could not find entity for ${source}`, 404);
+        if (!known) throw new AwsError('NoSuchEntity', `Could not find entity for ${source}`, 404);
+        const decision =
+          simulated?.decision ??
+          (iam.allows(source, 'simulation', authorization) ? 'allowed' : 'implicitDeny');
+        return [
+          text('EvalActionName', action),
+          text('EvalResourceName', resource),
+          text('EvalDecision', decision),
+          list('MatchedStatements', simulated?.matched ?? [], (id) => [text('SourcePolicyId', id)], 'member'),
+          list('MissingContextValues', [], () => [], 'member'),
+        ];
+      }),
+    );
+    return [list('EvaluationResults', results, (r) => r, 'member'), text('IsTruncated', false)];
   }
 
   private listInstanceProfiles(p: URLSearchParams): XmlChild[] {
@@ -127,6 +167,13 @@ export class IamAdapter implements ServiceAdapter {
       full && node('RoleLastUsed'),
     ];
   }
+}
+
+/** `Name.member.1`, `Name.member.2`, … */
+function members(p: URLSearchParams, name: string): string[] {
+  const values: string[] = [];
+  for (let n = 1; p.has(`${name}.member.${n}`); n++) values.push(p.get(`${name}.member.${n}`) as string);
+  return values;
 }
 
 function required(p: URLSearchParams, name: string): string {

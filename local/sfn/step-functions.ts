@@ -39,6 +39,8 @@ export interface StepFunctionsEmulatorOptions {
   readonly runTask: RunTask;
   /** Runs `arn:aws:states:::aws-sdk:<service>:<action>` Tasks; without it they fail with States.Runtime. */
   readonly callAwsSdk?: CallAwsSdk;
+  /** Checks a service integration against the state machine role (local/iam/); none: all allowed. */
+  readonly authorize?: (executionArn: string, action: string, resource: string) => void;
 }
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
@@ -66,6 +68,7 @@ export class StepFunctionsEmulator {
       accountId: options.accountId,
       runTask: options.runTask,
       callAwsSdk: options.callAwsSdk,
+      authorize: options.authorize,
       startExecution: (input) => this.startExecution(input),
       // A parent waiting on its child is not in flight itself: the child is.
       waitForExecution: (arn) => options.clock.idleWhile(this.waitForExecution(arn)),

@@ -46,6 +46,11 @@ export interface TaskHost {
   };
   waitForExecution(executionArn: string): Promise<DescribeExecutionOutput>;
   stopExecution(input: { executionArn: string; error?: string; cause?: string }): unknown;
+  /**
+   * Throws when the state machine role of `executionArn` may not do `action` on `resource`
+   * (local/iam/): the service integrations run as that role.
+   */
+  readonly authorize?: (executionArn: string, action: string, resource: string) => void;
 }
 
 /** What a Task needs from the execution it runs in. */
@@ -214,6 +219,7 @@ export class TaskDispatch {
             : JSON.stringify(params.Input);
       let started: { executionArn: string; startDate: Date };
       try {
+        this.ctx.host.authorize?.(this.ctx.executionArn, 'states:StartExecution', params.StateMachineArn);
         started = this.ctx.host.startExecution({
           stateMachineArn: params.StateMachineArn,
           input: childInput,

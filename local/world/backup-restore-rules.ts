@@ -5,6 +5,7 @@
  * if the restore role may pass its role, RunInstances' network rules).
  */
 import { randomUUID } from 'node:crypto';
+import { BACKUP_SOURCE_TAG } from '@shared/tags';
 import { mustExist } from './ec2-filters';
 import type { InstanceProfile } from './iam-store';
 import { generateEd25519Key } from './ssh-keys';
@@ -96,6 +97,19 @@ export class BackupRestoreRules {
     const { backup, ec2, faults, loopback } = this.world;
     const point = mustExist(backup.recoveryPoints.get(job.recoveryPointArn), job.recoveryPointArn);
     const m = job.metadata;
+    const launches = `arn:aws:ec2:${this.world.region}:${this.world.accountId}:instance/*`;
+    if (
+      !this.world.iam.allows(job.iamRoleArn, 'AWSBackup', {
+        action: 'ec2:RunInstances',
+        resource: launches,
+        context: {},
+      })
+    ) {
+      const role = job.iamRoleArn.split('/').pop() ?? job.iamRoleArn;
+      throw new Error(
+        `You are not authorized to perform this operation. User: arn:aws:sts::${this.world.accountId}:assumed-role/${role}/AWSBackup is not authorized to perform: ec2:RunInstances on resource: ${launches} because no identity-based policy allows the ec2:RunInstances action`,
+      );
+    }
     const interfaces = parseJson<Record<string, unknown>[]>(m.NetworkInterfaces) ?? [];
     const nic = interfaces[0];
     if (nic && (m.SubnetId || m.SecurityGroupIds)) {
@@ -140,6 +154,10 @@ export class BackupRestoreRules {
       throw new Error(`The key pair '${keyName}' does not exist (InvalidKeyPair.NotFound)`);
     const source = ec2.instances.instances.get(point.instanceId);
     const sourceTags = job.copySourceTags ? Object.fromEntries(point.tags) : {};
+    // AWS Backup marks what it restores (docs/aws-facts.md C, H.8): the workflow's first write on
+    // the instance is allowed only where this tag is. The value's format is unconfirmed; only
+    // its presence is relied on.
+    const restoredTags = { ...sourceTags, [BACKUP_SOURCE_TAG]: `${point.instanceId}:${point.imageId}` };
     const wantsPublic = nic
       ? nic.AssociatePublicIpAddress === true || nic.AssociatePublicIpAddress === 'true'
       : subnet.mapPublicIpOnLaunch;
@@ -152,7 +170,7 @@ export class BackupRestoreRules {
       instanceType: m.InstanceType ?? point.metadata.InstanceType ?? 't3.micro',
       publicIp: wantsPublic,
       privateIp: requestedIp ?? null,
-      tags: sourceTags,
+      tags: restoredTags,
       disableApiTermination: m.DisableApiTermination === 'true',
       requireImdsV2: m.RequireIMDSv2 === 'true',
       authorizedKey: faults.ssh.rejectKey
@@ -185,7 +203,16 @@ export class BackupRestoreRules {
       );
     const restoreRole = iam.roleByArn(job.iamRoleArn);
     const instanceRole = iam.roles.get(profile.roleName);
-    if (!restoreRole || !instanceRole || !restoreRole.passRoles.includes(instanceRole.name)) {
+    // The restore runs as the restore role: its policies decide (world/iam-store.ts).
+    const mayPass =
+      restoreRole !== undefined &&
+      instanceRole !== undefined &&
+      iam.allows(restoreRole.arn, 'AWSBackup', {
+        action: 'iam:PassRole',
+        resource: instanceRole.arn,
+        context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      });
+    if (!mayPass) {
       const decoded = JSON.stringify({
         allowed: false,
         explicitDeny: false,

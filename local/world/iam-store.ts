@@ -2,6 +2,27 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error';
 
+/** One check as local/iam/ evaluates it (declared here so the world does not depend on local/iam/). */
+export interface RoleAuthorization {
+  readonly action: string;
+  readonly resource: string;
+  readonly context: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/** The emulator's IAM as the world's services see it (local/iam/emulated-iam.ts sets it). */
+export interface WorldAuthorizer {
+  /** Whether `roleArn`, as session `session`, is allowed `authorization` by its policies. */
+  allows(roleArn: string, session: string, authorization: RoleAuthorization): boolean;
+  /**
+   * IAM's SimulatePrincipalPolicy for a role or user ARN: its decision, and the policies whose
+   * statements decided it; undefined when no such principal exists.
+   */
+  simulate(
+    sourceArn: string,
+    authorization: RoleAuthorization,
+  ): { decision: 'allowed' | 'explicitDeny' | 'implicitDeny'; matched: readonly string[] } | undefined;
+}
+
 export interface Role {
   readonly name: string;
   readonly arn: string;
@@ -22,8 +43,22 @@ export interface InstanceProfile {
 export class IamStore {
   readonly roles = new Map<string, Role>();
   readonly instanceProfiles = new Map<string, InstanceProfile>();
+  /** Set when IAM is enforced: what a service acting as a role (AWS Backup's restore) is checked against. */
+  authorizer: WorldAuthorizer | undefined;
 
   constructor(private readonly accountId: string) {}
+
+  /**
+   * Whether a role, acting as `session` inside a service (AWS Backup), may do `authorization`:
+   * its synthesised policies when IAM is enforced; otherwise only iam:PassRole is checked, on the
+   * scenario's `passRoles`.
+   */
+  allows(roleArn: string, session: string, authorization: RoleAuthorization): boolean {
+    if (this.authorizer !== undefined) return this.authorizer.allows(roleArn, session, authorization);
+    if (authorization.action !== 'iam:PassRole') return true;
+    const passed = [...this.roles.values()].find((r) => r.arn === authorization.resource);
+    return passed !== undefined && (this.roleByArn(roleArn)?.passRoles.includes(passed.name) ?? false);
+  }
 
   addRole(spec: { name: string; path: string; passRoles: readonly string[] }, createDate: Date): Role {
     const role: Role = {

@@ -36,7 +36,10 @@ it('prints READY and the client env, serves the AWS CLI, and stops on SIGTERM', 
       EC2_RESTORE_FLEET_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:restore-fleet',
     });
 
-    const vaults = await awsCli(env.AWS_ENDPOINT_URL ?? '', ['backup', 'list-backup-vaults']);
+    const vaults = await awsCli(env.AWS_ENDPOINT_URL ?? '', ['backup', 'list-backup-vaults'], {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+    });
     expect(vaults.code).toBe(0);
     expect(
       JSON.parse(vaults.stdout).BackupVaultList.map((v: { BackupVaultName: string }) => v.BackupVaultName),

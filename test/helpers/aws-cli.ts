@@ -16,13 +16,23 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** `aws <args> --endpoint-url <endpoint> --region us-east-1 --output json`; never throws on a non-zero exit. */
-export async function awsCli(endpoint: string, args: readonly string[]): Promise<CliResult> {
+/**
+ * `aws <args> --endpoint-url <endpoint> --region us-east-1 --output json`; never throws on a non-zero
+ * exit. An emulator that enforces IAM needs a key it knows (`credentials`); a bare front door takes any.
+ */
+export async function awsCli(
+  endpoint: string,
+  args: readonly string[],
+  credentials: { accessKeyId: string; secretAccessKey: string } = {
+    accessKeyId: 'test',
+    secretAccessKey: 'test',
+  },
+): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: mkdtempSync(join(tmpdir(), 'aws-cli-home-')),
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: '/dev/null',
@@ -31,7 +41,7 @@ export async function awsCli(endpoint: string, args: readonly string[]): Promise
   };
   const argv = [...args, '--endpoint-url', endpoint, '--region', 'us-east-1', '--output', 'json'];
   try {
-    const { stdout, stderr } = await run('aws', argv, { env, timeout: 15_000 });
+    const { stdout, stderr } = await run('aws', argv, { env, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };

@@ -156,7 +156,7 @@ describe('trust conditions on the service roles', () => {
     const statements = templates.flatMap((t) => services.flatMap((service) => trustOf(t, service)));
     const backupRoles = templates.flatMap((t) => trustOf(t, 'backup.amazonaws.com'));
 
-    expect(statements.length).toBe(3); // two state machines, scheduler
+    expect(statements.length).toBe(4); // two state machines, the restore tests' scheduler, the janitor's
     for (const statement of statements) {
       expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toBe(ENV.account);
     }

@@ -123,7 +123,9 @@ describe('restore-instance on the emulator', () => {
   });
 
   it('only considers the named backup vault', async () => {
-    const newer = new Date(Date.now() - 3_600_000).toISOString();
+    // Newer than every point the daily plan made, whatever the time of day (an hour ago was older
+    // than the plan's own point for an hour each day).
+    const newer = new Date(Date.now() - 1_000).toISOString();
     harness = await startHarness({
       backupVaults: [{ name: DEMO.vault }, { name: 'Other' }],
       recoveryPoints: [{ instanceId: DEMO.instance, vault: 'Other', creationDate: newer }],
@@ -159,7 +161,7 @@ describe('restore-instance on the emulator', () => {
     expect(job?.metadata.NetworkInterfaces ?? '').not.toMatch(/NetworkInterfaceId|PrivateIpAddress/);
   });
 
-  it("fails with RestoreJobFailedError naming PassRole when the restore role cannot pass the profile's role; reattach works", async () => {
+  it("fails the pre-flight naming PassRole, before any restore job, when the restore role cannot pass the profile's role; reattach works", async () => {
     harness = await startHarness({
       iam: {
         roles: [{ name: DEMO.instanceRole }, { name: DEMO.restoreRole }],
@@ -168,10 +170,12 @@ describe('restore-instance on the emulator', () => {
     });
     const denied = await run(demoRequest({ instanceProfile: 'passrole' }));
 
+    // PlanRestore asks IAM (SimulatePrincipalPolicy) instead of finding out after the job.
     explain(denied, () => {
-      expect(denied.error).toBe('RestoreJobFailedError');
-      expect(denied.cause).toMatch(/PassRole/);
+      expect(denied.error).toBe('PreflightError');
+      expect(denied.cause).toMatch(/may not pass the role inside instance profile app-profile.*iam:PassRole/);
     });
+    expect(harness.emulator.world.restoreJobs.size).toBe(0);
     expect(liveInstances()).toEqual([DEMO.instance]);
 
     const reattached = await run(demoRequest({ instanceProfile: 'reattach' }));

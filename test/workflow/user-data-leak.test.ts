@@ -148,8 +148,20 @@ describe('user data stays out of everything but the restore call', () => {
 });
 
 describe('user data stays out of a failing run', () => {
-  it('a restore AWS Backup fails (the restore role may not pass the profile) leaks no user data', async () => {
-    const harness = await startHarness(scenarioWithUserData({ passRoles: [] }));
+  // A restore role that may not pass the profile now stops at PlanRestore's PassRole pre-flight,
+  // before any job; AWS Backup failing the job itself is injected instead.
+  it('a restore AWS Backup fails leaks no user data', async () => {
+    const harness = await startHarness({
+      ...scenarioWithUserData(),
+      faults: {
+        restoreJob: {
+          durationMinutes: 5,
+          outcome: 'FAILED',
+          statusMessage:
+            'You are not authorized to perform this operation. Encoded authorization failure message: x',
+        },
+      },
+    });
     try {
       const r = await harness.run(request({ instanceProfile: 'passrole' }));
 

@@ -1,17 +1,20 @@
 import {
   type Address,
+  CreateTagsCommand,
   DescribeAddressesCommand,
   DescribeInstancesCommand,
   DisassociateAddressCommand,
+  type Instance,
   ModifyInstanceAttributeCommand,
   ReleaseAddressCommand,
+  type Tag,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { cleanUp } from '@lambdas/cleanup/cleanup';
 import { step } from '@lambdas/cleanup/handler';
 import { CleanupError, TransientAwsError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
-import { TagKeys } from '@shared/tags';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
@@ -22,19 +25,36 @@ const OTHER_ALLOCATION = 'eipalloc-0bbbbbbbbbbbbbbbb';
 const testState = () => stateAfter('ssh', { request: { instanceId: IDS.sourceInstance, mode: 'test' } });
 const deps = () => ({ ec2: clients.ec2, now: () => at(1300), logger: captureLogger().logger });
 
-/** What EC2 lists under this execution's tag, and every delete succeeding unless a test says otherwise. */
-function tagged(options: { instanceIds?: string[]; addresses?: Address[] } = {}) {
-  mocks.ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: (options.instanceIds ?? []).map((InstanceId) => ({
-          InstanceId,
-          State: { Code: 16, Name: 'running' },
-        })),
-      },
-    ],
+const OTHER_EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:restore-instance:run-2';
+const ourTestTags: Tag[] = [
+  { Key: TagKeys.Execution, Value: IDS.executionArn },
+  { Key: TagKeys.Mode, Value: 'test' },
+];
+/** The restore job's instance before TagResources: AWS Backup's tag only. */
+const justRestored: Tag[] = [
+  { Key: BACKUP_SOURCE_TAG, Value: `${IDS.sourceInstance}:ami-0aaaaaaaaaaaaaaaa` },
+];
+
+/**
+ * What EC2 lists under this execution's tag, what it shows for the restore job's instance (by
+ * default: tagged as this test execution's; null: gone), and every delete succeeding unless a
+ * test says otherwise.
+ */
+function tagged(options: { instanceIds?: string[]; addresses?: Address[]; created?: Tag[] | null } = {}) {
+  const instance = (InstanceId: string, Tags: Tag[]): Instance => ({
+    InstanceId,
+    State: { Code: 16, Name: 'running' },
+    Tags,
   });
+  mocks.ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: (options.instanceIds ?? []).map((id) => instance(id, ourTestTags)) }],
+  });
+  const created = options.created === undefined ? ourTestTags : options.created;
+  mocks.ec2
+    .on(DescribeInstancesCommand, { InstanceIds: [IDS.restoredInstance] })
+    .resolves({ Reservations: created ? [{ Instances: [instance(IDS.restoredInstance, created)] }] : [] });
   mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: options.addresses ?? [] });
+  mocks.ec2.on(CreateTagsCommand).resolves({});
   mocks.ec2.on(TerminateInstancesCommand).resolves({});
   mocks.ec2.on(DisassociateAddressCommand).resolves({});
   mocks.ec2.on(ReleaseAddressCommand).resolves({});
@@ -209,6 +229,66 @@ describe('cleanup', () => {
 
     await expect(failure).rejects.toThrow(/listing the Elastic IPs tagged with this execution failed/);
     expect(mocks.ec2).toHaveReceivedCommand(TerminateInstancesCommand);
+  });
+
+  it('claims the restore job’s instance as this test execution’s before terminating it when the run failed before TagResources', async () => {
+    tagged({ created: justRestored });
+
+    const cleanup = await cleanUp(testState(), deps());
+
+    expect(mocks.ec2).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [IDS.restoredInstance],
+      Tags: [
+        { Key: TagKeys.Execution, Value: IDS.executionArn },
+        { Key: TagKeys.Mode, Value: 'test' },
+      ],
+    });
+    const calls = mocks.ec2.calls().map((call) => call.args[0].constructor.name);
+    expect(calls.indexOf('CreateTagsCommand')).toBeLessThan(calls.indexOf('TerminateInstancesCommand'));
+    expect(cleanup.terminatedInstanceIds).toEqual([IDS.restoredInstance]);
+  });
+
+  it.each([
+    [
+      'tagged as a recovery-mode restore',
+      [
+        { Key: TagKeys.Execution, Value: IDS.executionArn },
+        { Key: TagKeys.Mode, Value: 'recovery' },
+      ],
+      /never terminates anything but a test-mode restore/,
+    ],
+    [
+      'tagged as another execution’s',
+      [
+        { Key: TagKeys.Execution, Value: OTHER_EXECUTION },
+        { Key: TagKeys.Mode, Value: 'test' },
+      ],
+      /another execution's tag/,
+    ],
+    ['untagged and without AWS Backup’s tag', [], /carries no aws:backup:source-resource tag/],
+  ])(
+    'leaves the restore job’s instance alone when it is %s, and says it remains',
+    async (_what, tags, reason) => {
+      tagged({ created: tags });
+
+      const failure = cleanUp(testState(), deps());
+
+      await expect(failure).rejects.toBeInstanceOf(CleanupError);
+      await expect(failure).rejects.toThrow(reason);
+      await expect(failure).rejects.toThrow(`Still present: ${IDS.restoredInstance}.`);
+      expect(mocks.ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+      expect(mocks.ec2).not.toHaveReceivedCommand(ModifyInstanceAttributeCommand);
+      expect(mocks.ec2).not.toHaveReceivedCommand(CreateTagsCommand);
+    },
+  );
+
+  it('counts the restore job’s instance as removed when EC2 no longer knows it', async () => {
+    tagged({ created: null });
+
+    const cleanup = await cleanUp(testState(), deps());
+
+    expect(cleanup.terminatedInstanceIds).toEqual([IDS.restoredInstance]);
+    expect(mocks.ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 
   it('refuses to run in recovery mode', async () => {

@@ -3,6 +3,7 @@ import {
   DescribeAddressesCommand,
   DescribeInstancesCommand,
   ReleaseAddressCommand,
+  type Tag,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -15,7 +16,7 @@ import { step } from '@lambdas/handle-failure/handler';
 import { CONTRACT_ERROR_NAMES, ErrorNames } from '@shared/errors';
 import { createHandler } from '@shared/handler';
 import { States, TaskFunctions } from '@shared/state-names';
-import { TagKeys } from '@shared/tags';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
 import type { WorkflowState } from '@shared/workflow-state';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, initialState, stateAfter } from '@test/helpers/workflow-state';
@@ -51,9 +52,26 @@ function failed(state: WorkflowState, failedStep: string, errorName: string, cau
 const testMode = (through: Parameters<typeof stateAfter>[0]) =>
   stateAfter(through, { request: { instanceId: IDS.sourceInstance, mode: 'test' } });
 
+/** EC2 shows the restore job's instance with these tags (by default: this test execution's). */
+function instanceTagged(tags: Tag[]) {
+  mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  mocks.ec2.on(DescribeInstancesCommand, { InstanceIds: [IDS.restoredInstance] }).resolves({
+    Reservations: [
+      { Instances: [{ InstanceId: IDS.restoredInstance, State: { Code: 16, Name: 'running' }, Tags: tags }] },
+    ],
+  });
+}
+const ours = (mode: string): Tag[] => [
+  { Key: TagKeys.Execution, Value: IDS.executionArn },
+  { Key: TagKeys.Mode, Value: mode },
+];
+const JUST_RESTORED: Tag[] = [
+  { Key: BACKUP_SOURCE_TAG, Value: `${IDS.sourceInstance}:ami-0aaaaaaaaaaaaaaaa` },
+];
+
 function cleanupWorld() {
   mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: IDS.allocationId }] });
-  mocks.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  instanceTagged(ours('test'));
   mocks.ec2.on(ReleaseAddressCommand).resolves({});
   mocks.ec2.on(TerminateInstancesCommand).resolves({});
 }
@@ -271,6 +289,7 @@ describe('handle-failure: test mode', () => {
 
 describe('handle-failure: recovery mode', () => {
   it('keeps the restored instance and tags it with the failed step', async () => {
+    instanceTagged(ours('recovery'));
     mocks.ec2.on(CreateTagsCommand).resolves({});
     const state = failed(stateAfter('address'), 'CheckSsh', ErrorNames.SshUnreachable, 'no answer');
 
@@ -286,7 +305,8 @@ describe('handle-failure: recovery mode', () => {
     expect(mocks.ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
 
-  it('tags the restore job’s instance when the instance step never recorded it', async () => {
+  it('claims the restore job’s instance as this recovery, with the failed step, when the run failed before TagResources', async () => {
+    instanceTagged(JUST_RESTORED);
     mocks.ec2.on(CreateTagsCommand).resolves({});
     const state = failed(
       stateAfter('restore'),
@@ -295,12 +315,44 @@ describe('handle-failure: recovery mode', () => {
       'terminated',
     );
 
-    await handleFailure(state, deps().deps);
+    const failure = await handleFailure(state, deps().deps);
 
-    expect(mocks.ec2).toHaveReceivedCommandWith(CreateTagsCommand, { Resources: [IDS.restoredInstance] });
+    expect(mocks.ec2).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [IDS.restoredInstance],
+      Tags: [
+        { Key: TagKeys.Execution, Value: IDS.executionArn },
+        { Key: TagKeys.Mode, Value: 'recovery' },
+        { Key: TagKeys.FailedStep, Value: 'WaitForInstance' },
+      ],
+    });
+    expect(failure.cause).toContain(`was kept and tagged ${TagKeys.FailedStep}=WaitForInstance`);
+    expect(mocks.ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+  });
+
+  it.each([
+    ['a test-mode restore', ours('test')],
+    [
+      'another execution’s',
+      [
+        { Key: TagKeys.Execution, Value: `${IDS.executionArn}-other` },
+        { Key: TagKeys.Mode, Value: 'recovery' },
+      ],
+    ],
+  ])('does not tag the instance when its tags say it is %s', async (_what, tags) => {
+    instanceTagged(tags);
+    mocks.ec2.on(CreateTagsCommand).resolves({});
+    const state = failed(stateAfter('address'), 'CheckSsh', ErrorNames.SshUnreachable, 'no answer');
+
+    const failure = await handleFailure(state, deps().deps);
+
+    expect(mocks.ec2).not.toHaveReceivedCommand(CreateTagsCommand);
+    expect(failure.cause).toBe(
+      `CheckSsh failed: no answer; the restored instance ${IDS.restoredInstance} was kept`,
+    );
   });
 
   it('logs a tagging failure and still returns the failure', async () => {
+    instanceTagged(ours('recovery'));
     mocks.ec2.on(CreateTagsCommand).rejects(awsError('UnauthorizedOperation', 'not allowed'));
     const state = failed(stateAfter('address'), 'CheckSsh', ErrorNames.SshUnreachable, 'no answer');
     const { deps: failureDeps, lines } = deps();

@@ -7,7 +7,7 @@ import {
   type SecurityGroup,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { step } from '@lambdas/plan-restore/handler';
 import { type PlanRestoreDeps, planRestore } from '@lambdas/plan-restore/plan-restore';
@@ -146,6 +146,14 @@ function install(world: World): void {
       },
     };
   });
+  // The PassRole pre-flight (passrole-preflight.ts): the restore role may pass every role asked about.
+  mocks.iam.on(SimulatePrincipalPolicyCommand).callsFake(async (input: { ResourceArns?: string[] }) => ({
+    EvaluationResults: (input.ResourceArns ?? []).map((arn) => ({
+      EvalActionName: 'iam:PassRole',
+      EvalResourceName: arn,
+      EvalDecision: 'allowed',
+    })),
+  }));
   mocks.ssm.on(GetParameterCommand).callsFake(async (input: { Name?: string }) => {
     const value = world.parameters.get(input.Name ?? '');
     if (value === undefined) throw awsError('ParameterNotFound');

@@ -3,7 +3,7 @@ import { step } from '@lambdas/tag-resources/handler';
 import { restoredName, type TagResourcesDeps, tagResources } from '@lambdas/tag-resources/tag-resources';
 import { InstanceNotRunningError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
-import { TagKeys } from '@shared/tags';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
 import { captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { at, IDS, stateAfter } from '@test/helpers/workflow-state';
 
@@ -23,9 +23,7 @@ function ec2Shows(instance: Partial<Instance> = {}): void {
           {
             InstanceId: IDS.restoredInstance,
             State: { Code: 16, Name: 'running' },
-            Tags: [
-              { Key: 'aws:backup:source-resource', Value: `${IDS.sourceInstance}:ami-0aaaaaaaaaaaaaaaa` },
-            ],
+            Tags: [BACKUP_TAG],
             BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: VOLUME } }],
             ...instance,
           },
@@ -36,11 +34,19 @@ function ec2Shows(instance: Partial<Instance> = {}): void {
   mocks.ec2.on(CreateTagsCommand).resolves({});
 }
 
+const BACKUP_TAG = { Key: BACKUP_SOURCE_TAG, Value: `${IDS.sourceInstance}:ami-0aaaaaaaaaaaaaaaa` };
+
+/** Every tag written to this resource, over all CreateTags calls. */
 function tagsSentTo(resourceId: string): Record<string, string> {
-  const call = mocks.ec2
+  return Object.fromEntries(writesTo(resourceId).flatMap((tags) => Object.entries(tags)));
+}
+
+/** The tags of each CreateTags call on this resource, in order. */
+function writesTo(resourceId: string): Record<string, string>[] {
+  return mocks.ec2
     .commandCalls(CreateTagsCommand)
-    .find((c) => c.args[0].input.Resources?.includes(resourceId));
-  return Object.fromEntries((call?.args[0].input.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    .filter((c) => c.args[0].input.Resources?.includes(resourceId))
+    .map((c) => Object.fromEntries((c.args[0].input.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
 }
 
 describe('tag-resources', () => {
@@ -78,7 +84,7 @@ describe('tag-resources', () => {
   });
 
   it('does not overwrite a Name the instance already has', async () => {
-    ec2Shows({ Tags: [{ Key: 'Name', Value: 'named by an operator' }] });
+    ec2Shows({ Tags: [BACKUP_TAG, { Key: 'Name', Value: 'named by an operator' }] });
 
     const tagging = await tagResources(stateAfter('instance'), deps());
 
@@ -103,13 +109,68 @@ describe('tag-resources', () => {
     expect(restoredName('  ', IDS.sourceInstance, NOW)).toBe(`${IDS.sourceInstance} (restored 2026-11-28)`);
   });
 
-  it('makes a single CreateTags call when the instance has no EBS volumes listed', async () => {
+  it('tags no volume when the instance has none listed', async () => {
     ec2Shows({ BlockDeviceMappings: [] });
 
     const tagging = await tagResources(stateAfter('instance'), deps());
 
-    expect(mocks.ec2).toHaveReceivedCommandTimes(CreateTagsCommand, 1);
+    expect(mocks.ec2).toHaveReceivedCommandTimes(CreateTagsCommand, 2);
+    expect(writesTo(VOLUME)).toEqual([]);
     expect(tagging.taggedResourceIds).toEqual([IDS.restoredInstance]);
+  });
+
+  it('claims the instance first: the identity tags alone, then the request’s tags and the Name', async () => {
+    ec2Shows();
+    const state = stateAfter('instance', {
+      request: { instanceId: IDS.sourceInstance, mode: 'recovery', tags: { Ticket: 'OPS-123' } },
+    });
+
+    await tagResources(state, deps());
+
+    expect(writesTo(IDS.restoredInstance)).toEqual([
+      {
+        [TagKeys.Execution]: IDS.executionArn,
+        [TagKeys.SourceInstance]: IDS.sourceInstance,
+        [TagKeys.Mode]: 'recovery',
+        [TagKeys.RecoveryPoint]: IDS.recoveryPointArn,
+      },
+      { Ticket: 'OPS-123', Name: 'app-server (restored 2026-11-28)' },
+    ]);
+  });
+
+  it('does not claim again an instance this execution already tagged (a retried step)', async () => {
+    ec2Shows({
+      Tags: [
+        BACKUP_TAG,
+        { Key: TagKeys.Execution, Value: IDS.executionArn },
+        { Key: TagKeys.Mode, Value: 'recovery' },
+      ],
+    });
+
+    await tagResources(stateAfter('instance'), deps());
+
+    const [first, ...rest] = writesTo(IDS.restoredInstance);
+    expect(rest).toEqual([]);
+    expect(Object.keys(first ?? {})).toEqual(['Name']);
+  });
+
+  it('fails with InstanceNotRunningError, tagging nothing, when the instance carries another execution’s tag', async () => {
+    ec2Shows({ Tags: [BACKUP_TAG, { Key: TagKeys.Execution, Value: `${IDS.executionArn}-other` }] });
+
+    const failure = tagResources(stateAfter('instance'), deps());
+
+    await expect(failure).rejects.toBeInstanceOf(InstanceNotRunningError);
+    await expect(failure).rejects.toThrow(/another execution's tag/);
+    expect(mocks.ec2).toHaveReceivedCommandTimes(CreateTagsCommand, 0);
+  });
+
+  it('fails, tagging nothing, when the instance carries no AWS Backup tag (the policies would refuse the claim)', async () => {
+    ec2Shows({ Tags: [] });
+
+    const failure = tagResources(stateAfter('instance'), deps());
+
+    await expect(failure).rejects.toThrow(/carries no aws:backup:source-resource tag/);
+    expect(mocks.ec2).toHaveReceivedCommandTimes(CreateTagsCommand, 0);
   });
 
   it('fails with InstanceNotRunningError, tagging nothing, when the instance is gone', async () => {
