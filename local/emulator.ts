@@ -23,7 +23,7 @@ import { type ClockMode, SimulatedClock } from './clock';
 import type { EmulatedEvents } from './events/emulated-events';
 import { SnsTopics } from './events/sns-topics';
 import { FaultInjector } from './faults';
-import { createEmulatedIam, type EmulatedIam } from './iam/emulated-iam';
+import { createEmulatedIam, type EmulatedIam, scenarioTemplate } from './iam/emulated-iam';
 import { probeAddress, reserveLoopbackRange } from './loopback-reservation';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
 import { startHttpFrontDoor } from './server';
@@ -72,9 +72,11 @@ export interface EmulatorOptions {
   readonly defaultClockMode?: ClockMode;
   /**
    * Run the orchestrator stack's EventBridge rules and Scheduler schedules (the janitor, scheduled
-   * restore tests) from its synthesised template (local/README.md, Events and schedules).
-   * Synthesis takes seconds, once per process; `{ template }` reads a template synthesised
-   * elsewhere instead (`npx cdk synth Ec2RestoreOrchestrator -c …`). Default off.
+   * restore tests) from its synthesised template (local/README.md, Events and schedules): the
+   * same template IAM enforcement reads (cached on disk, local/iam/synthesised-stack.ts), so no
+   * second synthesis. `{ template }` reads a template synthesised elsewhere instead (`npx cdk
+   * synth Ec2RestoreOrchestrator -c …`). Default on; `false`, or EC2_RESTORE_EVENTS=off in the
+   * environment when this option is not given, turns them off.
    */
   readonly events?: boolean | { readonly template: CloudFormationTemplate };
 }
@@ -305,10 +307,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     type: 'STANDARD',
   });
 
-  // Loaded only when asked for: it reaches aws-cdk-lib (the synthesis), which `npm start` never pays for.
-  const { EmulatedEvents, loadStackEvents } = options.events
+  // Loaded only when asked for: it reaches the janitor's code and its SDK clients.
+  const eventsOn = options.events ?? process.env.EC2_RESTORE_EVENTS?.toLowerCase() !== 'off';
+  const { EmulatedEvents, loadStackEvents } = eventsOn
     ? (require('./events/stack-template') as typeof import('./events/stack-template'))
     : ({} as Partial<typeof import('./events/stack-template')>);
+  // The template IAM enforcement already read, else the same disk-cached synthesis.
+  const eventsTemplate = () =>
+    typeof options.events === 'object'
+      ? options.events.template
+      : (iam.template ?? scenarioTemplate(scenario).template);
   const events =
     EmulatedEvents && loadStackEvents
       ? new EmulatedEvents({
@@ -324,11 +332,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
               fleetStateMachineArn: restoreFleet.stateMachineArn,
               restoreRoleArn: world.restoreRoleArn,
             },
-            typeof options.events === 'object' ? options.events.template : undefined,
+            eventsTemplate(),
           ),
           region,
           accountId,
-          clientOptions: { endpoint, region, credentials: FAKE_CREDENTIALS, maxAttempts: 3 },
+          // The janitor signs as its synthesised role: enforcement checks its policy too.
+          clientOptions: {
+            endpoint,
+            region,
+            credentials: iam.credentialsForRunner('janitor', 'ec2-restore-janitor'),
+            maxAttempts: 3,
+          },
           createClients: createAwsClients,
           lambdaLog: (line) => lambdaLogs.push(line),
           log: options.log,

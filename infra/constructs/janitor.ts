@@ -5,8 +5,8 @@ import {
   SFN_STATUS_CHANGE,
   SWEEP_INPUT,
 } from '@lambdas/janitor/janitor-events';
-import { TagKeys } from '@shared/tags';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -207,13 +207,20 @@ function janitorStatements(stack: Stack, props: JanitorProps): iam.PolicyStateme
     stack.formatArn({
       service: 'states',
       resource: 'execution',
-      resourceName: `${machine.stateMachineName}:*`,
+      // The name as operator-policies.ts writes it (from the ARN, not GetAtt Name): the form the
+      // emulator's IAM resolves, and the same ARN on AWS.
+      resourceName: `${Fn.select(6, Fn.split(':', machine.stateMachineArn))}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   const testMode = { StringEquals: { [`aws:ResourceTag/${TagKeys.Mode}`]: 'test' } };
-  const ourTagKeys = {
-    'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Execution, TagKeys.Mode, TagKeys.Outcome] },
-  };
+  const executionTag = `aws:ResourceTag/${TagKeys.Execution}`;
+  // The value every execution tag holds: an execution ARN of this account and Region.
+  const executionArns = stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
   return [
     new iam.PolicyStatement({
       actions: [
@@ -238,11 +245,27 @@ function janitorStatements(stack: Stack, props: JanitorProps): iam.PolicyStateme
     // DisassociateAddress is also checked on the network interface, which carries no tag of ours
     // (as in infra/step-policies.ts); the address's own condition above still applies.
     new iam.PolicyStatement({ actions: ['ec2:DisassociateAddress'], resources: [arn('network-interface')] }),
-    // Claiming an untagged restored instance and writing the outcome: only this product's keys.
+    // Claiming an untagged restored instance, under the steps' claim conditions (infra/step-policies.ts,
+    // lambdas/tag-resources/claim-instance.ts): the identity tags only, on an instance no execution
+    // tagged and that AWS Backup restored.
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: [instances],
+      conditions: {
+        Null: { [executionTag]: 'true', [`aws:ResourceTag/${BACKUP_SOURCE_TAG}`]: 'false' },
+        StringLike: { [`aws:RequestTag/${TagKeys.Execution}`]: executionArns },
+        StringEquals: { [`aws:RequestTag/${TagKeys.Mode}`]: ['test', 'recovery'] },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Execution, TagKeys.Mode] },
+      },
+    }),
+    // The outcome, only on what some execution tagged as its own.
     new iam.PolicyStatement({
       actions: ['ec2:CreateTags'],
       resources: [instances, addresses],
-      conditions: ourTagKeys,
+      conditions: {
+        StringLike: { [executionTag]: executionArns },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Outcome] },
+      },
     }),
     new iam.PolicyStatement({
       actions: ['states:ListExecutions'],

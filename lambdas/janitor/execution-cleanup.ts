@@ -8,8 +8,9 @@
  * execution and its mode. That is what lets the cleanup's tag conditions allow the termination,
  * what lets a later sweep find it if this run fails, and what tells a person whose it is.
  */
-import { CreateTagsCommand, type EC2Client, type Tag } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { cleanUp } from '@lambdas/cleanup/cleanup';
+import { claimInstance, ownershipOf } from '@lambdas/tag-resources/claim-instance';
 import type { Logger } from '@shared/logger';
 import type { RestoreRequest } from '@shared/restore-request';
 import { TagKeys, tagValue } from '@shared/tags';
@@ -83,20 +84,23 @@ async function findWithClaims(
   const owned: OwnedResources = await resourcesOfExecution(deps.ec2, executionArn);
   // Already shutting down: terminated by an earlier run (cleanUp terminates it again, harmlessly).
   const tagged = new Set(owned.instances.filter((i) => i.state !== 'shutting-down').map((i) => i.instanceId));
-  const unclaimed = (
+  const untagged = (
     await liveInstances(
       deps.ec2,
       createdInstanceIds.filter((id) => !tagged.has(id)),
     )
-  )
-    .filter((i) => i.state !== 'shutting-down' && i.tags[TagKeys.Execution] === undefined)
-    .map((i) => i.instanceId);
+  ).filter((i) => i.state !== 'shutting-down' && i.tags[TagKeys.Execution] === undefined);
+  // Claimed as the workflow's steps claim (claim-instance.ts), under the same IAM conditions: only
+  // an instance no execution tagged and that AWS Backup restored; anything else is refused there.
+  const unclaimed: string[] = [];
+  for (const instance of untagged) {
+    const tags = Object.entries(instance.tags).map(([Key, Value]) => ({ Key, Value }));
+    const ownership = ownershipOf(tags, executionArn);
+    if (ownership.kind !== 'unclaimed') continue;
+    await claimInstance(deps.ec2, instance.instanceId, ownership, { executionArn, mode });
+    unclaimed.push(instance.instanceId);
+  }
   if (unclaimed.length > 0) {
-    const tags: Tag[] = [
-      { Key: TagKeys.Execution, Value: tagValue(executionArn) },
-      { Key: TagKeys.Mode, Value: mode },
-    ];
-    await deps.ec2.send(new CreateTagsCommand({ Resources: unclaimed, Tags: tags }));
     deps.logger.info('janitor claimed the instance a restore job of this execution created', {
       executionArn,
       instanceIds: unclaimed,

@@ -10,7 +10,7 @@
  * - the scheduled sweep (./sweep.ts), for whatever the best-effort events missed.
  * Every action is idempotent: already-gone resources count as removed, tags are rewritten as is.
  */
-import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
+import { type BackupClient, DescribeRestoreJobCommand, ListRestoreJobsCommand } from '@aws-sdk/client-backup';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
@@ -19,7 +19,12 @@ import { awsErrorCode } from '@shared/errors';
 import type { Logger } from '@shared/logger';
 import type { Clock } from '@shared/time';
 import { type ResourceIds, removeTestResources, tagRecoveryResources } from './execution-cleanup';
-import { describeExecutionFacts, type ExecutionFacts, findExecutionOfRestoreJob } from './execution-lookup';
+import {
+  describeExecutionFacts,
+  type ExecutionFacts,
+  findExecutionOfRestoreJob,
+  type RestoreJobTraits,
+} from './execution-lookup';
 import {
   ENDED_STATUSES,
   type ExecutionStatusChangeEvent,
@@ -160,7 +165,7 @@ async function createdInstances(
   lateInstanceId: string | undefined,
 ): Promise<{ instanceIds: string[]; note?: string }> {
   if (lateInstanceId) return { instanceIds: [lateInstanceId] };
-  const job = facts.restoreJob;
+  const job = facts.restoreJob ?? (await unrecordedRestoreJob(facts, deps));
   if (!job) return { instanceIds: [] };
   if (job.createdInstanceId) return { instanceIds: [job.createdInstanceId] };
   try {
@@ -179,6 +184,63 @@ async function createdInstances(
   return { instanceIds: [] };
 }
 
+/**
+ * The restore job an execution started but never stored (stopped inside StartRestoreJob): a job
+ * created while it was in the step, for the recovery point the step was given, that the lookup
+ * traces back to this execution and no other.
+ */
+async function unrecordedRestoreJob(
+  facts: ExecutionFacts,
+  deps: JanitorDeps,
+): Promise<{ id: string; createdInstanceId: string | null } | undefined> {
+  const windows = facts.unrecordedStarts;
+  if (windows.length === 0) return undefined;
+  const earliest = Math.min(...windows.map((w) => w.from.getTime()));
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.backup.send(
+      new ListRestoreJobsCommand({
+        ByResourceType: 'EC2',
+        // Backup's filter and Step Functions' timestamps may disagree by a little.
+        ByCreatedAfter: new Date(earliest - 60_000),
+        NextToken: nextToken,
+      }),
+    );
+    for (const job of page.RestoreJobs ?? []) {
+      if (!job.RestoreJobId || !job.CreationDate || !job.RecoveryPointArn) continue;
+      if (!windows.some((w) => w.recoveryPointArn === job.RecoveryPointArn)) continue;
+      const owner = await findExecutionOfRestoreJob(
+        deps.sfn,
+        deps.config.restoreStateMachineArn,
+        job.RestoreJobId,
+        job.CreationDate,
+        traitsOf(job, deps),
+      );
+      if (owner?.arn === facts.arn) {
+        deps.logger.info('janitor traced a restore job the execution never stored', {
+          executionArn: facts.arn,
+          restoreJobId: job.RestoreJobId,
+        });
+        return { id: job.RestoreJobId, createdInstanceId: instanceIdOfArn(job.CreatedResourceArn) ?? null };
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+function traitsOf(
+  job: { RecoveryPointArn?: string; IamRoleArn?: string; ResourceType?: string },
+  deps: JanitorDeps,
+): RestoreJobTraits {
+  return {
+    recoveryPointArn: job.RecoveryPointArn,
+    iamRoleArn: job.IamRoleArn,
+    resourceType: job.ResourceType,
+    expectedRoleArn: deps.config.restoreRoleArn,
+  };
+}
+
 async function onRestoreJobChanged(
   event: RestoreJobStateChangeEvent,
   deps: JanitorDeps,
@@ -189,17 +251,17 @@ async function onRestoreJobChanged(
   if (restoreRoleArn && iamRoleArn && iamRoleArn !== restoreRoleArn) return [];
   const instanceId = instanceIdOfArn(createdResourceArn);
   if (!instanceId) return [];
+  // The job itself: its creation date and what it restored (the event carries no recovery point).
+  const described = await deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
   const createdAt = event.detail.creationDate ? new Date(event.detail.creationDate) : undefined;
-  const creation =
-    createdAt && !Number.isNaN(createdAt.getTime())
-      ? createdAt
-      : (await deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }))).CreationDate;
+  const creation = createdAt && !Number.isNaN(createdAt.getTime()) ? createdAt : described.CreationDate;
   if (!creation) return [];
   const facts = await findExecutionOfRestoreJob(
     deps.sfn,
     deps.config.restoreStateMachineArn,
     restoreJobId,
     creation,
+    traitsOf({ ...described, IamRoleArn: described.IamRoleArn ?? iamRoleArn }, deps),
   );
   if (!facts) {
     deps.logger.info("restore job is not one of this product's executions; left alone", { restoreJobId });
@@ -216,6 +278,7 @@ async function sweep(deps: JanitorDeps): Promise<Settlement[]> {
     retentionMinutes: deps.config.retentionMinutes,
     restoreStateMachineArn: deps.config.restoreStateMachineArn,
     restoreJobLookbackHours: deps.config.restoreJobLookbackHours,
+    restoreRoleArn: deps.config.restoreRoleArn,
   });
   const removals = await removeLeftovers(leftovers, deps);
   return removals.map((r: SweepRemoval) => ({

@@ -37,6 +37,8 @@ export interface SweepOptions {
   /** The restore-instance state machine whose executions start restore jobs. */
   readonly restoreStateMachineArn?: string;
   readonly restoreJobLookbackHours?: number;
+  /** The role this product's restore jobs run with (matches a job its execution never stored). */
+  readonly restoreRoleArn?: string;
 }
 
 export interface Leftover {
@@ -146,6 +148,12 @@ async function lateRestoreJobInstances(
         options.restoreStateMachineArn as string,
         job.RestoreJobId,
         job.CreationDate,
+        {
+          recoveryPointArn: job.RecoveryPointArn,
+          iamRoleArn: job.IamRoleArn,
+          resourceType: job.ResourceType,
+          expectedRoleArn: options.restoreRoleArn,
+        },
       );
       if (!facts || seen.has(facts.arn)) continue;
       const verdict = judge(facts, cutoff);

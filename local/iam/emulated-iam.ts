@@ -21,6 +21,11 @@ export interface EmulatedIam {
   readonly template: CloudFormationTemplate | undefined;
   /** What loading the synthesised policies cost at start (undefined when not enforcing). */
   readonly startup: { readonly milliseconds: number; readonly cached: boolean } | undefined;
+  /**
+   * The key of a function the stack names by its `ec2-restore:function` metadata (the janitor):
+   * its synthesised role when enforcing, else the administrator's.
+   */
+  credentialsForRunner(runs: string, functionName: string): AccessKey;
   /** The key a Lambda function's SDK clients sign with. */
   credentialsFor(id: AnyFunctionId): AccessKey;
   /** The principal a state machine's integrations run as. */
@@ -107,7 +112,22 @@ export function createEmulatedIam(options: {
     );
 
   const functionKeys = new Map<AnyFunctionId, AccessKey>();
+  const runnerKeys = new Map<string, AccessKey>();
   return {
+    credentialsForRunner: (runs, functionName) => {
+      let key = runnerKeys.get(runs);
+      if (key === undefined) {
+        const roleArn = synthesised?.runnerRoles.get(runs);
+        if (roleArn === undefined) {
+          if (enforce) throw new Error(`the synthesised stack has no function that runs ${runs}`);
+          key = options.adminKey;
+        } else {
+          key = enforcer.addKey(enforcer.rolePrincipal(roleArn, functionName));
+        }
+        runnerKeys.set(runs, key);
+      }
+      return key;
+    },
     enforcer,
     template,
     startup,

@@ -29,6 +29,11 @@ export interface SynthesisedPrincipals {
   /** By role ARN. */
   readonly roles: ReadonlyMap<string, SynthesisedRole>;
   readonly functionRoles: ReadonlyMap<AnyFunctionId, string>;
+  /**
+   * Role ARN of the functions that name what they run in the `ec2-restore:function` metadata
+   * (infra/constructs/janitor.ts), by that name: the janitor, which is no step.
+   */
+  readonly runnerRoles: ReadonlyMap<string, string>;
   /** State machine ARN → role ARN. */
   readonly stateMachineRoles: ReadonlyMap<string, string>;
   /** The REST API integration's role (Integration.Credentials), if the stack has an API. */
@@ -105,6 +110,13 @@ export function readSynthesisedPrincipals(
     arns.set(logicalId, arn);
     refs.set(logicalId, arn);
   }
+  // SNS topics as local/events/stack-events.ts names them (Ref of a topic is its ARN).
+  for (const [logicalId, topic] of ofType('AWS::SNS::Topic')) {
+    const name = (topic.Properties?.TopicName as string | undefined) ?? logicalId;
+    const arn = `arn:aws:sns:${names.region}:${names.accountId}:${name}`;
+    arns.set(logicalId, arn);
+    refs.set(logicalId, arn);
+  }
   const resolve = resolver(names, refs, arns);
 
   const roles = new Map<string, SynthesisedRole>();
@@ -158,6 +170,11 @@ export function readSynthesisedPrincipals(
     const id = functionIdOf.get(logicalId);
     if (id !== undefined) functionRoles.set(id, String(resolve(fn.Properties?.Role)));
   }
+  const runnerRoles = new Map<string, string>();
+  for (const [, fn] of ofType('AWS::Lambda::Function')) {
+    const runs = (fn as { Metadata?: Record<string, unknown> }).Metadata?.['ec2-restore:function'];
+    if (typeof runs === 'string') runnerRoles.set(runs, String(resolve(fn.Properties?.Role)));
+  }
   const stateMachineRoles = new Map<string, string>();
   for (const [logicalId, sm] of ofType('AWS::StepFunctions::StateMachine')) {
     const arn = arns.get(logicalId);
@@ -169,6 +186,7 @@ export function readSynthesisedPrincipals(
   return {
     roles,
     functionRoles,
+    runnerRoles,
     stateMachineRoles,
     apiIntegrationRole: credentials === undefined ? undefined : String(resolve(credentials)),
     restoreRole: names.restoreRoleArn,

@@ -144,4 +144,65 @@ describe('the janitor on the emulator', () => {
       settlements: [{ executionArn: arn, mode: 'recovery', action: 'tagged', instanceIds: [instance.id] }],
     });
   }, 60_000);
+
+  describe('an execution stopped inside StartRestoreJob, after the job started (its id never stored)', () => {
+    /**
+     * Stops the execution on the step's own backup:StartRestoreJob response: AWS Backup has the
+     * job, the Lambda's result (the job id) never reaches the history. Returns the job's instance
+     * once the job completed and the janitor's deliveries settled.
+     */
+    async function stopInsideStartRestoreJob(mode: 'test' | 'recovery') {
+      let arn = '';
+      let stopped = false;
+      emulator = await startEmulator({
+        scenario: demoScenario({
+          faults: {
+            restoreJob: { durationMinutes: 5 },
+            instanceBootSeconds: 10,
+            ssh: { bootDelaySeconds: 5 },
+          },
+        }),
+        log: (line) => {
+          if (stopped || !arn || !/^backup:StartRestoreJob 200/.test(line)) return;
+          stopped = true;
+          emulator?.sfn.stopExecution({
+            executionArn: arn,
+            error: 'Operator.Stop',
+            cause: 'inside StartRestoreJob',
+          });
+        },
+      });
+      const e = emulator;
+      arn = begin(e, { mode }, `stopped-in-start-${mode}`);
+      const closed = await executionClosed(e, arn, { deadlineMs: 25_000 });
+      expect(closed.status).toBe('ABORTED');
+      expect(JSON.stringify(e.sfn.getExecutionHistory({ executionArn: arn }))).not.toContain('"restoreJob"');
+      const job = await pollUntil(() => [...e.world.restoreJobs.values()][0], {
+        describe: 'the restore job to complete',
+        until: (j) => j?.status === 'COMPLETED' && j.createdInstanceId !== null,
+        deadlineMs: 25_000,
+      });
+      // Simulated time for the job's event to be delivered and handled.
+      await e.clock.sleep(600);
+      await e.events?.settled();
+      return { e, arn, instanceId: job?.createdInstanceId as string };
+    }
+
+    it('test mode: the janitor traces the job by its recovery point and removes its instance', async () => {
+      const { e, arn, instanceId } = await stopInsideStartRestoreJob('test');
+      const instance = e.world.instances.get(instanceId);
+      expect(['terminated', 'shutting-down']).toContain(instance?.state);
+      expect(instance?.tags.get(TagKeys.Execution)).toBe(arn);
+      expect(e.errors).toEqual([]);
+    }, 60_000);
+
+    it('recovery mode: the janitor claims the kept instance and tags its outcome', async () => {
+      const { e, arn, instanceId } = await stopInsideStartRestoreJob('recovery');
+      const instance = e.world.instances.get(instanceId);
+      expect(instance?.state).toBe('running');
+      expect(instance?.tags.get(TagKeys.Execution)).toBe(arn);
+      expect(instance?.tags.get(TagKeys.Mode)).toBe('recovery');
+      expect(instance?.tags.get(TagKeys.Outcome)).toBe('ABORTED');
+    }, 60_000);
+  });
 });

@@ -2,6 +2,8 @@
  * The janitor's rules, against SDK clients whose calls a small stateful fake answers: what it
  * removes, what it only tags, what it leaves alone, and what it reports.
  */
+
+import { DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   CreateTagsCommand,
   DescribeAddressesCommand,
@@ -21,7 +23,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { type JanitorDeps, runJanitor } from '@lambdas/janitor/janitor';
 import { parseInvocation } from '@lambdas/janitor/janitor-events';
 import { findLeftovers } from '@lambdas/janitor/sweep';
-import { TagKeys } from '@shared/tags';
+import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
 import { captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -160,6 +162,8 @@ beforeEach(() => {
     return {};
   });
   mocks.sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // What AWS Backup says of a job: the event carries no recovery point (see execution-lookup.ts).
+  mocks.backup.on(DescribeRestoreJobCommand).resolves({ ResourceType: 'EC2' });
 });
 
 describe('janitor invocations', () => {
@@ -183,7 +187,14 @@ describe('an execution that ended outside its own failure path', () => {
   it('test mode: claims the untagged instance its restore job created, lifts termination protection, terminates it, releases the address', async () => {
     const name = 'stopped-test';
     execution(name, 'ABORTED', 'test', 1, { restoreJob: { id: 'JOB-1', createdInstanceId: 'i-1' } });
-    instances = [{ id: 'i-1', state: 'running', tags: {}, protectedFromTermination: true }];
+    instances = [
+      {
+        id: 'i-1',
+        state: 'running',
+        tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-1' },
+        protectedFromTermination: true,
+      },
+    ];
     addresses = [
       {
         allocationId: 'eipalloc-1',
@@ -286,7 +297,7 @@ describe('a restore job that completed', () => {
         },
       ],
     });
-    instances = [{ id: 'i-0abc1', state: 'running', tags: {} }];
+    instances = [{ id: 'i-0abc1', state: 'running', tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-1' } }];
     const result = await runJanitor(parseInvocation(jobEvent('JOB-LATE', 'i-0abc1')), deps());
     expect(result.settlements[0]).toMatchObject({ action: 'removed', instanceIds: ['i-0abc1'] });
     expect(instances[0]).toMatchObject({ state: 'shutting-down', tags: { [TagKeys.Execution]: exec(name) } });
