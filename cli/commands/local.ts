@@ -8,6 +8,8 @@ export async function runLocal(options: {
   scenario?: string;
   port: number;
   clock?: 'event' | 'fixed';
+  /** `--no-events`: without the stack's EventBridge rules and schedules (the janitor). */
+  events?: boolean;
 }): Promise<number> {
   const emulator = await startEmulator({
     scenario: options.scenario,
@@ -15,6 +17,7 @@ export async function runLocal(options: {
     // A person watches this one: the scenario's speed throughout unless asked otherwise.
     clockMode: options.clock,
     defaultClockMode: 'fixed',
+    ...(options.events === false && { events: false }),
     onError: (message) => process.stderr.write(`emulator error: ${message}\n`),
   });
   process.stdout.write(`READY ${emulator.endpoint}\n`);
