@@ -265,10 +265,20 @@ export function faultSchemaPaths(): string[] {
   return paths;
 }
 
+/**
+ * Fault fields of the schema that act on an API no step of this workflow calls yet, with that
+ * API: a cell could not see them act. The matrix test checks that no Lambda calls the API, so the
+ * day a step does, the field must get a fault here.
+ */
+export const UNREAD_FAULT_PATHS: Readonly<Record<string, string>> = {
+  // The emulator's console output (host-key fingerprints); no step reads GetConsoleOutput yet.
+  consoleOutput: 'GetConsoleOutputCommand',
+};
+
 /** Schema paths no fault of the matrix exercises (should be none). */
 export function uncoveredSchemaPaths(faults: readonly CellFault[]): string[] {
   const covered = new Set(faults.flatMap((f) => f.schemaPaths));
-  return faultSchemaPaths().filter((p) => !covered.has(p));
+  return faultSchemaPaths().filter((p) => !covered.has(p) && !(p in UNREAD_FAULT_PATHS));
 }
 
 /** Task and Wait states of restore-instance, from the committed definition. */
