@@ -121,10 +121,22 @@ describe("janitor's role", () => {
     ).toBe(true);
   });
 
-  it("tags only with this product's keys, and never deletes tags", () => {
-    const [createTags] = granting('ec2:CreateTags');
-    expect(createTags?.Condition).toEqual({
-      'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Execution, TagKeys.Mode, TagKeys.Outcome] },
+  it("tags only with this product's keys, claims only as the steps do, and never deletes tags", () => {
+    const [claim, outcome, ...more] = granting('ec2:CreateTags');
+    expect(more).toEqual([]);
+    // The claim: as infra/step-policies.ts's, only an untagged instance AWS Backup restored.
+    expect(claim?.Condition).toMatchObject({
+      Null: {
+        [`aws:ResourceTag/${TagKeys.Execution}`]: 'true',
+        'aws:ResourceTag/aws:backup:source-resource': 'false',
+      },
+      StringEquals: { [`aws:RequestTag/${TagKeys.Mode}`]: ['test', 'recovery'] },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Execution, TagKeys.Mode] },
+    });
+    // The outcome: only on what an execution tagged as its own.
+    expect(outcome?.Condition).toMatchObject({
+      StringLike: { [`aws:ResourceTag/${TagKeys.Execution}`]: expect.anything() },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Outcome] },
     });
     expect(granting('ec2:DeleteTags')).toEqual([]);
   });
