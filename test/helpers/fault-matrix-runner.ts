@@ -200,9 +200,10 @@ export async function runCell(cell: Cell, { deadlineMs = 20_000 }: RunOptions = 
 }
 
 /**
- * Starts and stops one emulator with the stack's events: the first one synthesises the stack
- * (seconds of CPU, blocking), which would otherwise eat into the deadlines of the cells running
- * beside it. Later emulators in the process reuse the synthesis.
+ * Starts and stops one emulator with the stack's events before the cells: it loads the
+ * synthesised template (from the disk cache test/global-setup.cjs warms; a synthesis, seconds of
+ * blocking CPU, only without it) and the modules, which would otherwise eat into the deadlines of
+ * the first cells. Later emulators in the process reuse it from memory.
  */
 export async function warmUp(): Promise<void> {
   const emulator = await startEmulator({ scenario: demoScenario(), events: true });
