@@ -356,3 +356,98 @@ describe('the sweep rules', () => {
     ]);
   });
 });
+
+describe('a restore job whose execution was stopped inside StartRestoreJob (its id never stored)', () => {
+  const POINT = 'arn:aws:ec2:us-east-1::image/ami-0point';
+  const created = new Date(NOW.getTime() - 1_800_000);
+  const jobEvent = {
+    source: 'aws.backup',
+    'detail-type': 'Restore Job State Change',
+    detail: {
+      restoreJobId: 'JOB-UNSTORED',
+      status: 'COMPLETED',
+      creationDate: created.toISOString(),
+      createdResourceArn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0abc9',
+    },
+  };
+  /** Entered StartRestoreJob just before the job was created, aborted just after: no job id stored. */
+  function stoppedInStep(name: string, status = 'ABORTED') {
+    const entered = new Date(created.getTime() - 1_000);
+    const stopped = new Date(created.getTime() + 1_000);
+    sfnMock.on(DescribeExecutionCommand, { executionArn: exec(name) }).resolves({
+      executionArn: exec(name),
+      stateMachineArn: SM,
+      status: status as never,
+      startDate: new Date(entered.getTime() - 60_000),
+      stopDate: status === 'RUNNING' ? undefined : stopped,
+      input: JSON.stringify({ instanceId: 'i-0de00000000000001', mode: 'test' }),
+    });
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: exec(name) }).resolves({
+      events: [
+        {
+          id: 1,
+          timestamp: entered,
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: {
+            name: 'StartRestoreJob',
+            input: JSON.stringify({
+              request: { mode: 'test' },
+              selection: { recoveryPoint: { arn: POINT } },
+            }),
+          },
+        },
+        ...(status === 'RUNNING' ? [] : [{ id: 2, timestamp: stopped, type: 'ExecutionAborted' as const }]),
+      ],
+    });
+    return {
+      executionArn: exec(name),
+      stateMachineArn: SM,
+      name,
+      status: status as never,
+      startDate: new Date(entered.getTime() - 60_000),
+      stopDate: status === 'RUNNING' ? undefined : stopped,
+    };
+  }
+  beforeEach(() => {
+    mocks.backup
+      .on(DescribeRestoreJobCommand)
+      .resolves({ RecoveryPointArn: POINT, ResourceType: 'EC2', CreationDate: created });
+    instances = [{ id: 'i-0abc9', state: 'running', tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-0point' } }];
+  });
+
+  it('the one execution that was in the step for that recovery point: claimed and removed', async () => {
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [stoppedInStep('only')] });
+    const result = await runJanitor(parseInvocation(jobEvent), deps());
+    expect(result.settlements[0]).toMatchObject({ executionArn: exec('only'), action: 'removed' });
+    expect(instances[0]).toMatchObject({
+      state: 'shutting-down',
+      tags: { [TagKeys.Execution]: exec('only') },
+    });
+  });
+
+  it('two executions that could have started it: neither is matched, the instance is left alone', async () => {
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [stoppedInStep('one'), stoppedInStep('two')] });
+    expect((await runJanitor(parseInvocation(jobEvent), deps())).settlements).toEqual([]);
+    expect(instances[0]).toMatchObject({
+      state: 'running',
+      tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-0point' },
+    });
+  });
+
+  it('one still inside the step beside a stopped one: nothing is matched (it may store the id)', async () => {
+    sfnMock
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [stoppedInStep('running', 'RUNNING'), stoppedInStep('stopped')] });
+    expect((await runJanitor(parseInvocation(jobEvent), deps())).settlements).toEqual([]);
+    expect(instances[0]?.state).toBe('running');
+  });
+
+  it('another recovery point: not matched', async () => {
+    mocks.backup
+      .on(DescribeRestoreJobCommand)
+      .resolves({ RecoveryPointArn: `${POINT}-other`, ResourceType: 'EC2', CreationDate: created });
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [stoppedInStep('only')] });
+    expect((await runJanitor(parseInvocation(jobEvent), deps())).settlements).toEqual([]);
+    expect(instances[0]?.state).toBe('running');
+  });
+});
