@@ -16,10 +16,17 @@ let allocationId: string;
 
 beforeAll(async () => {
   // A fixed clock keeps the execution running (sshd never answers in time) until it is stopped.
-  world = await startCliEmulator({
-    clock: { speed: 600, mode: 'fixed' },
-    faults: { restoreJob: { durationMinutes: 5 }, instanceBootSeconds: 10, ssh: { bootDelaySeconds: 3600 } },
-  });
+  world = await startCliEmulator(
+    {
+      clock: { speed: 600, mode: 'fixed' },
+      faults: {
+        restoreJob: { durationMinutes: 5 },
+        instanceBootSeconds: 10,
+        ssh: { bootDelaySeconds: 3600 },
+      },
+    },
+    { events: false },
+  );
   const { emulator } = world;
   executionArn = emulator.sfn.startExecution({
     stateMachineArn: emulator.stateMachineArns.restoreInstance,

@@ -108,7 +108,11 @@ export interface CliEmulator {
 }
 
 /** The demo world (sshd on port 2222) with overrides, and the environment a CLI needs to use it. */
-export async function startCliEmulator(overrides: Partial<ScenarioInput> = {}): Promise<CliEmulator> {
-  const emulator = await startEmulator({ scenario: demoScenario(overrides) });
+export async function startCliEmulator(
+  overrides: Partial<ScenarioInput> = {},
+  /** `events: false`: without the janitor (on by default), e.g. to leave leftovers for `sweep`. */
+  options: { events?: boolean } = {},
+): Promise<CliEmulator> {
+  const emulator = await startEmulator({ scenario: demoScenario(overrides), ...options });
   return { emulator, env: isolatedEnv(emulator.clientEnv), stop: () => emulator.stop() };
 }

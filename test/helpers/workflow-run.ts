@@ -41,17 +41,23 @@ export interface HarnessOptions {
    * jest's 30 s test timeout. A test that runs longer raises both.
    */
   readonly deadlineMs?: number;
+  /**
+   * The stack's rules and schedules (the janitor), on by default as in the emulator. Off for a
+   * test that counts the workflow's own calls in `apiCalls`: the janitor's calls land there too.
+   */
+  readonly events?: boolean;
 }
 
 let runs = 0;
 
 export async function startHarness(
   overrides: Partial<ScenarioInput> = {},
-  { deadlineMs }: HarnessOptions = {},
+  { deadlineMs, events }: HarnessOptions = {},
 ): Promise<Harness> {
   const apiCalls: string[] = [];
   const emulator = await startEmulator({
     scenario: demoScenario(overrides),
+    ...(events !== undefined && { events }),
     log: (line) => {
       if (/^[a-z0-9]+:\S+ \d{3}/.test(line)) apiCalls.push(line);
     },
