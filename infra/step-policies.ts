@@ -73,6 +73,7 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
         'ec2:DescribeSubnets',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeKeyPairs',
+        'ec2:DescribeRouteTables',
       ),
       new iam.PolicyStatement({
         actions: ['iam:GetInstanceProfile'],
@@ -107,7 +108,12 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       }),
     ],
     'ensure-public-address': [
-      read('ec2:DescribeAddresses', 'ec2:DescribeInstances', 'ec2:DescribeSubnets'),
+      read(
+        'ec2:DescribeAddresses',
+        'ec2:DescribeInstances',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeRouteTables',
+      ),
       new iam.PolicyStatement({
         actions: ['ec2:AllocateAddress'],
         resources: [addresses],
