@@ -23,6 +23,8 @@ export interface StepPolicyContext {
   readonly allowAccountWidePassRole?: boolean;
   /** Where the report step publishes outcomes. */
   readonly notificationTopicArn: string;
+  /** The in-VPC SSH probe functions check-ssh may invoke (infra/constructs/ssh-probes.ts). @default none */
+  readonly sshProbeFunctionArns?: readonly string[];
 }
 
 export type StepPolicies = { readonly [F in AnyFunctionId]: readonly iam.PolicyStatement[] };
@@ -136,7 +138,17 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       }),
       new iam.PolicyStatement({ actions: ['ec2:AssociateAddress'], resources: [interfaces] }),
     ],
-    'check-ssh': [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] })],
+    'check-ssh': [
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
+      read('ec2:DescribeInstances'),
+      // The host-key fingerprints on the console of the instance this workflow restored and tagged.
+      new iam.PolicyStatement({
+        actions: ['ec2:GetConsoleOutput'],
+        resources: [instances],
+        conditions: ownedBy,
+      }),
+      ...probeStatements(ctx, instances, arn('ec2', 'security-group/*'), ownedBy),
+    ],
     cleanup: cleanup(),
     // Tags the instance with the failed step (recovery mode) and cleans up (test mode).
     'handle-failure': [
@@ -158,6 +170,32 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
     ],
     'summarise-fleet': [],
   };
+}
+
+/**
+ * check-ssh's rights for the in-VPC check, only when probes are deployed: invoke exactly the probe
+ * functions, and set the groups of an instance this workflow tagged (ModifyInstanceAttribute is
+ * authorised on the instance and on every group it names, I.2; the customer's groups carry no tag
+ * of ours, so the group resource cannot be narrowed, but every resource of a request must be
+ * allowed, so the instance's tag condition limits the call to restored instances).
+ */
+function probeStatements(
+  ctx: StepPolicyContext,
+  instances: string,
+  securityGroups: string,
+  ownedBy: Record<string, Record<string, string>>,
+): iam.PolicyStatement[] {
+  const probes = ctx.sshProbeFunctionArns ?? [];
+  if (probes.length === 0) return [];
+  return [
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...probes] }),
+    new iam.PolicyStatement({
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: [instances],
+      conditions: ownedBy,
+    }),
+    new iam.PolicyStatement({ actions: ['ec2:ModifyInstanceAttribute'], resources: [securityGroups] }),
+  ];
 }
 
 /**
@@ -189,6 +227,12 @@ const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: st
     finding: '/^Resource::arn:.*:ec2:.*:network-interface\\/\\*$/',
     reason:
       "The restored instance's network interface is unknown in advance and carries no tag of ours; each call is also checked on its Elastic IP, which must carry this workflow's tag.",
+  },
+  {
+    resource: /:security-group\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:security-group\\/\\*$/',
+    reason:
+      "The restored instance's groups are the customer's and carry no tag of ours; the same call is also checked on the instance, which must carry this workflow's tag.",
   },
   {
     resource: /:volume\/\*$/,

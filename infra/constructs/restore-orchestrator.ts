@@ -25,6 +25,7 @@ import { NotificationTopic } from './notification-topic';
 import { RestoreApi, type RestoreApiOptions } from './restore-api';
 import { RestoreRole } from './restore-role';
 import { type RestoreTestSchedule, RestoreTestSchedules } from './restore-test-schedules';
+import { type SshProbeNetwork, SshProbes } from './ssh-probes';
 import { StepFunction } from './step-function';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -68,6 +69,13 @@ export interface RestoreOrchestratorProps {
   readonly guardrails?: RestoreGuardrails;
   /** The IAM-authorised REST API, or `false` for none. @default an API with RestoreApiOptions' defaults */
   readonly api?: RestoreApiOptions | false;
+  /**
+   * The VPCs whose instances the SSH check reaches from inside (one VPC-attached probe each,
+   * infra/constructs/ssh-probes.ts). A restore into a VPC not listed can be checked only from the
+   * internet (a public subnet and a group open to 0.0.0.0/0), else PlanRestore refuses it.
+   * @default none
+   */
+  readonly sshProbeNetworks?: readonly SshProbeNetwork[];
 }
 
 /**
@@ -92,6 +100,8 @@ export class RestoreOrchestrator extends Construct {
   readonly schedules: RestoreTestSchedules | undefined;
   /** Undefined when `api` is false. */
   readonly api: RestoreApi | undefined;
+  /** Undefined when no probe network is configured. */
+  readonly sshProbes: SshProbes | undefined;
 
   constructor(scope: Construct, id: string, props: RestoreOrchestratorProps) {
     super(scope, id);
@@ -115,11 +125,17 @@ export class RestoreOrchestrator extends Construct {
       this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
 
+    this.sshProbes =
+      props.sshProbeNetworks && props.sshProbeNetworks.length > 0
+        ? new SshProbes(this, 'SshProbes', { networks: props.sshProbeNetworks })
+        : undefined;
     const settings = {
       restoreRoleArn: this.restoreRole.roleArn,
       keyPairParameterPrefix,
       notificationTopicArn: this.notificationTopic.topicArn,
       guardrails: props.guardrails,
+      sshProbes: this.sshProbes?.refs,
+      sshProbeFunctionArns: this.sshProbes?.functions.map((f) => f.functionArn),
     };
     const environments: { readonly [F in AnyFunctionId]: FunctionEnvironment<F> } = {
       ...functionEnvironments(settings),
