@@ -65,7 +65,23 @@ export function benchWorld(options: BenchWorldOptions): ScenarioInput {
     },
     vpcs: [{ id: VPC }],
     subnets,
-    securityGroups: [{ id: SECURITY_GROUP, name: 'app-ssh', vpcId: VPC }],
+    // The seed's network (local/README.md): SSH open to anywhere, a route to an internet gateway.
+    securityGroups: [
+      {
+        id: SECURITY_GROUP,
+        name: 'app-ssh',
+        vpcId: VPC,
+        ingress: [{ protocol: 'tcp', fromPort: SSH_PORT, toPort: SSH_PORT, cidrIp: '0.0.0.0/0' }],
+      },
+    ],
+    routeTables: [
+      {
+        id: 'rtb-0be00000000000001',
+        vpcId: VPC,
+        main: true,
+        routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: 'igw-0be00000000000001' }],
+      },
+    ],
     keyPairs: [{ name: KEY.name, id: KEY.id }],
     instanceProfiles: [{ name: PROFILE.name, roleName: PROFILE.role }],
     instances,

@@ -26,6 +26,7 @@ import { startHttpFrontDoor } from './server';
 import { BackupAdapter } from './services/backup';
 import { Ec2Adapter } from './services/ec2';
 import { IamAdapter } from './services/iam';
+import { LambdaFunctions, LambdaInvokeRoute } from './services/lambda';
 import { SfnAdapter } from './services/sfn';
 import { SsmAdapter } from './services/ssm';
 import { StepFunctionsEmulator } from './sfn/step-functions';
@@ -78,6 +79,11 @@ export interface Emulator {
   readonly faults: FaultInjector;
   readonly sfn: StepFunctionsEmulator;
   readonly sshHosts: SshHosts;
+  /**
+   * Functions Lambda Invoke (`POST /2015-03-31/functions/{name}/invocations`) reaches, besides the
+   * state machines' steps: e.g. one in-VPC SSH probe per `world.network.sshProbes()` entry.
+   */
+  readonly functions: LambdaFunctions;
   /** Every line the in-process Lambdas logged, as CloudWatch Logs would hold them. */
   readonly lambdaLogs: readonly string[];
   /** Lambda invocations per function id. */
@@ -176,6 +182,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   clock.addDueSource(() => world.nextDueMs(clock.nowMs()));
   clock.onAdvance(tick);
   const sfnAdapter = new SfnAdapter(sfn);
+  const functions = new LambdaFunctions();
   const api = createEmulatedApi({
     region,
     accountId,
@@ -195,7 +202,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ssm: new SsmAdapter(world),
       sfn: sfnAdapter,
     },
-    routes: [api],
+    routes: [api, new LambdaInvokeRoute(functions, { region, accountId }, options.log)],
     faults,
     beforeRequest: tick,
     track: () => clock.hold(),
@@ -272,6 +279,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     sfn,
     sshHosts,
+    functions,
     lambdaLogs,
     invocations,
     inCallPauseSeconds,

@@ -12,6 +12,21 @@ const id = (prefix: string) =>
   });
 const isoDate = z.iso.datetime({ offset: true });
 const tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({});
+const ipv4Cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, {
+    message: 'must be an IPv4 CIDR block such as 10.0.0.0/8 or 0.0.0.0/0',
+  })
+  .refine(
+    (v) =>
+      v
+        .split('/')[0]
+        ?.split('.')
+        .every((o) => Number(o) <= 255),
+    {
+      message: 'must be an IPv4 CIDR block with octets 0-255',
+    },
+  );
 const cidr24 = z
   .string()
   .regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, { message: 'must be a loopback /24 such as 127.10.1.0/24' });
@@ -48,6 +63,11 @@ export const FaultsSchema = z
     /** Applies to every restore job unless `restoreJobsBySource` names the source instance. */
     restoreJob: RestoreJobFaultSchema.default({}),
     restoreJobsBySource: z.record(id('i'), RestoreJobFaultSchema).default({}),
+    /**
+     * The instances' console output (GetConsoleOutput): `none` never posts any; `mismatch` posts
+     * fingerprints of a host key other than the one the instance's sshd offers.
+     */
+    consoleOutput: z.enum(['none', 'mismatch']).optional(),
     /** Elastic IPs per Region (AWS's default quota is 5). */
     elasticIpQuota: z.int().min(0).max(1000).default(5),
     ssh: z
@@ -79,6 +99,28 @@ export const FaultsSchema = z
   })
   .prefault({});
 export type Faults = z.infer<typeof FaultsSchema>;
+
+/** One inbound or outbound security-group rule: a protocol, a port range and one source or destination. */
+const SecurityGroupRuleSchema = z
+  .strictObject({
+    /** `tcp`, or `-1` for all protocols and ports (fromPort/toPort are then ignored). */
+    protocol: z.enum(['tcp', '-1']),
+    fromPort: z.int().min(0).max(65535).optional(),
+    toPort: z.int().min(0).max(65535).optional(),
+    cidrIp: ipv4Cidr.optional(),
+    sourceGroupId: id('sg').optional(),
+    description: z.string().max(255).optional(),
+  })
+  .refine((r) => (r.cidrIp === undefined) !== (r.sourceGroupId === undefined), {
+    message: 'a rule names exactly one of cidrIp and sourceGroupId',
+  })
+  .refine((r) => r.protocol === '-1' || (r.fromPort !== undefined && r.toPort !== undefined), {
+    message: 'a tcp rule needs fromPort and toPort',
+  })
+  .refine((r) => r.fromPort === undefined || r.toPort === undefined || r.fromPort <= r.toPort, {
+    message: 'fromPort must not exceed toPort',
+  });
+export type SecurityGroupRuleInput = z.output<typeof SecurityGroupRuleSchema>;
 
 const RecoveryPointSchema = z.strictObject({
   /** The AMI that is the recovery point; generated when absent. */
@@ -142,7 +184,28 @@ export const ScenarioSchema = z.strictObject({
       restoreRoleName: z.string().default('ec2-restore-restore-role'),
     })
     .prefault({}),
-  vpcs: z.array(z.strictObject({ id: id('vpc'), tags })).default([]),
+  vpcs: z
+    .array(
+      z.strictObject({
+        id: id('vpc'),
+        /**
+         * The VPC's range. Every address in the emulator is a loopback address, so it is a
+         * 127.0.0.0/8 block; default 127.<loopback octet>.0.0/16, the emulator's whole range.
+         */
+        cidrBlock: ipv4Cidr
+          .refine((c) => c.startsWith('127.'), {
+            message: 'must be a loopback block (127.…), as every emulated address is',
+          })
+          .optional(),
+        /**
+         * The orchestrator deploys an in-VPC SSH probe here (the `sshProbeNetworks` context lists
+         * this VPC). `false` models a VPC missing from that context.
+         */
+        sshProbe: z.boolean().default(true),
+        tags,
+      }),
+    )
+    .default([]),
   subnets: z
     .array(
       z.strictObject({
@@ -162,6 +225,43 @@ export const ScenarioSchema = z.strictObject({
         name: z.string().min(1),
         vpcId: id('vpc'),
         description: z.string().default(''),
+        /** Inbound rules; none (the default) admits nothing. */
+        ingress: z.array(SecurityGroupRuleSchema).default([]),
+        /** Outbound rules; default all traffic to 0.0.0.0/0, as a new group has. */
+        egress: z.array(SecurityGroupRuleSchema).default([{ protocol: '-1', cidrIp: '0.0.0.0/0' }]),
+      }),
+    )
+    .default([]),
+  /**
+   * Route tables. A subnet uses the table that names it in `subnetIds`, else its VPC's main table;
+   * a subnet with neither has no route out (private): the fail-safe default.
+   */
+  routeTables: z
+    .array(
+      z.strictObject({
+        id: id('rtb'),
+        vpcId: id('vpc'),
+        main: z.boolean().default(false),
+        subnetIds: z.array(id('subnet')).default([]),
+        routes: z
+          .array(
+            z
+              .strictObject({
+                destinationCidrBlock: ipv4Cidr,
+                gatewayId: z
+                  .string()
+                  .regex(/^(local|igw-(?:[0-9a-f]{8}|[0-9a-f]{17}))$/, {
+                    message: 'must be "local" or look like igw-0123456789abcdef0',
+                  })
+                  .optional(),
+                natGatewayId: id('nat').optional(),
+              })
+              .refine((r) => (r.gatewayId === undefined) !== (r.natGatewayId === undefined), {
+                message: 'a route names exactly one of gatewayId and natGatewayId',
+              }),
+          )
+          .default([]),
+        tags,
       }),
     )
     .default([]),
@@ -275,6 +375,41 @@ function crossCheck(s: Scenario): string[] {
   s.securityGroups.forEach((g, i) => {
     if (!vpcs.has(g.vpcId)) problems.push(`securityGroups.${i}.vpcId: no VPC ${g.vpcId}`);
   });
+  s.securityGroups.forEach((g, i) => {
+    for (const [kind, rules] of [
+      ['ingress', g.ingress],
+      ['egress', g.egress],
+    ] as const) {
+      rules.forEach((r, j) => {
+        if (r.sourceGroupId && !groups.has(r.sourceGroupId))
+          problems.push(
+            `securityGroups.${i}.${kind}.${j}.sourceGroupId: no security group ${r.sourceGroupId}`,
+          );
+      });
+    }
+  });
+  const mainTables = new Map<string, number>();
+  const associated = new Map<string, string>();
+  s.routeTables.forEach((t, i) => {
+    if (!vpcs.has(t.vpcId)) problems.push(`routeTables.${i}.vpcId: no VPC ${t.vpcId}`);
+    if (t.main) mainTables.set(t.vpcId, (mainTables.get(t.vpcId) ?? 0) + 1);
+    t.subnetIds.forEach((subnetId, j) => {
+      const subnet = s.subnets.find((sub) => sub.id === subnetId);
+      if (!subnet) problems.push(`routeTables.${i}.subnetIds.${j}: no subnet ${subnetId}`);
+      else if (subnet.vpcId !== t.vpcId)
+        problems.push(
+          `routeTables.${i}.subnetIds.${j}: subnet ${subnetId} is in ${subnet.vpcId}, not ${t.vpcId}`,
+        );
+      const other = associated.get(subnetId);
+      if (other)
+        problems.push(
+          `routeTables.${i}.subnetIds.${j}: subnet ${subnetId} is already associated with ${other}`,
+        );
+      associated.set(subnetId, t.id);
+    });
+  });
+  for (const [vpcId, count] of mainTables)
+    if (count > 1) problems.push(`routeTables: VPC ${vpcId} has ${count} main route tables (at most one)`);
   s.instanceProfiles.forEach((p, i) => {
     if (!roles.has(p.roleName))
       problems.push(`instanceProfiles.${i}.roleName: no role ${p.roleName} in iam.roles`);

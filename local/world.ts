@@ -15,17 +15,30 @@ import { BackupStore } from './world/backup-store';
 import { ElasticIps } from './world/ec2-addresses';
 import { ProfileAssociations } from './world/ec2-associations';
 import type { Tags } from './world/ec2-filters';
+import { ConsoleOutputs } from './world/ec2-console';
 import { Ec2Instances } from './world/ec2-instances';
+import { Ec2Interfaces } from './world/ec2-interfaces';
 import { Ec2Network } from './world/ec2-network';
 import { IamStore } from './world/iam-store';
 import { type AddressGuard, LoopbackAddresses } from './world/loopback-addresses';
+import { NetworkPaths } from './world/network-paths';
 import { loadScenario } from './world/scenario-loader';
 import { SsmParameters } from './world/ssm-parameters';
-import type { Address, WorldContext } from './world/types';
+import type { Address, Instance, WorldContext } from './world/types';
 
 export { type Ec2Filter, matchesFilters, type Tags, tagFilterValues } from './world/ec2-filters';
 export { INSTANCE_STATE_CODES } from './world/ec2-instances';
-export type { KeyPair, SecurityGroup, Subnet, Vpc } from './world/ec2-network';
+export type { ConsoleOutput } from './world/ec2-console';
+export type {
+  KeyPair,
+  Route,
+  RouteTable,
+  SecurityGroup,
+  SecurityGroupRule,
+  Subnet,
+  Vpc,
+} from './world/ec2-network';
+export { type SshProbe, sshProbeFunctionName } from './world/network-paths';
 export type { InstanceProfile, Role } from './world/iam-store';
 export { sha256Fingerprint } from './world/ssh-keys';
 export type { Parameter } from './world/ssm-parameters';
@@ -46,6 +59,11 @@ export interface SshTarget {
   readonly addresses: readonly string[];
   readonly hostKey: string;
   readonly authorizedKey: string | null;
+  /**
+   * Null when AWS's network would deliver a TCP connection from `source` to `address`:`port` (read
+   * live, so a group change applies to the next connection), else why not.
+   */
+  refusal(source: string, address: string, port: number): string | null;
 }
 
 export interface WorldOptions {
@@ -69,7 +87,11 @@ export class World implements WorldContext {
     readonly addresses: ElasticIps;
     readonly associations: ProfileAssociations;
     readonly network: Ec2Network;
+    readonly interfaces: Ec2Interfaces;
+    readonly console: ConsoleOutputs;
   };
+  /** Which connections AWS's network delivers, and the orchestrator's in-VPC SSH probes. */
+  readonly network: NetworkPaths;
   readonly iam: IamStore;
   readonly ssm: SsmParameters;
   readonly backup: BackupStore;
@@ -90,12 +112,29 @@ export class World implements WorldContext {
     this.addressGuard = options.addressGuard;
     this.log = options.log ?? (() => {});
     this.loopback = new LoopbackAddresses(options.octet ?? scenario.loopbackOctet ?? defaultLoopbackOctet());
-    this.ec2 = {
-      instances: new Ec2Instances(this),
-      addresses: new ElasticIps(this),
-      associations: new ProfileAssociations(this),
-      network: new Ec2Network(this.loopback),
+    const network = new Ec2Network(this.loopback);
+    const instances = new Ec2Instances(this);
+    const addresses = new ElasticIps(this);
+    const paths = {
+      network,
+      loopback: this.loopback,
+      sshPort: scenario.sshPort,
+      instances: () => instances.instances.values(),
+      publicIpsOf: (i: Instance) => addresses.publicIpsOf(i),
     };
+    this.ec2 = {
+      instances,
+      addresses,
+      associations: new ProfileAssociations(this),
+      network,
+      interfaces: new Ec2Interfaces(paths),
+      // Cloud-init prints the host keys as the sshd comes up.
+      console: new ConsoleOutputs(
+        () => this.faults.consoleOutput,
+        () => this.faults.ssh.bootDelaySeconds * 1000,
+      ),
+    };
+    this.network = new NetworkPaths(paths);
     this.iam = new IamStore(this.accountId);
     this.ssm = new SsmParameters(clock);
     this.backup = new BackupStore(this);
@@ -218,6 +257,7 @@ export class World implements WorldContext {
         addresses: [i.privateIp, ...this.ec2.addresses.publicIpsOf(i)],
         hostKey: i.hostKey,
         authorizedKey: i.authorizedKey,
+        refusal: (source, address, port) => this.network.explain(source, address, port, i),
       }));
   }
 

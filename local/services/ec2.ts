@@ -19,7 +19,9 @@ import {
   matchesFilters,
   type ProfileAssociation,
   type RecoveryPoint,
+  type RouteTable,
   type SecurityGroup,
+  type SecurityGroupRule,
   type Subnet,
   type Tags,
   tagFilterValues,
@@ -61,6 +63,10 @@ export class Ec2Adapter implements ServiceAdapter {
       TerminateInstances: (p) => this.terminateInstances(p),
       ModifyInstanceAttribute: (p) => this.modifyInstanceAttribute(p),
       DescribeInstanceAttribute: (p) => this.describeInstanceAttribute(p),
+      DescribeRouteTables: (p) => this.describeRouteTables(p),
+      DescribeNetworkInterfaces: (p) => this.describeNetworkInterfaces(p),
+      ModifyNetworkInterfaceAttribute: (p) => this.modifyNetworkInterfaceAttribute(p),
+      GetConsoleOutput: (p) => this.getConsoleOutput(p),
     };
   }
 
@@ -322,12 +328,20 @@ export class Ec2Adapter implements ServiceAdapter {
       'Attribute',
       'Value',
     ]);
-    const unmodelled = p.names().find((name) => !known.has(name));
+    const unmodelled = p.names().find((name) => !known.has(name) && !/^GroupId\.\d+$/.test(name));
     if (unmodelled) {
       throw new AwsError(
         'UnsupportedOperation',
         `The emulator does not model modifying ${unmodelled.split('.')[0]}.`,
       );
+    }
+    const groupIds = p.list('GroupId');
+    if (groupIds.length > 0) {
+      // Only one attribute per call (aws-facts I.2); the groups replace the interface's whole set.
+      if (p.has('Attribute') || p.has('DisableApiTermination.Value'))
+        throw new AwsError('InvalidParameterCombination', 'Only one attribute can be modified at a time.');
+      this.world.ec2.interfaces.setGroups(this.world.ec2.instances.mustGet(instanceId), groupIds);
+      return [text('return', true)];
     }
     const attribute = p.string('Attribute');
     let value: boolean | undefined;
@@ -441,16 +455,167 @@ export class Ec2Adapter implements ServiceAdapter {
         'securityGroupArn',
         `arn:aws:ec2:${this.world.region}:${this.world.accountId}:security-group/${g.id}`,
       ),
-      // Rules are not modelled; the emulated SSH hosts listen on loopback regardless.
-      node('ipPermissions'),
-      list('ipPermissionsEgress', [g], () => [
-        text('ipProtocol', '-1'),
-        node('groups'),
-        list('ipRanges', ['0.0.0.0/0'], (cidr) => [text('cidrIp', cidr)]),
-        node('ipv6Ranges'),
-        node('prefixListIds'),
+      // The rules the emulated network admits connections by (../world/network-paths.ts).
+      list('ipPermissions', ipPermissions(g.ingress), (r) => this.ipPermissionXml(r)),
+      list('ipPermissionsEgress', ipPermissions(g.egress), (r) => this.ipPermissionXml(r)),
+      tagSet(g.tags),
+    ];
+  }
+
+  /** One IpPermission: a protocol and port range with every source that shares them. */
+  private ipPermissionXml(permission: IpPermission): XmlChild[] {
+    const { protocol, fromPort, toPort, rules } = permission;
+    const cidrs = rules.filter((r) => r.cidrIp !== undefined);
+    const groups = rules.filter((r) => r.sourceGroupId !== undefined);
+    return [
+      text('ipProtocol', protocol),
+      protocol === '-1' ? undefined : text('fromPort', fromPort),
+      protocol === '-1' ? undefined : text('toPort', toPort),
+      list('groups', groups, (r) => [
+        text('description', r.description),
+        text('userId', this.world.accountId),
+        text('groupId', r.sourceGroupId),
       ]),
-      node('tagSet'),
+      list('ipRanges', cidrs, (r) => [text('cidrIp', r.cidrIp), text('description', r.description)]),
+      node('ipv6Ranges'),
+      node('prefixListIds'),
+    ];
+  }
+
+  private describeRouteTables(p: Ec2Params): XmlChild[] {
+    const tables = this.world.ec2.network.describeRouteTables(p.list('RouteTableId'), p.filters());
+    const { page, nextToken } = paginate(tables, p, 'DescribeRouteTables');
+    return [list('routeTableSet', page, (t) => this.routeTableXml(t)), text('nextToken', nextToken)];
+  }
+
+  private routeTableXml(t: RouteTable): XmlChild[] {
+    const vpc = this.world.ec2.network.vpcs.get(t.vpcId);
+    // Every table has the VPC's local route first, whether or not the scenario lists it.
+    const routes = [
+      ...(vpc && !t.routes.some((r) => r.gatewayId === 'local')
+        ? [{ destinationCidrBlock: vpc.cidrBlock, gatewayId: 'local' }]
+        : []),
+      ...t.routes,
+    ];
+    const associations = [
+      ...(t.main ? [{ subnetId: undefined, main: true }] : []),
+      ...t.subnetIds.map((subnetId) => ({ subnetId, main: false })),
+    ];
+    return [
+      text('routeTableId', t.id),
+      text('vpcId', t.vpcId),
+      text('ownerId', this.world.accountId),
+      list('routeSet', routes, (r) => [
+        text('destinationCidrBlock', r.destinationCidrBlock),
+        text('gatewayId', r.gatewayId),
+        text('natGatewayId', r.natGatewayId),
+        text('state', 'active'),
+        text('origin', r.gatewayId === 'local' ? 'CreateRouteTable' : 'CreateRoute'),
+      ]),
+      list('associationSet', associations, (a) => [
+        text('routeTableAssociationId', `rtbassoc-${derivedHex(`${t.id}:${a.subnetId ?? 'main'}`)}`),
+        text('routeTableId', t.id),
+        text('subnetId', a.subnetId),
+        text('main', a.main),
+        node('associationState', text('state', 'associated')),
+      ]),
+      node('propagatingVgwSet'),
+      tagSet(t.tags),
+    ];
+  }
+
+  private describeNetworkInterfaces(p: Ec2Params): XmlChild[] {
+    const attached = this.world.ec2.interfaces.describeNetworkInterfaces(
+      p.list('NetworkInterfaceId'),
+      p.filters(),
+    );
+    const { page, nextToken } = paginate(attached, p, 'DescribeNetworkInterfaces');
+    return [
+      list('networkInterfaceSet', page, (i) => {
+        const publicIp = this.world.ec2.addresses.publicIpsOf(i)[0];
+        return [
+          text('networkInterfaceId', i.eniId),
+          text('subnetId', i.subnetId),
+          text('vpcId', i.vpcId),
+          text('availabilityZone', i.availabilityZone),
+          text('description', ''),
+          text('ownerId', this.world.accountId),
+          text('requesterManaged', false),
+          text('status', 'in-use'),
+          text('macAddress', macAddressOf(i.eniId)),
+          text('privateIpAddress', i.privateIp),
+          text('privateDnsName', this.privateDnsName(i.privateIp)),
+          text('sourceDestCheck', true),
+          this.groupSet(i.securityGroupIds),
+          node(
+            'attachment',
+            text('attachmentId', `eni-attach-${i.eniId.slice(4)}`),
+            text('instanceId', i.id),
+            text('instanceOwnerId', this.world.accountId),
+            text('deviceIndex', 0),
+            text('status', 'attached'),
+            text('attachTime', i.launchTime),
+            text('deleteOnTermination', true),
+            text('networkCardIndex', 0),
+          ),
+          publicIp ? this.interfaceAssociationXml(publicIp) : undefined,
+          node('tagSet'),
+          list('privateIpAddressesSet', [i], (instance) => [
+            text('privateIpAddress', instance.privateIp),
+            text('privateDnsName', this.privateDnsName(instance.privateIp)),
+            text('primary', true),
+            publicIp ? this.interfaceAssociationXml(publicIp) : undefined,
+          ]),
+          node('ipv6AddressesSet'),
+          text('interfaceType', 'interface'),
+        ];
+      }),
+      text('nextToken', nextToken),
+    ];
+  }
+
+  private interfaceAssociationXml(publicIp: string): Xml {
+    return node(
+      'association',
+      text('publicIp', publicIp),
+      text('publicDnsName', this.publicDnsName(publicIp)),
+      text('ipOwnerId', this.isElasticIp(publicIp) ? this.world.accountId : 'amazon'),
+    );
+  }
+
+  private modifyNetworkInterfaceAttribute(p: Ec2Params): XmlChild[] {
+    const eniId = p.required('NetworkInterfaceId');
+    const unmodelled = p
+      .names()
+      .find(
+        (n) =>
+          !['Action', 'Version', 'DryRun', 'NetworkInterfaceId'].includes(n) &&
+          !/^SecurityGroupId\.\d+$/.test(n),
+      );
+    if (unmodelled) {
+      throw new AwsError(
+        'UnsupportedOperation',
+        `The emulator does not model modifying ${unmodelled.split('.')[0]}; it models SecurityGroupId.N.`,
+      );
+    }
+    const groupIds = p.list('SecurityGroupId');
+    if (groupIds.length === 0) throw missingParameter('SecurityGroupId.1');
+    this.world.ec2.interfaces.setGroups(this.world.ec2.interfaces.mustGetByEni(eniId), groupIds);
+    return [text('return', true)];
+  }
+
+  private getConsoleOutput(p: Ec2Params): XmlChild[] {
+    const instance = this.world.ec2.instances.mustGet(p.required('InstanceId'));
+    p.bool('Latest');
+    const consoleOutput = this.world.ec2.console.get(instance, this.world.clock.nowMs());
+    return [
+      text('instanceId', instance.id),
+      text('timestamp', consoleOutput.timestamp ?? undefined),
+      // Absent until something was posted, as EC2 leaves it out (aws-facts I.4).
+      text(
+        'output',
+        consoleOutput.output === null ? undefined : Buffer.from(consoleOutput.output).toString('base64'),
+      ),
     ];
   }
 
@@ -744,6 +909,35 @@ function imageState(rp: RecoveryPoint): string {
   if (rp.status === 'CREATING') return 'pending';
   if (rp.status === 'DELETING' || rp.status === 'EXPIRED') return 'deregistered';
   return 'available';
+}
+
+interface IpPermission {
+  readonly protocol: string;
+  readonly fromPort: number | undefined;
+  readonly toPort: number | undefined;
+  readonly rules: readonly SecurityGroupRule[];
+}
+
+/** Rules grouped as EC2 reports them: one IpPermission per protocol and port range. */
+function ipPermissions(rules: readonly SecurityGroupRule[]): IpPermission[] {
+  const byRange = new Map<string, IpPermission>();
+  for (const rule of rules) {
+    const fromPort = rule.protocol === '-1' ? undefined : rule.fromPort;
+    const toPort = rule.protocol === '-1' ? undefined : rule.toPort;
+    const key = `${rule.protocol}:${fromPort}:${toPort}`;
+    const existing = byRange.get(key);
+    byRange.set(key, {
+      protocol: rule.protocol,
+      fromPort,
+      toPort,
+      rules: [...(existing?.rules ?? []), rule],
+    });
+  }
+  return [...byRange.values()];
+}
+
+function derivedHex(seed: string): string {
+  return createHash('sha256').update(seed).digest('hex').slice(0, 17);
 }
 
 /** A stable locally administered MAC address per network interface. */

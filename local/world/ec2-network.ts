@@ -1,4 +1,7 @@
-/** EC2's network and key pairs as the scenario lays them out: VPCs, subnets, security groups, key pairs. */
+/**
+ * EC2's network and key pairs as the scenario lays them out: VPCs, subnets, route tables, security
+ * groups (with their rules), key pairs.
+ */
 import { AwsError } from '../aws-error';
 import { type Ec2Filter, matchesFilters, mustExist, type Tags, tagFilterValues } from './ec2-filters';
 import type { LoopbackAddresses } from './loopback-addresses';
@@ -6,6 +9,8 @@ import type { LoopbackAddresses } from './loopback-addresses';
 export interface Vpc {
   readonly id: string;
   readonly cidrBlock: string;
+  /** The orchestrator has an in-VPC SSH probe here (scenario `vpcs[].sshProbe`). */
+  readonly sshProbe: boolean;
   readonly tags: Tags;
 }
 export interface Subnet {
@@ -16,11 +21,36 @@ export interface Subnet {
   readonly mapPublicIpOnLaunch: boolean;
   readonly tags: Tags;
 }
+/** One security-group rule: `-1` is every protocol and port; exactly one of cidrIp and sourceGroupId. */
+export interface SecurityGroupRule {
+  readonly protocol: 'tcp' | '-1';
+  readonly fromPort?: number | undefined;
+  readonly toPort?: number | undefined;
+  readonly cidrIp?: string | undefined;
+  readonly sourceGroupId?: string | undefined;
+  readonly description?: string | undefined;
+}
 export interface SecurityGroup {
   readonly id: string;
   readonly name: string;
   readonly vpcId: string;
   readonly description: string;
+  readonly ingress: readonly SecurityGroupRule[];
+  readonly egress: readonly SecurityGroupRule[];
+  readonly tags: Tags;
+}
+export interface Route {
+  readonly destinationCidrBlock: string;
+  readonly gatewayId?: string | undefined;
+  readonly natGatewayId?: string | undefined;
+}
+export interface RouteTable {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly main: boolean;
+  readonly subnetIds: readonly string[];
+  readonly routes: readonly Route[];
+  readonly tags: Tags;
 }
 export interface KeyPair {
   readonly id: string;
@@ -42,6 +72,7 @@ export class Ec2Network {
   readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
   readonly securityGroups = new Map<string, SecurityGroup>();
+  readonly routeTables = new Map<string, RouteTable>();
   /** By key name, as EC2 and RunInstances refer to them. */
   readonly keyPairs = new Map<string, KeyPair>();
 
@@ -88,9 +119,75 @@ export class Ec2Network {
     return list.filter((g) =>
       matchesFilters(
         filters,
-        (name) => ({ 'group-id': [g.id], 'group-name': [g.name], 'vpc-id': [g.vpcId] })[name],
+        (name) =>
+          ({
+            'group-id': [g.id],
+            'group-name': [g.name],
+            'vpc-id': [g.vpcId],
+            description: [g.description],
+            'ip-permission.cidr': g.ingress.flatMap((r) => (r.cidrIp ? [r.cidrIp] : [])),
+            'ip-permission.group-id': g.ingress.flatMap((r) => (r.sourceGroupId ? [r.sourceGroupId] : [])),
+            'ip-permission.protocol': g.ingress.map((r) => r.protocol),
+            'ip-permission.from-port': g.ingress.flatMap((r) =>
+              r.fromPort === undefined ? [] : [String(r.fromPort)],
+            ),
+            'ip-permission.to-port': g.ingress.flatMap((r) =>
+              r.toPort === undefined ? [] : [String(r.toPort)],
+            ),
+          })[name] ?? tagFilterValues(g.tags, name),
       ),
     );
+  }
+
+  describeRouteTables(ids: readonly string[], filters: readonly Ec2Filter[]): RouteTable[] {
+    const missing = ids.find((id) => !this.routeTables.has(id));
+    if (missing)
+      throw new AwsError('InvalidRouteTableID.NotFound', `The routeTable ID '${missing}' does not exist`);
+    const list =
+      ids.length > 0
+        ? ids.map((id) => mustExist(this.routeTables.get(id), id))
+        : [...this.routeTables.values()];
+    return list.filter((t) =>
+      matchesFilters(
+        filters,
+        (name) =>
+          ({
+            'route-table-id': [t.id],
+            'vpc-id': [t.vpcId],
+            'association.subnet-id': [...t.subnetIds],
+            'association.main': [String(t.main)],
+            'association.route-table-id': t.main || t.subnetIds.length > 0 ? [t.id] : [],
+            'route.destination-cidr-block': t.routes.map((r) => r.destinationCidrBlock),
+            'route.gateway-id': t.routes.flatMap((r) => (r.gatewayId ? [r.gatewayId] : [])),
+            'route.nat-gateway-id': t.routes.flatMap((r) => (r.natGatewayId ? [r.natGatewayId] : [])),
+            'route.state': t.routes.length > 0 ? ['active'] : [],
+          })[name] ?? tagFilterValues(t.tags, name),
+      ),
+    );
+  }
+
+  /** The table a subnet uses: the one associated with it, else its VPC's main table, else none. */
+  routeTableOf(subnet: Subnet): RouteTable | undefined {
+    const tables = [...this.routeTables.values()].filter((t) => t.vpcId === subnet.vpcId);
+    return tables.find((t) => t.subnetIds.includes(subnet.id)) ?? tables.find((t) => t.main);
+  }
+
+  /**
+   * A public subnet: its table sends 0.0.0.0/0 to an internet gateway (aws-facts I.3). A subnet
+   * without a table, or whose default route is a NAT gateway, is private.
+   */
+  routesToInternetGateway(subnet: Subnet): boolean {
+    return (
+      this.routeTableOf(subnet)?.routes.some(
+        (r) => r.destinationCidrBlock === '0.0.0.0/0' && r.gatewayId?.startsWith('igw-') === true,
+      ) ?? false
+    );
+  }
+
+  mustGetSecurityGroup(id: string): SecurityGroup {
+    const group = this.securityGroups.get(id);
+    if (!group) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+    return group;
   }
 
   describeVpcs(ids: readonly string[], filters: readonly Ec2Filter[]): Vpc[] {
@@ -98,7 +195,10 @@ export class Ec2Network {
     if (missing) throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${missing}' does not exist`);
     const list = ids.length > 0 ? ids.map((id) => mustExist(this.vpcs.get(id), id)) : [...this.vpcs.values()];
     return list.filter((v) =>
-      matchesFilters(filters, (name) => ({ 'vpc-id': [v.id] })[name] ?? tagFilterValues(v.tags, name)),
+      matchesFilters(
+        filters,
+        (name) => ({ 'vpc-id': [v.id], 'cidr-block': [v.cidrBlock] })[name] ?? tagFilterValues(v.tags, name),
+      ),
     );
   }
 

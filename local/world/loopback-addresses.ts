@@ -60,6 +60,21 @@ export class LoopbackAddresses {
     throw new AwsError('InsufficientFreeAddressesInSubnet', `No free addresses left in ${prefix24}.0/24`);
   }
 
+  /**
+   * The highest free host (down from .254) in a /24: for the emulator's own interfaces (the SSH
+   * probes'), so that instances keep taking addresses from the bottom as before.
+   */
+  highest(prefix24: string): string {
+    for (let host = 254; host >= 10; host--) {
+      const ip = `${prefix24}.${host}`;
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        return ip;
+      }
+    }
+    throw new AwsError('InsufficientFreeAddressesInSubnet', `No free addresses left in ${prefix24}.0/24`);
+  }
+
   countIn(prefix24: string): number {
     return [...this.used].filter((ip) => ip.startsWith(`${prefix24}.`)).length;
   }

@@ -12,6 +12,7 @@ import type { Ec2Instances } from './ec2-instances';
 import type { Ec2Network, KeyPair } from './ec2-network';
 import type { IamStore } from './iam-store';
 import type { LoopbackAddresses } from './loopback-addresses';
+import type { NetworkPaths } from './network-paths';
 import { generateEd25519Key, sha256Fingerprint } from './ssh-keys';
 import type { SsmParameters } from './ssm-parameters';
 
@@ -25,6 +26,7 @@ export interface ScenarioStores {
     readonly associations: ProfileAssociations;
     readonly network: Ec2Network;
   };
+  readonly network: NetworkPaths;
   readonly iam: IamStore;
   readonly ssm: SsmParameters;
   readonly backup: BackupStore;
@@ -37,7 +39,8 @@ export function loadScenario(world: ScenarioStores, s: Scenario): void {
   for (const vpc of s.vpcs)
     ec2.network.vpcs.set(vpc.id, {
       id: vpc.id,
-      cidrBlock: `127.${loopback.octet}.0.0/16`,
+      cidrBlock: vpc.cidrBlock ?? `127.${loopback.octet}.0.0/16`,
+      sshProbe: vpc.sshProbe,
       tags: toTags(vpc.tags),
     });
   s.subnets.forEach((sub, i) => {
@@ -51,7 +54,18 @@ export function loadScenario(world: ScenarioStores, s: Scenario): void {
       tags: toTags(sub.tags),
     });
   });
-  for (const g of s.securityGroups) ec2.network.securityGroups.set(g.id, { ...g });
+  for (const g of s.securityGroups) ec2.network.securityGroups.set(g.id, { ...g, tags: new Map() });
+  for (const t of s.routeTables)
+    ec2.network.routeTables.set(t.id, {
+      id: t.id,
+      vpcId: t.vpcId,
+      main: t.main,
+      subnetIds: t.subnetIds,
+      routes: t.routes,
+      tags: toTags(t.tags),
+    });
+  // The orchestrator's probes are deployed before the instances exist, as the stack is.
+  world.network.deployProbes();
   for (const k of s.keyPairs) {
     const material = k.privateKey ?? generateEd25519Key().private;
     const parsed = sshUtils.parseKey(material);

@@ -36,7 +36,8 @@ export interface Instance {
   readonly privateIp: string;
   /** Auto-assigned public IPv4 (not an Elastic IP). */
   autoPublicIp: string | null;
-  readonly securityGroupIds: readonly string[];
+  /** Its network interface's groups: ModifyNetworkInterfaceAttribute/ModifyInstanceAttribute replace them. */
+  securityGroupIds: readonly string[];
   readonly tags: Tags;
   readonly eniId: string;
   disableApiTermination: boolean;

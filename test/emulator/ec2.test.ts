@@ -283,7 +283,8 @@ describe('EC2 adapter: instances, network and images (read-only)', () => {
       DefaultForAz: false,
       SubnetArn: `arn:aws:ec2:us-east-1:123456789012:subnet/${DEMO.subnet}`,
     });
-    expect(privateSubnet?.AvailableIpAddressCount).toBe(251 - 6);
+    // Seven addresses are taken: six instances' and the in-VPC SSH probe's network interface's.
+    expect(privateSubnet?.AvailableIpAddressCount).toBe(251 - 7);
     expect(publicSubnet).toMatchObject({ SubnetId: DEMO.autoAssignSubnet, MapPublicIpOnLaunch: true });
     const filtered = await ec2.send(
       new DescribeSubnetsCommand({ Filters: [{ Name: 'map-public-ip-on-launch', Values: ['true'] }] }),
