@@ -4,11 +4,18 @@
  * accepting exactly the instance's authorised public key. Servers follow the world: they start
  * when an instance has booted and close when it stops, terminates or loses the address.
  *
+ * Each server admits a TCP connection only where AWS's network would deliver it (the target's
+ * `refusal`, from the world's route tables and security groups, read at connect time so a group
+ * change applies at once). A refused connection is dropped as AWS drops a packet: the loopback
+ * TCP connection is accepted, but nothing is ever sent on it, so the client sees a timeout
+ * (never a reset or a banner).
+ *
  * A server that cannot bind because another process holds the address is the emulator's error,
  * reported through `onBindFailure` (the emulator fails the instance); only an address this
  * emulator's own closing server still holds is retried quietly on the next sync.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { type Connection, type ParsedKey, Server, utils } from 'ssh2';
 import { describeHolder } from './port-holder';
 import type { SshTarget } from './world';
@@ -18,8 +25,11 @@ export type BindFailure = (failure: { instanceId: string; address: string; cause
 
 interface Host {
   readonly instanceId: string;
-  readonly server: Server;
+  /** The listening socket: admits connections to `sshd` or drops them. */
+  readonly server: NetServer;
   readonly clients: Set<Connection>;
+  /** Connections the network dropped: held open, never answered. */
+  readonly dropped: Set<Socket>;
   listening: boolean;
 }
 
@@ -60,7 +70,8 @@ export class SshHosts {
   private open(address: string, target: SshTarget): void {
     const allowed = target.authorizedKey ? parsePublicKey(target.authorizedKey) : null;
     const clients = new Set<Connection>();
-    const server = new Server({ hostKeys: [target.hostKey] }, (client: Connection) => {
+    const dropped = new Set<Socket>();
+    const sshd = new Server({ hostKeys: [target.hostKey] }, (client: Connection) => {
       clients.add(client);
       // A connection is in flight from accept to close: handshake, auth and session.
       const connected = this.track();
@@ -90,7 +101,22 @@ export class SshHosts {
       });
       client.on('error', () => {});
     });
-    const host: Host = { instanceId: target.instanceId, server, clients, listening: false };
+    const server = createServer((socket) => {
+      const source = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const refusal = target.refusal(source, address, this.port);
+      if (refusal === null) {
+        sshd.injectSocket(socket);
+        return;
+      }
+      this.log(`ssh ${address}:${this.port} dropped a connection from ${source}: ${refusal}`);
+      // Read and discard whatever the client sends (its banner), so that its close is noticed.
+      dropped.add(socket);
+      socket.on('data', () => {});
+      socket.on('error', () => {});
+      socket.on('end', () => socket.destroy());
+      socket.on('close', () => dropped.delete(socket));
+    });
+    const host: Host = { instanceId: target.instanceId, server, clients, dropped, listening: false };
     this.hosts.set(address, host);
     // The sshd is starting until it listens (or fails to): the instance's SSH check may be next.
     const binding = this.track();
@@ -118,6 +144,7 @@ export class SshHosts {
     this.hosts.delete(address);
     // A stopped machine drops its sessions: end every open connection so close() can finish.
     for (const client of host.clients) client.end();
+    for (const socket of host.dropped) socket.destroy();
     const closed = new Promise<void>((resolve) => {
       const shut = () => host.server.close(() => resolve());
       if (host.listening) return shut();

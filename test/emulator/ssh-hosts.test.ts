@@ -14,6 +14,8 @@ const world = new World(scenario, new SimulatedClock(1));
 const hosts = new SshHosts(scenario.sshPort);
 const instance = world.instances.get(DEMO.instance)!;
 const privateKey = world.ssm.getParameter(`/ec2/keypair/${DEMO.keyPairId}`).value;
+// From inside the VPC, as the in-VPC probe connects (from 127.0.0.1 a private address is dropped).
+const localAddress = world.network.sshProbe(DEMO.vpc)!.sourceAddress;
 
 beforeAll(async () => {
   hosts.sync(world.sshTargets());
@@ -32,6 +34,7 @@ describe('emulated SSH hosts', () => {
       port: scenario.sshPort,
       username: 'ec2-user',
       privateKey,
+      localAddress,
     });
 
     expect(result).toEqual({
@@ -48,6 +51,7 @@ describe('emulated SSH hosts', () => {
       port: scenario.sshPort,
       username: 'ec2-user',
       privateKey: otherKey,
+      localAddress,
     });
 
     expect(result).toMatchObject({ ok: false, level: 'client-authentication' });
