@@ -269,8 +269,8 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
       new SshUnreachableError(
         `SSH to ${target} did not succeed within ${options.timeoutSeconds}s (${attempts} attempt(s); last error: ${detail}). ` +
           (probe
-            ? `The probe connects from inside ${probe.vpcId} through group ${probe.ingressGroupId}, which was added to the ` +
-              "instance for the check: check the instance's network ACLs, that sshd listens on " +
+            ? `The probe connects from inside ${probe.vpcId} through the probe-ingress security group ${probe.ingressGroupId}, ` +
+              "which was added to the instance for the check and removed again: check the instance's network ACLs, that sshd listens on " +
               `${options.port}, and the instance's console (EC2 console → Get system log).`
             : `Check that the security group(s) ${checked.plan.securityGroupIds.join(', ') || '(none)'} allow TCP ${options.port} ` +
               `from where this workflow runs, that ${host} is routable from it (${routeHint(checked, host)}), ` +
