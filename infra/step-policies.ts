@@ -154,6 +154,8 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
     'handle-failure': [
       ...cleanup(),
       new iam.PolicyStatement({ actions: ['ec2:CreateTags'], resources: [instances] }),
+      // Test mode: a failed ssh.commands check is reported FAILED on the restore job.
+      read('backup:PutRestoreValidationResult'),
     ],
     report: [
       read('backup:PutRestoreValidationResult'),
