@@ -127,7 +127,8 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
     deps.logger.info('added the SSH probe ingress group for the check', { instanceId, groups });
   }
 
-  const target = `${options.username}@${host}:${options.port}${probe ? ` (from ${probe.functionName})` : ''}`;
+  // The probe is named where it matters (logs, the unreachable message); messages keep this form.
+  const target = `${options.username}@${host}:${options.port}`;
   const remainingBefore = Math.floor((Date.parse(base.deadline) - now.getTime()) / 1000);
   const lastChance = remainingBefore <= deps.retrySeconds;
   const console = await consoleFingerprints(deps, instanceId);
@@ -267,7 +268,7 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
   if (remainingSeconds <= 0) {
     return fail(
       new SshUnreachableError(
-        `SSH to ${target} did not succeed within ${options.timeoutSeconds}s (${attempts} attempt(s); last error: ${detail}). ` +
+        `SSH to ${target}${probe ? ` (from ${probe.functionName})` : ''} did not succeed within ${options.timeoutSeconds}s (${attempts} attempt(s); last error: ${detail}). ` +
           (probe
             ? `The probe connects from inside ${probe.vpcId} through the probe-ingress security group ${probe.ingressGroupId}, ` +
               "which was added to the instance for the check and removed again: check the instance's network ACLs, that sshd listens on " +
