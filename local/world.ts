@@ -14,8 +14,8 @@ import { BackupRestoreRules } from './world/backup-restore-rules';
 import { BackupStore } from './world/backup-store';
 import { ElasticIps } from './world/ec2-addresses';
 import { ProfileAssociations } from './world/ec2-associations';
-import type { Tags } from './world/ec2-filters';
 import { ConsoleOutputs } from './world/ec2-console';
+import type { Tags } from './world/ec2-filters';
 import { Ec2Instances } from './world/ec2-instances';
 import { Ec2Interfaces } from './world/ec2-interfaces';
 import { Ec2Network } from './world/ec2-network';
@@ -26,9 +26,9 @@ import { loadScenario } from './world/scenario-loader';
 import { SsmParameters } from './world/ssm-parameters';
 import type { Address, Instance, WorldContext } from './world/types';
 
+export type { ConsoleOutput } from './world/ec2-console';
 export { type Ec2Filter, matchesFilters, type Tags, tagFilterValues } from './world/ec2-filters';
 export { INSTANCE_STATE_CODES } from './world/ec2-instances';
-export type { ConsoleOutput } from './world/ec2-console';
 export type {
   KeyPair,
   Route,
@@ -38,8 +38,8 @@ export type {
   Subnet,
   Vpc,
 } from './world/ec2-network';
-export { type SshProbe, sshProbeFunctionName } from './world/network-paths';
 export type { InstanceProfile, Role } from './world/iam-store';
+export { type SshProbe, sshProbeFunctionName } from './world/network-paths';
 export { sha256Fingerprint } from './world/ssh-keys';
 export type { Parameter } from './world/ssm-parameters';
 export type {
