@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { JanitorEnvironment } from '@lambdas/janitor/janitor-env';
 import {
   ENDED_STATUSES,
@@ -13,7 +12,6 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -22,9 +20,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLING } from '../lambda-bundling';
-
-const ROOT = join(__dirname, '..', '..');
+import { stepCode } from '../bundling/step-code';
 
 /**
  * The CloudFormation metadata key that names what a function runs: the emulator reads it from the
@@ -58,7 +54,7 @@ export interface JanitorProps {
  * product's tag keys, and read only the two state machines' executions.
  */
 export class Janitor extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly executionRule: events.Rule;
   readonly restoreJobRule: events.Rule;
   readonly sweepSchedule: scheduler.Schedule;
@@ -88,9 +84,9 @@ export class Janitor extends Construct {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(ROOT, 'lambdas', 'janitor', 'handler.ts'),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: stepCode('janitor'),
+      handler: 'index.handler',
       description: 'ec2-restore-orchestrator janitor: removes what test-mode executions left behind',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -102,19 +98,6 @@ export class Janitor extends Construct {
       logGroup,
       deadLetterQueue: this.deadLetterQueue,
       environment: { POWERTOOLS_SERVICE_NAME: 'ec2-restore-orchestrator', ...environment },
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      projectRoot: ROOT,
-      bundling: {
-        format: OutputFormat.CJS,
-        target: LAMBDA_BUNDLING.target,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        minify: LAMBDA_BUNDLING.minify,
-        sourceMap: LAMBDA_BUNDLING.sourcemap,
-        externalModules: [...LAMBDA_BUNDLING.external],
-        tsconfig: join(ROOT, 'tsconfig.json'),
-        forceDockerBundling: false,
-        logLevel: LogLevel.WARNING,
-      },
     });
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_METADATA_KEY, 'janitor');
     for (const statement of janitorStatements(stack, props)) this.function.addToRolePolicy(statement);

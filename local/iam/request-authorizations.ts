@@ -34,6 +34,7 @@ const IAM_PREFIX: Record<ServiceName, string> = {
   backup: 'backup',
   ssm: 'ssm',
   sfn: 'states',
+  sns: 'sns',
 };
 
 export async function requestAuthorizations(
@@ -100,7 +101,15 @@ function mapRequest(world: World, service: ServiceName, operation: string, reque
       return sfnRequest(json(request));
     case 'backup':
       return backupRequest(world, operation, request);
+    case 'sns':
+      return snsRequest(form(request));
   }
+}
+
+/** SNS calls are checked on the topic they name (Publish: TopicArn). */
+function snsRequest(p: URLSearchParams): Mapped {
+  const topicArn = p.get('TopicArn');
+  return { candidates: topicArn ? [{ type: 'topic', arn: topicArn }] : [], extra: [] };
 }
 
 function ec2Request(world: World, operation: string, p: URLSearchParams): Mapped {

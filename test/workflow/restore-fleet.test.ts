@@ -113,7 +113,8 @@ describe('restore-fleet on the emulator', () => {
 
     const r = await harness.runFleet({
       instanceIds: [fleetId(0), DEMO.instance],
-      defaults: { dryRun: true },
+      // The emulated sshd's port: PlanRestore refuses a port the VPC's SSH probe cannot reach.
+      defaults: { dryRun: true, ssh: { port: 2222 } },
     });
 
     explain(r, () => {
