@@ -200,4 +200,31 @@ describe('the SSH check where real servers live (issue 12)', () => {
       }),
     );
   });
+
+  it('fails with ValidationCheckError naming exit code 3 when an ssh.commands check exits 3; test mode leaves nothing', async () => {
+    await start();
+    const r = await run(
+      request(NETWORK.privateInstance, { mode: 'test', ssh: { commands: ['true', 'exit 3'] } }),
+    );
+
+    explain(r, () => {
+      expect(r.error).toBe('ValidationCheckError');
+      expect(r.cause).toMatch(/ssh\.commands\[1\] "exit 3" exited with code 3/);
+    });
+    expect(restoredInstances()).toEqual([]);
+  });
+
+  it('passes the ssh.commands checks that exit 0 and records each one in the output', async () => {
+    await start();
+    const r = await run(
+      request(NETWORK.privateInstance, { ssh: { commands: ['systemctl is-active nginx'] } }),
+    );
+
+    explain(r, () =>
+      expect(r.output?.ssh).toMatchObject({
+        reachable: true,
+        checks: [{ command: 'systemctl is-active nginx', exitCode: 0 }],
+      }),
+    );
+  });
 });
