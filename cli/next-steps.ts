@@ -48,6 +48,10 @@ export function nextSteps({ error, executionArn, instanceId }: FailureContext): 
       'If the AMI logs in as another user, start again with --ssh-user USER (ubuntu for Ubuntu, admin for Debian, ec2-user for Amazon Linux and RHEL).',
       "Otherwise put the private key of the source instance's key pair in the SSM parameter the cause names (/ec2/keypair/<KeyPairId>), then start again.",
     ],
+    [ErrorNames.ValidationCheck]: [
+      'SSH with the original key works; the check command named in the cause failed on the restored instance: look at that service (the instance was kept in recovery mode).',
+      'To restore without that check, start again without it in ssh.commands.',
+    ],
     [ErrorNames.Cleanup]: [
       'Terminate the rehearsal instance and release its Elastic IP by hand: both carry the tag ec2-restore:execution.',
     ],

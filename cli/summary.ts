@@ -1,6 +1,7 @@
 /** The end-of-restore summary a person reads: what was restored, from when, how, and how long each phase took. */
 import type { RestoreOutput } from '@shared/workflow-state';
 import { duration, utc } from './format';
+import { sshDetailRows } from './ssh-summary';
 
 export function renderSummary(o: RestoreOutput): string {
   const rows = summaryRows(o);
@@ -46,6 +47,7 @@ export function summaryRows(o: RestoreOutput): [string, string][] {
         ? `${o.ssh.username}@${o.ssh.host}:${o.ssh.port} ok after ${o.ssh.attempts} attempt(s), host key ${o.ssh.hostKeyFingerprint}`
         : 'not checked',
     ]);
+    rows.push(...sshDetailRows(o.ssh));
   }
   if (o.cleanup)
     rows.push([

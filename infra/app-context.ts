@@ -101,6 +101,16 @@ const ScheduleSchema = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
+/** One VPC to probe SSH from (infra/constructs/ssh-probes.ts). */
+const SshProbeNetworkSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, { error: 'must be a VPC id (vpc-…)' }),
+  subnetIds: z
+    .array(z.string().regex(SUBNET_ID, { error: 'must be subnet ids (subnet-…)' }))
+    .min(1, { error: 'must name at least one subnet of the VPC for the probe' })
+    .max(16),
+  ports: z.array(z.int().min(1).max(65535)).min(1).optional(),
+});
+
 /** Every key, its type and its default. The README's context table mirrors this. */
 const ContextSchema = z.object({
   instanceRoleArns: list.pipe(
@@ -114,6 +124,12 @@ const ContextSchema = z.object({
   keyPairParameterPrefix: parameterPrefix,
   notificationEmails: list.pipe(z.array(z.email({ error: 'must be e-mail addresses' }))).default([]),
   restoreTestSchedules: json(z.array(ScheduleSchema)).default([]),
+  // The VPCs the SSH check reaches from inside: JSON [{"vpcId","subnetIds",["ports"]}], one probe each.
+  sshProbeNetworks: json(z.array(SshProbeNetworkSchema))
+    .default([])
+    .refine((networks) => new Set(networks.map((n) => n.vpcId)).size === networks.length, {
+      error: 'must name each VPC once (one probe per VPC)',
+    }),
   deployApi: bool.default(true),
   apiThrottlingRateLimit: int(1, 10_000).default(5),
   apiThrottlingBurstLimit: int(1, 5_000).default(10),
@@ -190,6 +206,8 @@ export interface AppContext {
     /** What validate-input refuses, for every caller. */
     readonly guardrails: Required<RestoreGuardrails>;
     readonly janitor: { readonly sweepSchedule: string; readonly retentionMinutes: number };
+    /** The VPCs with an in-VPC SSH probe. */
+    readonly sshProbeNetworks: { vpcId: string; subnetIds: string[]; ports?: number[] }[];
   };
   /** `undefined` when deployBackupStack is false. */
   readonly backup: Ec2BackupPlanProps | undefined;
@@ -246,6 +264,7 @@ export function readAppContext(context: Record<string, unknown>): AppContext {
       encryptionKey: c.kmsKey === 'create' || c.kmsKey === 'none' ? c.kmsKey : { keyArn: c.kmsKey },
       guardrails,
       janitor: { sweepSchedule: c.janitorSweepSchedule, retentionMinutes: c.janitorRetentionMinutes },
+      sshProbeNetworks: c.sshProbeNetworks,
     },
     backup: c.deployBackupStack
       ? {

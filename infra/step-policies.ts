@@ -23,6 +23,8 @@ export interface StepPolicyContext {
   readonly allowAccountWidePassRole?: boolean;
   /** Where the report step publishes outcomes. */
   readonly notificationTopicArn: string;
+  /** The in-VPC SSH probe functions check-ssh may invoke (infra/constructs/ssh-probes.ts). @default none */
+  readonly sshProbeFunctionArns?: readonly string[];
 }
 
 export type StepPolicies = { readonly [F in AnyFunctionId]: readonly iam.PolicyStatement[] };
@@ -105,6 +107,7 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
         'ec2:DescribeSubnets',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeKeyPairs',
+        'ec2:DescribeRouteTables',
       ),
       new iam.PolicyStatement({
         actions: ['iam:GetInstanceProfile'],
@@ -151,7 +154,12 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       }),
     ],
     'ensure-public-address': [
-      read('ec2:DescribeAddresses', 'ec2:DescribeInstances', 'ec2:DescribeSubnets'),
+      read(
+        'ec2:DescribeAddresses',
+        'ec2:DescribeInstances',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeRouteTables',
+      ),
       new iam.PolicyStatement({
         actions: ['ec2:AllocateAddress'],
         resources: [addresses],
@@ -174,7 +182,17 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
       }),
       new iam.PolicyStatement({ actions: ['ec2:AssociateAddress'], resources: [interfaces] }),
     ],
-    'check-ssh': [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] })],
+    'check-ssh': [
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
+      read('ec2:DescribeInstances'),
+      // The host-key fingerprints on the console of the instance this workflow restored and tagged.
+      new iam.PolicyStatement({
+        actions: ['ec2:GetConsoleOutput'],
+        resources: [instances],
+        conditions: ownedBy,
+      }),
+      ...probeStatements(ctx, instances, arn('ec2', 'security-group/*'), ownedBy),
+    ],
     cleanup: cleanup(claim(['test'], [TagKeys.Execution, TagKeys.Mode])),
     // Cleans up (test mode) or tags the kept instance with the failed step (recovery mode),
     // claiming it first in either mode when the run failed before TagResources.
@@ -189,6 +207,8 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
           'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.FailedStep] },
         },
       }),
+      // Test mode: a failed ssh.commands check is reported FAILED on the restore job.
+      read('backup:PutRestoreValidationResult'),
     ],
     report: [
       read('backup:PutRestoreValidationResult'),
@@ -205,6 +225,32 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
     ],
     'summarise-fleet': [],
   };
+}
+
+/**
+ * check-ssh's rights for the in-VPC check, only when probes are deployed: invoke exactly the probe
+ * functions, and set the groups of an instance this workflow tagged (ModifyInstanceAttribute is
+ * authorised on the instance and on every group it names, I.2; the customer's groups carry no tag
+ * of ours, so the group resource cannot be narrowed, but every resource of a request must be
+ * allowed, so the instance's tag condition limits the call to restored instances).
+ */
+function probeStatements(
+  ctx: StepPolicyContext,
+  instances: string,
+  securityGroups: string,
+  ownedBy: Record<string, Record<string, string>>,
+): iam.PolicyStatement[] {
+  const probes = ctx.sshProbeFunctionArns ?? [];
+  if (probes.length === 0) return [];
+  return [
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...probes] }),
+    new iam.PolicyStatement({
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: [instances],
+      conditions: ownedBy,
+    }),
+    new iam.PolicyStatement({ actions: ['ec2:ModifyInstanceAttribute'], resources: [securityGroups] }),
+  ];
 }
 
 /**
@@ -236,6 +282,12 @@ const WILDCARD_REASONS: readonly { resource: RegExp; finding: string; reason: st
     finding: '/^Resource::arn:.*:ec2:.*:network-interface\\/\\*$/',
     reason:
       "The restored instance's network interface is unknown in advance and carries no tag of ours; each call is also checked on its Elastic IP, which must carry this workflow's tag.",
+  },
+  {
+    resource: /:security-group\/\*$/,
+    finding: '/^Resource::arn:.*:ec2:.*:security-group\\/\\*$/',
+    reason:
+      "The restored instance's groups are the customer's and carry no tag of ours; the same call is also checked on the instance, which must carry this workflow's tag.",
   },
   {
     resource: /:volume\/\*$/,

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
+import { createProbeHandler } from '@lambdas/ssh-probe/handler';
 import { FLEET_STEPS, STEPS } from '@lambdas/steps';
 import { createAwsClients } from '@shared/clients';
 import { type AnyFunctionId, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
@@ -251,7 +252,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       sfn: sfnAdapter,
       sns,
     },
-    routes: [api, new LambdaInvokeRoute(functions, { region, accountId }, options.log)],
+    routes: [
+      api,
+      new LambdaInvokeRoute(functions, { region, accountId }, options.log, (request, arn) =>
+        iam.enforcer.authorizeInvoke(request, arn),
+      ),
+    ],
     authorize: (service, operation, request) => iam.enforcer.authorizeRequest(service, operation, request),
     faults,
     beforeRequest: tick,
@@ -274,7 +280,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clientSets.push(clients);
     return clients;
   };
-  const env = functionEnvironments({ restoreRoleArn: world.restoreRoleArn });
+  // One in-VPC SSH probe per world probe, as the CDK construct deploys one per sshProbeNetworks
+  // entry: the same handler, its sockets bound to the probe's own address inside the VPC.
+  const sshProbes = world.network.sshProbes();
+  for (const probe of sshProbes) {
+    functions.register(probe.functionName, createProbeHandler({ localAddress: probe.sourceAddress }));
+  }
+  const env = functionEnvironments({
+    restoreRoleArn: world.restoreRoleArn,
+    sshProbes: sshProbes.map((p) => ({
+      vpcId: p.vpcId,
+      functionName: p.functionName,
+      ingressGroupId: p.ingressGroupId,
+      ports: [scenario.sshPort],
+    })),
+  });
   const logger = createLogger('ec2-restore-orchestrator', (line) => lambdaLogs.push(line));
   const bind = (id: AnyFunctionId, step: unknown, stepEnv: Record<string, string>) => {
     const handler = createHandler(step as never, {

@@ -94,7 +94,7 @@ export class SshHosts {
           session.on('exec', (acceptExec, _reject, info) => {
             const stream = acceptExec();
             stream.write(`emulated ${target.instanceId}: ${info.command}\n`);
-            stream.exit(0);
+            stream.exit(emulatedExitCode(info.command));
             stream.end();
           });
         });
@@ -168,4 +168,14 @@ function parsePublicKey(line: string): ParsedKey {
 function sameKey(algo: string, data: Buffer, allowed: ParsedKey): boolean {
   const expected = allowed.getPublicSSH();
   return algo === allowed.type && data.length === expected.length && timingSafeEqual(data, expected);
+}
+
+/**
+ * The emulated sshd runs no shell. So that `ssh.commands` checks can be rehearsed, `exit N` exits
+ * with N and `false` with 1; any other command prints itself and exits 0 (local/README.md).
+ */
+export function emulatedExitCode(command: string): number {
+  const exit = /^\s*exit\s+(\d{1,3})\s*$/.exec(command);
+  if (exit) return Number(exit[1]) & 0xff;
+  return command.trim() === 'false' ? 1 : 0;
 }

@@ -27,6 +27,7 @@ import { OperatorPolicies } from './operator-policies';
 import { RestoreApi, type RestoreApiOptions } from './restore-api';
 import { RestoreRole } from './restore-role';
 import { type RestoreTestSchedule, RestoreTestSchedules } from './restore-test-schedules';
+import { type SshProbeNetwork, SshProbes } from './ssh-probes';
 import { StepFunction } from './step-function';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -72,6 +73,13 @@ export interface RestoreOrchestratorProps {
   readonly api?: RestoreApiOptions | false;
   /** The janitor's sweep schedule and retention (infra/README.md, Janitor). @default hourly, 30 minutes */
   readonly janitor?: Pick<JanitorProps, 'sweepSchedule' | 'retentionMinutes'>;
+  /**
+   * The VPCs whose instances the SSH check reaches from inside (one VPC-attached probe each,
+   * infra/constructs/ssh-probes.ts). A restore into a VPC not listed can be checked only from the
+   * internet (a public subnet and a group open to 0.0.0.0/0), else PlanRestore refuses it.
+   * @default none
+   */
+  readonly sshProbeNetworks?: readonly SshProbeNetwork[];
 }
 
 /**
@@ -100,6 +108,8 @@ export class RestoreOrchestrator extends Construct {
   readonly janitor: Janitor;
   /** What the people who run the CLI may do: `…Operator` and the read-only `…Viewer`. */
   readonly operatorPolicies: OperatorPolicies;
+  /** Undefined when no probe network is configured. */
+  readonly sshProbes: SshProbes | undefined;
 
   constructor(scope: Construct, id: string, props: RestoreOrchestratorProps) {
     super(scope, id);
@@ -123,11 +133,17 @@ export class RestoreOrchestrator extends Construct {
       this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
 
+    this.sshProbes =
+      props.sshProbeNetworks && props.sshProbeNetworks.length > 0
+        ? new SshProbes(this, 'SshProbes', { networks: props.sshProbeNetworks })
+        : undefined;
     const settings = {
       restoreRoleArn: this.restoreRole.roleArn,
       keyPairParameterPrefix,
       notificationTopicArn: this.notificationTopic.topicArn,
       guardrails: props.guardrails,
+      sshProbes: this.sshProbes?.refs,
+      sshProbeFunctionArns: this.sshProbes?.functions.map((f) => f.functionArn),
     };
     const environments: { readonly [F in AnyFunctionId]: FunctionEnvironment<F> } = {
       ...functionEnvironments(settings),

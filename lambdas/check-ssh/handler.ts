@@ -1,13 +1,16 @@
+import { ec2Client } from '@shared/clients/ec2';
+import { lambdaClient } from '@shared/clients/lambda';
 import { ssmClient } from '@shared/clients/ssm';
 import { createHandler, defineStep } from '@shared/handler';
 import { checkWithinCall } from '@shared/in-call-wait';
 import { stateSchema } from '@shared/workflow-state-schema';
 import { checkSsh, type PrivateKey } from './check-ssh';
+import { lambdaProbeInvoker } from './probe-invoker';
 
 export const step = defineStep({
   id: 'check-ssh',
   input: stateSchema({ required: ['request', 'plan', 'instance'], optional: ['address', 'ssh'] }),
-  clients: { ssm: ssmClient },
+  clients: { ssm: ssmClient, ec2: ec2Client, lambda: lambdaClient },
   run: (state, { clients, env, now, sleep, logger }) => {
     const keys = new Map<string, PrivateKey>();
     return checkWithinCall(
@@ -16,6 +19,8 @@ export const step = defineStep({
       (current) =>
         checkSsh(current, {
           ssm: clients.ssm,
+          ec2: clients.ec2,
+          invokeProbe: lambdaProbeInvoker(clients.lambda),
           now,
           logger,
           keys,

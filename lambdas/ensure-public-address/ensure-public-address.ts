@@ -17,6 +17,7 @@ import {
   PublicAddressError,
 } from '@shared/errors';
 import type { Logger } from '@shared/logger';
+import { describeRoute, subnetRoute } from '@shared/route-tables';
 import { TagKeys, tagValue } from '@shared/tags';
 import type { Clock } from '@shared/time';
 import { type AddressState, requireSlices, type WorkflowState } from '@shared/workflow-state';
@@ -29,7 +30,7 @@ export interface EnsurePublicAddressDeps {
 
 type Decision =
   | { readonly allocate: true; readonly reason: string }
-  | { readonly allocate: false; readonly reason: string; readonly publicIp: string };
+  | { readonly allocate: false; readonly reason: string; readonly publicIp: string | null };
 
 /**
  * Step 10: give the restored instance a public IPv4 address when policy and network call for one.
@@ -78,6 +79,7 @@ export async function ensurePublicAddress(
           deps,
           instance.instanceId,
           instance.subnetId ?? plan.subnetId,
+          instance.vpcId ?? plan.vpcId,
           plan.subnetMapsPublicIp,
         );
   if (!decision.allocate) {
@@ -171,12 +173,15 @@ async function reuse(
 /**
  * Policy `auto`: the instance's current address decides (an address from the restore metadata's
  * network interface can exist even when the subnet does not auto-assign, aws-facts A.6); the
- * subnet setting, read fresh, only explains the decision.
+ * subnet setting, read fresh, only explains the decision. An address is attached only where it
+ * helps: in a subnet whose route table sends 0.0.0.0/0 to an internet gateway. In a private subnet
+ * it would be unreachable, and in recovery mode it would expose a copy of a production server.
  */
 async function decideAuto(
   deps: EnsurePublicAddressDeps,
   instanceId: string,
   subnetId: string,
+  vpcId: string,
   plannedMapsPublicIp: boolean,
 ): Promise<Decision> {
   const live = await findInstance(deps.ec2, instanceId);
@@ -194,6 +199,14 @@ async function decideAuto(
       reason: mapsPublicIp
         ? `the instance already has public IP ${current} (subnet ${subnetId} auto-assigns)`
         : `the instance already has public IP ${current}, so no Elastic IP was needed`,
+    };
+  }
+  const route = await subnetRoute(deps.ec2, subnetId, vpcId);
+  if (!route.internetGatewayId) {
+    return {
+      allocate: false,
+      publicIp: null,
+      reason: `subnet ${subnetId} has no route to an internet gateway (${describeRoute(subnetId, route)}), so no Elastic IP was attached: it would be unreachable`,
     };
   }
   return {

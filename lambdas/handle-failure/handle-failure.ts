@@ -1,3 +1,4 @@
+import type { BackupClient } from '@aws-sdk/client-backup';
 import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { cleanUp } from '@lambdas/cleanup/cleanup';
 import { claimInstance, ownershipOf } from '@lambdas/tag-resources/claim-instance';
@@ -13,9 +14,12 @@ import {
   requireSlices,
   type WorkflowState,
 } from '@shared/workflow-state';
+import { reportValidationFailure } from './report-validation-failure';
 
 export interface HandleFailureDeps {
   readonly ec2: EC2Client;
+  /** Records a test-mode ValidationCheckError as FAILED on the restore job. @default not recorded */
+  readonly backup?: BackupClient;
   readonly now: Clock;
   readonly logger: Logger;
 }
@@ -100,6 +104,10 @@ export async function handleFailure(state: WorkflowState, deps: HandleFailureDep
     else if (instanceId) note = `; the restored instance ${instanceId} was kept`;
   }
 
+  const reported = await reportValidationFailure(state, error, failureCause, deps);
+  if (reported !== null) {
+    note += reported ? '; reported FAILED to AWS Backup' : '; AWS Backup did not accept the FAILED result';
+  }
   return {
     error,
     cause: joinWithin(failureCause, truncate(note, MAX_CLEANUP_NOTE_LENGTH)),

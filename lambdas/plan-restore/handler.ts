@@ -18,6 +18,7 @@ export const step = defineStep({
       ssm: clients.ssm,
       restoreRoleArn: env.RESTORE_ROLE_ARN,
       keyPairParameterPrefix: env.KEY_PAIR_PARAMETER_PREFIX,
+      sshProbes: env.SSH_PROBES,
       logger,
     }),
 });

@@ -25,6 +25,7 @@ import {
   withholdRedacted,
 } from '@shared/restore-metadata';
 import type { RestoreRequest } from '@shared/restore-request';
+import type { SshProbeRef } from '@shared/ssh-probes';
 import {
   type RestorePlan,
   requireSlices,
@@ -32,6 +33,7 @@ import {
   type StateWith,
   type WorkflowState,
 } from '@shared/workflow-state';
+import { checkSshNetwork } from './network-preflight';
 import { checkRestoreRoleMayPass } from './passrole-preflight';
 
 export interface PlanRestoreDeps {
@@ -43,6 +45,8 @@ export interface PlanRestoreDeps {
   readonly restoreRoleArn: string;
   /** Where CloudFormation-created key pairs keep their private key, e.g. `/ec2/keypair/`. */
   readonly keyPairParameterPrefix: string;
+  /** The in-VPC SSH probes of this deployment (SSH_PROBES). @default none */
+  readonly sshProbes?: readonly SshProbeRef[];
   readonly logger?: Logger;
 }
 
@@ -132,6 +136,20 @@ export async function planRestore(state: WorkflowState, deps: PlanRestoreDeps): 
   // The restored instance keeps the backed-up key pair whatever is sent (aws-facts A.6).
   const keyName = source.keyName ?? nonEmpty(backedUp.KeyName);
   const key = await checkPrivateKey(request, keyName, deps, preflight);
+  const sshNetwork =
+    subnet?.SubnetId && subnet.VpcId
+      ? await checkSshNetwork(
+          deps.ec2,
+          {
+            request,
+            subnetId: subnet.SubnetId,
+            vpcId: subnet.VpcId,
+            securityGroupIds: network.securityGroupIds,
+            probes: deps.sshProbes ?? [],
+          },
+          preflight,
+        )
+      : null;
 
   if (preflight.failed.length > 0 || !subnet?.SubnetId || !subnet.VpcId) {
     deps.logger?.warn('pre-flight checks failed', { failed: preflight.failed, passed: preflight.passed });
@@ -161,6 +179,7 @@ export async function planRestore(state: WorkflowState, deps: PlanRestoreDeps): 
     privateKeyParameter: key.parameter,
     restoreRoleArn: deps.restoreRoleArn,
     checks: preflight.passed,
+    sshNetwork,
   };
   deps.logger?.info('restore planned', {
     metadataKeys: Object.keys(plan.metadata),

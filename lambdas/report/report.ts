@@ -119,6 +119,13 @@ export function buildOutput(
             username: ssh.username,
             attempts: ssh.attempts,
             hostKeyFingerprint: ssh.hostKeyFingerprint,
+            // Issue 12: where the check came from, the host-key verification and the checks run.
+            from: ssh.from,
+            probeFunction: ssh.probeFunction ?? null,
+            hostKeyVerified: ssh.hostKeyVerified ?? null,
+            hostKeyVerification: ssh.hostKeyVerification ?? null,
+            checks: ssh.checks ?? [],
+            securityGroups: ssh.securityGroups ?? null,
           }
         : null,
     plan: null,

@@ -7,12 +7,14 @@
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { backupClient } from './clients/backup';
 import type { ClientOptions } from './clients/config';
 import { ec2Client } from './clients/ec2';
 import { iamClient } from './clients/iam';
+import { lambdaClient } from './clients/lambda';
 import { snsClient } from './clients/sns';
 import { ssmClient } from './clients/ssm';
 
@@ -24,6 +26,8 @@ export interface AwsClients {
   readonly ssm: SSMClient;
   readonly iam: IAMClient;
   readonly sns: SNSClient;
+  /** check-ssh invokes the in-VPC SSH probes with it. */
+  readonly lambda: LambdaClient;
 }
 
 export type ClientName = keyof AwsClients;
@@ -38,5 +42,6 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     ssm: ssmClient(options),
     iam: iamClient(options),
     sns: snsClient(options),
+    lambda: lambdaClient(options),
   };
 }

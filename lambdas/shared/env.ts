@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { SECURITY_GROUP_ID, SUBNET_ID } from './restore-request';
+import { sshProbesEnv } from './ssh-probes';
 
 const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
 const roleArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
@@ -73,6 +74,8 @@ export const EnvSchemas = {
     ...common,
     RESTORE_ROLE_ARN: roleArn,
     KEY_PAIR_PARAMETER_PREFIX: parameterPrefix,
+    /** The in-VPC SSH probes (JSON, shared/ssh-probes.ts): which VPC has one decides the check's path. */
+    SSH_PROBES: sshProbesEnv,
   }),
   'start-restore-job': z.object({ ...common, RESTORE_ROLE_ARN: roleArn }),
   'poll-restore-job': z.object({
@@ -105,6 +108,8 @@ export const EnvSchemas = {
     SSH_CONNECT_TIMEOUT_SECONDS: seconds(10),
     SSH_RETRY_SECONDS: seconds(15),
     IN_CALL_WAIT_SECONDS: inCallWait,
+    /** The in-VPC SSH probes this step may invoke (JSON, shared/ssh-probes.ts). */
+    SSH_PROBES: sshProbesEnv,
   }),
   cleanup: z.object({ ...common }),
   'handle-failure': z.object({ ...common }),

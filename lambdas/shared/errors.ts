@@ -15,6 +15,8 @@ export const ErrorNames = {
   PublicAddress: 'PublicAddressError',
   SshUnreachable: 'SshUnreachableError',
   SshAuthentication: 'SshAuthenticationError',
+  /** An ssh.commands check exited non-zero (or did not finish) on the restored instance. */
+  ValidationCheck: 'ValidationCheckError',
   Cleanup: 'CleanupError',
   /** Throttling or a 5xx from an AWS API: the state machine retries it with backoff. */
   TransientAws: 'TransientAwsError',
@@ -34,6 +36,7 @@ export const CONTRACT_ERROR_NAMES: readonly ErrorName[] = [
   ErrorNames.PublicAddress,
   ErrorNames.SshUnreachable,
   ErrorNames.SshAuthentication,
+  ErrorNames.ValidationCheck,
   ErrorNames.Cleanup,
 ];
 
@@ -96,6 +99,10 @@ export class SshUnreachableError extends WorkflowError {
 
 export class SshAuthenticationError extends WorkflowError {
   override readonly name = ErrorNames.SshAuthentication;
+}
+
+export class ValidationCheckError extends WorkflowError {
+  override readonly name = ErrorNames.ValidationCheck;
 }
 
 export class CleanupError extends WorkflowError {

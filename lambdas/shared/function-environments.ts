@@ -4,6 +4,7 @@
  * variable that differs between AWS and the emulator cannot exist.
  */
 import type { FunctionEnvironment, FunctionId } from '@shared/env';
+import type { SshProbeRefInput } from '@shared/ssh-probes';
 
 export interface FunctionEnvironmentSettings {
   /** The role AWS Backup assumes to restore (it may iam:PassRole the instance roles to EC2). */
@@ -14,6 +15,8 @@ export interface FunctionEnvironmentSettings {
   readonly notificationTopicArn?: string;
   /** What validate-input refuses, for every caller. @default none: today's behaviour */
   readonly guardrails?: RestoreGuardrails;
+  /** The in-VPC SSH probes, one per VPC (infra context sshProbeNetworks). @default none */
+  readonly sshProbes?: readonly SshProbeRefInput[];
 }
 
 export type PublicIpChoice = 'auto' | 'always' | 'never';
@@ -80,18 +83,23 @@ export type FunctionEnvironments = { readonly [F in FunctionId]: FunctionEnviron
 
 export function functionEnvironments(settings: FunctionEnvironmentSettings): FunctionEnvironments {
   const prefix = settings.keyPairParameterPrefix ?? '/ec2/keypair/';
+  const probes = JSON.stringify(settings.sshProbes ?? []);
   return {
     'validate-input': guardrailEnvironment(settings.guardrails),
     'select-recovery-point': {},
     'resolve-source': {},
-    'plan-restore': { RESTORE_ROLE_ARN: settings.restoreRoleArn, KEY_PAIR_PARAMETER_PREFIX: prefix },
+    'plan-restore': {
+      RESTORE_ROLE_ARN: settings.restoreRoleArn,
+      KEY_PAIR_PARAMETER_PREFIX: prefix,
+      SSH_PROBES: probes,
+    },
     'start-restore-job': { RESTORE_ROLE_ARN: settings.restoreRoleArn },
     'poll-restore-job': {},
     'wait-instance': {},
     'tag-resources': {},
     'reattach-instance-profile': {},
     'ensure-public-address': {},
-    'check-ssh': {},
+    'check-ssh': { SSH_PROBES: probes },
     cleanup: {},
     'handle-failure': {},
     report: settings.notificationTopicArn ? { NOTIFICATION_TOPIC_ARN: settings.notificationTopicArn } : {},

@@ -39,6 +39,13 @@ export const SshOptionsSchema = z
     privateKeyParameter: pattern(SSM_PARAMETER_NAME, '/ec2/keypair/key-0123456789abcdef0')
       .nullable()
       .default(null),
+    /**
+     * Checks run over the authenticated session once the host key is trusted, e.g.
+     * `systemctl is-active nginx`; a non-zero exit fails the restore (ValidationCheckError).
+     */
+    commands: z.array(z.string().min(1).max(1024)).max(10).default([]),
+    /** How long each command may run. */
+    commandTimeoutSeconds: z.int().min(1).max(300).default(30),
   })
   .prefault({});
 

@@ -88,6 +88,22 @@ const RestorePlanSchema = z.looseObject({
   privateKeyParameter: nullableText,
   restoreRoleArn: nonEmpty,
   checks: texts,
+  sshNetwork: z
+    .looseObject({
+      routeTableId: nullableText,
+      subnetRoutesToInternetGateway: z.boolean(),
+      path: z.enum(['probe', 'internet']).nullable(),
+      probe: z
+        .looseObject({
+          vpcId: nonEmpty,
+          functionName: nonEmpty,
+          ingressGroupId: nonEmpty,
+          ports: z.array(z.number().int()),
+        })
+        .nullable(),
+    })
+    .nullable()
+    .optional(),
 }) satisfies z.ZodType<RestorePlan>;
 
 const RestoreJobStateSchema = z.looseObject({
@@ -160,6 +176,25 @@ const SshStateSchema = z.looseObject({
   readyAt: nullableText,
   done: z.boolean(),
   nextWaitSeconds: seconds,
+  from: z.enum(['probe', 'internet']).optional(),
+  probeFunction: nullableText.optional(),
+  hostKeyVerified: z.boolean().nullable().optional(),
+  hostKeyVerification: nullableText.optional(),
+  checks: z
+    .array(
+      z.looseObject({
+        command: text,
+        exitCode: z.number().int().nullable(),
+        timedOut: z.boolean(),
+        output: text,
+        truncated: z.boolean(),
+      }),
+    )
+    .optional(),
+  securityGroups: z
+    .looseObject({ original: texts, added: texts, removed: texts, restored: z.boolean() })
+    .nullable()
+    .optional(),
 }) satisfies z.ZodType<SshState>;
 
 const CleanupStateSchema = z.looseObject({

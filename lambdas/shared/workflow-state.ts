@@ -89,6 +89,25 @@ export interface RestorePlan {
   readonly restoreRoleArn: string;
   /** Human-readable list of the pre-flight checks that passed. */
   readonly checks: readonly string[];
+  /** The network pre-flight's findings (absent in plans made before it existed). */
+  readonly sshNetwork?: SshNetworkPlan | null;
+}
+
+/** What PlanRestore learnt about the target subnet and from where SSH can reach it. */
+export interface SshNetworkPlan {
+  /** The subnet's route table (its own, else the VPC's main table); null when none was found. */
+  readonly routeTableId: string | null;
+  /** A route 0.0.0.0/0 to an internet gateway: only then is a public address reachable. */
+  readonly subnetRoutesToInternetGateway: boolean;
+  /** Where the SSH check connects from; null when the check is off. */
+  readonly path: 'probe' | 'internet' | null;
+  /** The in-VPC probe serving the target VPC, when `path` is 'probe'. */
+  readonly probe: {
+    readonly vpcId: string;
+    readonly functionName: string;
+    readonly ingressGroupId: string;
+    readonly ports: readonly number[];
+  } | null;
 }
 
 export interface RestoreJobState {
@@ -165,6 +184,41 @@ export interface SshState {
   readonly readyAt: string | null;
   readonly done: boolean;
   readonly nextWaitSeconds: number;
+  /** Where the attempts came from: the in-VPC probe, or the internet (the non-VPC function). */
+  readonly from?: 'probe' | 'internet';
+  /** The probe function, when `from` is 'probe'. */
+  readonly probeFunction?: string | null;
+  /**
+   * True: the offered host key is one the instance printed on its console. False: it could not be
+   * compared (see `hostKeyVerification`), so it is only recorded. Null: no handshake yet.
+   */
+  readonly hostKeyVerified?: boolean | null;
+  /** One sentence: how the host key was verified, or why it was not. */
+  readonly hostKeyVerification?: string | null;
+  /** The ssh.commands results, in order (empty when none were asked for). */
+  readonly checks?: readonly CommandCheck[];
+  /** The probe-ingress group the check added to the instance and took away again. */
+  readonly securityGroups?: ProbeIngressRecord | null;
+}
+
+/** One ssh.commands entry as it ran on the restored instance. */
+export interface CommandCheck {
+  readonly command: string;
+  /** Null when it did not finish within its timeout (or the session ended without a status). */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** The first 2 KiB of stdout and stderr together. */
+  readonly output: string;
+  readonly truncated: boolean;
+}
+
+/** How the instance's groups were changed for the in-VPC check and set back. */
+export interface ProbeIngressRecord {
+  /** The instance's groups before the check, which it has again once `restored` is true. */
+  readonly original: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restored: boolean;
 }
 
 export interface CleanupState {
@@ -236,6 +290,12 @@ export interface RestoreOutput {
     readonly username: string;
     readonly attempts: number;
     readonly hostKeyFingerprint: string | null;
+    readonly from?: 'probe' | 'internet';
+    readonly probeFunction?: string | null;
+    readonly hostKeyVerified?: boolean | null;
+    readonly hostKeyVerification?: string | null;
+    readonly checks?: readonly CommandCheck[];
+    readonly securityGroups?: ProbeIngressRecord | null;
   } | null;
   readonly plan: RestorePlan | null;
   readonly timings: Timings;

@@ -178,7 +178,20 @@ export function scenarioTemplate(scenario: Scenario) {
   return synthesiseOrchestratorTemplate({
     account: scenario.accountId,
     region: scenario.region,
-    context: { instanceRoleArns: instanceRoleArns(scenario) },
+    context: { instanceRoleArns: instanceRoleArns(scenario), sshProbeNetworks: sshProbeNetworks(scenario) },
+  });
+}
+
+/**
+ * The VPCs the scenario's world deploys an SSH probe in (local/world/network-paths.ts: every VPC
+ * with `sshProbe` and a subnet, the probe in its first subnet), as the deployment's context.
+ */
+function sshProbeNetworks(scenario: Scenario) {
+  return scenario.vpcs.flatMap((vpc) => {
+    const subnet = scenario.subnets.find((s) => s.vpcId === vpc.id);
+    return vpc.sshProbe && subnet
+      ? [{ vpcId: vpc.id, subnetIds: [subnet.id], ports: [scenario.sshPort] }]
+      : [];
   });
 }
 

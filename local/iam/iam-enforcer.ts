@@ -97,6 +97,27 @@ export class IamEnforcer {
     return this.principals.get(verified.caller.accessKeyId) as Principal;
   }
 
+  /**
+   * Lambda Invoke, served as a path route rather than a front-door service: the signer must be
+   * allowed lambda:InvokeFunction on the function (check-ssh invoking an in-VPC probe).
+   */
+  async authorizeInvoke(request: WireRequest, functionArn: string): Promise<void> {
+    if (!this.enabled) return;
+    const verified = await verifySigV4(request, {
+      region: this.world.region,
+      service: 'lambda',
+      credentials: this.knownCredentials,
+    });
+    // Lambda's authentication errors have the JSON services' shape.
+    if (!verified.ok) throw authenticationError('sfn', verified.errorType, verified.message);
+    const principal = this.principals.get(verified.caller.accessKeyId) as Principal;
+    this.check(
+      principal,
+      [{ action: 'lambda:InvokeFunction', resource: functionArn, context: {} }],
+      'lambda',
+    );
+  }
+
   /** The front door's check: authenticate, then authorise every resource the request needs. */
   async authorizeRequest(service: ServiceName, operation: string, request: WireRequest): Promise<void> {
     if (!this.enabled) return;

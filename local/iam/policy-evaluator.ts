@@ -132,8 +132,10 @@ const NEGATED = /^(StringNot|ArnNot|NumericNotEquals)/;
 
 /**
  * One condition key's test. `actual` is undefined when the request lacks the key: a plain
- * operator then fails (but `…IfExists` passes), a negated one too (AWS: a missing key makes
- * every operator but Null false), `ForAllValues:` passes (vacuous truth) and `ForAnyValue:` fails.
+ * operator then fails (but `…IfExists` passes), a negated one (StringNotLike, ArnNotLike…) passes
+ * (IAM User Guide, condition operators: "If the policy condition requires that the key is not
+ * matched … and the right key is not present, the condition is true"), `ForAllValues:` passes
+ * (vacuous truth) and `ForAnyValue:` fails.
  */
 export function condition(
   operator: string,
@@ -163,7 +165,7 @@ export function condition(
   if (actual === undefined || actual.length === 0) {
     if (set === 'all') return true;
     if (set === 'any') return false;
-    return ifExists;
+    return ifExists || negated;
   }
   if (set === 'all') return actual.every(one);
   if (set === 'any') return actual.some(one);

@@ -106,7 +106,7 @@ function mapRequest(world: World, service: ServiceName, operation: string, reque
   }
 }
 
-/** SNS (query protocol) calls name their topic in TopicArn. */
+/** SNS calls are checked on the topic they name (Publish: TopicArn). */
 function snsRequest(p: URLSearchParams): Mapped {
   const topicArn = p.get('TopicArn');
   return { candidates: topicArn ? [{ type: 'topic', arn: topicArn }] : [], extra: [] };
@@ -147,9 +147,24 @@ function ec2Request(world: World, operation: string, p: URLSearchParams): Mapped
     return [passRole(role.arn, 'ec2.amazonaws.com')];
   };
 
+  // The groups a call names (ModifyInstanceAttribute / ModifyNetworkInterfaceAttribute GroupId.N,
+  // SecurityGroupId.N): AWS authorises the change on each group as well as on the instance or ENI.
+  const groups = (prefix: string): Candidate[] =>
+    listed(prefix).map((id) => ({ type: 'security-group', arn: arn('security-group', id) }));
+
   switch (operation) {
-    case 'TerminateInstances':
     case 'ModifyInstanceAttribute':
+      return {
+        candidates: [...listed('InstanceId'), p.get('InstanceId')]
+          .filter((id): id is string => typeof id === 'string')
+          .map(instance)
+          .concat(groups('GroupId')),
+        extra: [],
+      };
+    case 'ModifyNetworkInterfaceAttribute':
+      return { candidates: [...eni(p.get('NetworkInterfaceId')), ...groups('SecurityGroupId')], extra: [] };
+    case 'GetConsoleOutput':
+    case 'TerminateInstances':
     case 'DescribeInstanceAttribute':
     case 'StopInstances':
     case 'StartInstances':

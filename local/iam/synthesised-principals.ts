@@ -69,10 +69,17 @@ export function readSynthesisedPrincipals(
   const arns = new Map<string, string>();
   const refs = new Map<string, string>();
   const functionIdOf = new Map<string, AnyFunctionId>();
-  for (const [logicalId] of ofType('AWS::Lambda::Function')) {
+  for (const [logicalId, resource] of ofType('AWS::Lambda::Function')) {
     const id = names.functionIds.find((f) =>
       new RegExp(`^\\w*?${pascal(f)}Function[0-9A-F]{8}$`).test(logicalId),
     );
+    // A function with an explicit name (the in-VPC SSH probes) has the ARN its name gives.
+    const functionName = resource.Properties?.FunctionName;
+    if (id === undefined && typeof functionName === 'string') {
+      const arn = `arn:aws:lambda:${names.region}:${names.accountId}:function:${functionName}`;
+      arns.set(logicalId, arn);
+      refs.set(logicalId, functionName);
+    }
     if (id === undefined) continue;
     functionIdOf.set(logicalId, id);
     arns.set(logicalId, names.functionArn(id));

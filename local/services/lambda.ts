@@ -46,6 +46,8 @@ export class LambdaInvokeRoute implements PathRoute {
     private readonly functions: LambdaFunctions,
     private readonly account: { readonly region: string; readonly accountId: string },
     private readonly log: (line: string) => void = () => {},
+    /** The caller's permission to invoke the function (IAM enforcement), checked before anything else. */
+    private readonly authorize: (request: WireRequest, functionArn: string) => Promise<void> = async () => {},
   ) {}
 
   handles(path: string): boolean {
@@ -72,6 +74,7 @@ export class LambdaInvokeRoute implements PathRoute {
       throw new AwsError('ResourceNotFoundException', `No route for ${request.method} ${request.path}`, 404);
     const raw = decodeURIComponent(INVOKE_PATH.exec(request.path)?.[1] ?? '');
     const { name, qualifier } = this.parseFunctionName(raw, request.query.get('Qualifier'));
+    await this.authorize(request, this.arn(name));
     const handler = this.functions.get(name);
     if (!handler || (qualifier !== undefined && qualifier !== '$LATEST')) {
       throw new AwsError(

@@ -34,7 +34,7 @@ describe('ec2-restore demo', () => {
     }
     const report = /^Report: (.+\.html)$/m.exec(stderr)?.[1] ?? '';
     expect(readFileSync(report, 'utf8')).toMatch(/<svg class="timeline"[\s\S]*data-phase="restoreJob"/);
-  });
+  }, 120_000); // a child process that starts an emulator: slow beside the rest of the suite on 2 cores
 
   it('runs any scenario file, and exits 1 with the error name when the restore fails', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));

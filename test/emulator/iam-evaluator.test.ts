@@ -104,6 +104,13 @@ describe('condition operators', () => {
     expect(condition('StringNotLike', ['prod-1'], ['test-*'])).toBe(true);
   });
 
+  it('a negated operator holds when the key is absent (an explicit Deny on StringNotLike applies to an untagged resource)', () => {
+    expect(condition('StringNotLike', undefined, ['test'])).toBe(true);
+    expect(condition('StringNotEquals', undefined, ['recovery'])).toBe(true);
+    expect(condition('ArnNotLike', undefined, ['arn:aws:states:*'])).toBe(true);
+    expect(condition('StringNotLike', ['test'], ['test'])).toBe(false);
+  });
+
   it('…IfExists passes when the key is absent and tests it when present', () => {
     expect(condition('StringEqualsIfExists', undefined, ['x'])).toBe(true);
     expect(condition('StringEqualsIfExists', ['y'], ['x'])).toBe(false);

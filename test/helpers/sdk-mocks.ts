@@ -5,6 +5,7 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '@shared/clients';
@@ -20,6 +21,7 @@ export function mockAws() {
     ssm: new SSMClient(config),
     iam: new IAMClient(config),
     sns: new SNSClient(config),
+    lambda: new LambdaClient(config),
   };
   const mocks = {
     backup: mockClient(clients.backup),
@@ -27,6 +29,7 @@ export function mockAws() {
     ssm: mockClient(clients.ssm),
     iam: mockClient(clients.iam),
     sns: mockClient(clients.sns),
+    lambda: mockClient(clients.lambda),
   };
   beforeEach(() => {
     for (const m of Object.values(mocks)) m.reset();

@@ -18,6 +18,7 @@ describe('readAppContext', () => {
       keyPairParameterPrefix: '/ec2/keypair/',
       notificationEmails: [],
       schedules: [],
+      sshProbeNetworks: [],
       api: { throttlingRateLimit: 5, throttlingBurstLimit: 10, cloudWatchRole: true },
       encryptionKey: 'create',
       // Today's behaviour: nothing refused, IMDSv2 as the request or the source has it.

@@ -32,6 +32,7 @@ const STEP_CALLS = {
     'ec2:TerminateInstances': [],
     'ec2:CreateTags': ['instance'],
   },
+  'check-ssh': { 'ec2:GetConsoleOutput': [] },
 } as const satisfies Partial<Record<keyof StepPolicies, Record<string, readonly string[]>>>;
 type Step = keyof typeof STEP_CALLS;
 
@@ -39,6 +40,7 @@ const SOURCES: Record<Step, readonly string[]> = {
   'ensure-public-address': ['ensure-public-address/ensure-public-address.ts'],
   cleanup: ['cleanup/cleanup.ts'],
   'handle-failure': ['handle-failure/handle-failure.ts', 'cleanup/cleanup.ts'],
+  'check-ssh': ['check-ssh/check-ssh.ts', 'check-ssh/console-fingerprints.ts', 'check-ssh/probe-ingress.ts'],
 };
 
 const CONTEXT = {

@@ -10,7 +10,9 @@ afterEach(() => harness.stop());
 
 /** The demo's 12-minute restore jobs, as before the fleet helper was shared. */
 const DEMO_JOB = { restoreJobMinutes: 12 };
-const FIFTY_DEADLINE_MS = 50_000;
+// A guard, not a timing assertion: 21 s alone on this 2-core machine, past 50 s beside the rest of
+// the suite once every request is evaluated against the synthesised IAM policies.
+const FIFTY_DEADLINE_MS = 150_000;
 
 function liveRestored(): string[] {
   const sources = new Set(Array.from({ length: 100 }, (_, i) => fleetId(i)));
@@ -113,7 +115,8 @@ describe('restore-fleet on the emulator', () => {
 
     const r = await harness.runFleet({
       instanceIds: [fleetId(0), DEMO.instance],
-      defaults: { dryRun: true },
+      // The emulated sshd's port: PlanRestore refuses a port the VPC's SSH probe cannot reach.
+      defaults: { dryRun: true, ssh: { port: 2222 } },
     });
 
     explain(r, () => {

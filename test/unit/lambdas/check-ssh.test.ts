@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  DescribeInstancesCommand,
+  GetConsoleOutputCommand,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { type CheckSshDeps, checkSsh } from '@lambdas/check-ssh/check-ssh';
 import { step } from '@lambdas/check-ssh/handler';
+import { lambdaProbeInvoker, type ProbeInvoker } from '@lambdas/check-ssh/probe-invoker';
 import type { SshHandshakeOptions, SshHandshakeResult } from '@lambdas/check-ssh/ssh-handshake';
-import { SshAuthenticationError, SshUnreachableError } from '@shared/errors';
+import { createProbeHandler } from '@lambdas/ssh-probe/handler';
+import { SshAuthenticationError, SshUnreachableError, ValidationCheckError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
 import type { RestoreRequestInput } from '@shared/restore-request';
 import { requireSlices, type SshState, type WorkflowState } from '@shared/workflow-state';
@@ -20,12 +28,15 @@ const strangerKey = utils.generateKeyPairSync('ed25519');
 const LOOPBACK = '127.0.0.1';
 const KEY_PARAMETER = `/ec2/keypair/${IDS.keyPairId}`;
 const STARTED = at(1260);
+const ANY_FINGERPRINT = `SHA256:${'x'.repeat(43)}`;
 
 /** A real sshd stand-in: accepts exactly one user's public key, with a verified signature. */
 class TestSshServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   port = 0;
+  /** Authentication requests seen: a host-key mismatch must end the connection before any. */
+  authAttempts = 0;
 
   constructor(allowedPublicKey: string, allowedUser = 'ec2-user') {
     const allowed = utils.parseKey(allowedPublicKey);
@@ -34,6 +45,7 @@ class TestSshServer {
       this.connections.add(connection);
       connection
         .on('authentication', (ctx) => {
+          this.authAttempts += 1;
           const keyMatches =
             ctx.method === 'publickey' &&
             ctx.username === allowedUser &&
@@ -44,6 +56,19 @@ class TestSshServer {
           if (keyMatches) ctx.accept();
           else ctx.reject(['publickey']);
         })
+        .on('ready', () =>
+          connection.on('session', (accept) =>
+            accept().on('exec', (acceptExec, _reject, info) => {
+              // `exit N` exits N; `big` prints 5000 bytes; anything else echoes itself.
+              const stream = acceptExec();
+              const exit = /^exit (\d+)$/.exec(info.command);
+              if (info.command === 'big') stream.write('x'.repeat(5000));
+              else if (!exit) stream.write(`ran ${info.command}\n`);
+              stream.exit(exit ? Number(exit[1]) : 0);
+              stream.end();
+            }),
+          ),
+        )
         .on('error', () => undefined)
         .on('close', () => this.connections.delete(connection));
     });
@@ -93,6 +118,27 @@ function sshState(
   };
 }
 
+/** The instance console as cloud-init leaves it (docs/aws-facts.md I.4); null: nothing posted yet. */
+function givenConsole(fingerprints: readonly string[] | null = [expectedHostFingerprint()]) {
+  const lines = (fingerprints ?? []).map(
+    (f) => `<14>Nov 28 10:21:03 cloud-init: 256 ${f} root@ip-10-0-1-20 (ED25519)`,
+  );
+  const text = [
+    '[    1.234] Linux version 6.1',
+    '<14>Nov 28 10:21:03 cloud-init: #############################################################',
+    '<14>Nov 28 10:21:03 cloud-init: -----BEGIN SSH HOST KEY FINGERPRINTS-----',
+    ...lines,
+    '<14>Nov 28 10:21:03 cloud-init: -----END SSH HOST KEY FINGERPRINTS-----',
+  ].join('\n');
+  mocks.ec2
+    .on(GetConsoleOutputCommand)
+    .resolves(
+      fingerprints
+        ? { InstanceId: IDS.restoredInstance, Output: Buffer.from(text).toString('base64') }
+        : { InstanceId: IDS.restoredInstance },
+    );
+}
+
 function givenKey(value: string = instanceKey.private) {
   mocks.ssm
     .on(GetParameterCommand)
@@ -105,6 +151,7 @@ function deps(overrides: Partial<CheckSshDeps> = {}) {
     lines: captured.lines,
     deps: {
       ssm: clients.ssm,
+      ec2: clients.ec2,
       now: () => STARTED,
       logger: captured.logger,
       connectTimeoutSeconds: 5,
@@ -116,7 +163,7 @@ function deps(overrides: Partial<CheckSshDeps> = {}) {
 
 /** A stand-in for one handshake, for the tests about choosing a host. */
 function recordingHandshake(
-  result: SshHandshakeResult = { outcome: 'ready', hostKeyFingerprint: 'SHA256:x' },
+  result: SshHandshakeResult = { outcome: 'ready', hostKeyFingerprint: ANY_FINGERPRINT, checks: [] },
 ) {
   const calls: SshHandshakeOptions[] = [];
   return {
@@ -142,9 +189,10 @@ describe('check-ssh over a real SSH handshake', () => {
     silentServer = undefined;
   });
 
-  it('authenticates with the key pair’s private key from SSM and records the host key fingerprint', async () => {
+  it('authenticates with the key pair’s private key from SSM after checking the host key against the console', async () => {
     server = await new TestSshServer(instanceKey.public).start();
     givenKey();
+    givenConsole();
     const { deps: checkDeps } = deps();
 
     const ssh = await checkSsh(sshState(server.port), checkDeps);
@@ -157,12 +205,22 @@ describe('check-ssh over a real SSH handshake', () => {
       username: 'ec2-user',
       attempts: 1,
       hostKeyFingerprint: expectedHostFingerprint(),
+      hostKeyVerified: true,
+      hostKeyVerification: `the offered host key ${expectedHostFingerprint()} is one of the fingerprints ${IDS.restoredInstance} printed on its console`,
+      checks: [],
+      from: 'internet',
+      probeFunction: null,
+      securityGroups: null,
       lastError: null,
       startedAt: STARTED.toISOString(),
       deadline: at(1260 + 600).toISOString(),
       readyAt: STARTED.toISOString(),
       done: true,
       nextWaitSeconds: 0,
+    });
+    expect(mocks.ec2).toHaveReceivedCommandWith(GetConsoleOutputCommand, {
+      InstanceId: IDS.restoredInstance,
+      Latest: true,
     });
     expect(mocks.ssm).toHaveReceivedCommandWith(GetParameterCommand, {
       Name: KEY_PARAMETER,
@@ -275,9 +333,91 @@ describe('check-ssh over a real SSH handshake', () => {
     for (const line of keyLines) expect(everything).not.toContain(line);
   });
 
+  it('fails with SshAuthenticationError naming both fingerprints, before offering the key, when the host key is not the console’s', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    const consoleFingerprint = `SHA256:${'A'.repeat(43)}`;
+    givenConsole([consoleFingerprint]);
+
+    const error = await checkSsh(sshState(server.port), deps().deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SshAuthenticationError);
+    expect(String(error)).toContain(`offered host key ${expectedHostFingerprint()}`);
+    expect(String(error)).toContain(`printed on its console (${consoleFingerprint})`);
+    expect(server.authAttempts).toBe(0);
+  });
+
+  it('waits for the console while sshd answers, then records the key unverified at the deadline and says why', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    givenConsole(null);
+
+    const waiting = await checkSsh(sshState(server.port), deps().deps);
+    expect(waiting).toMatchObject({ done: false, reachable: true, hostKeyVerified: false });
+    const attemptsBefore = server.authAttempts;
+    const still = await checkSsh(
+      sshState(server.port, {}, waiting),
+      deps({ now: () => at(1260 + 300) }).deps,
+    );
+    expect(still).toMatchObject({ done: false, attempts: 1 });
+    expect(server.authAttempts).toBe(attemptsBefore);
+
+    const last = await checkSsh(
+      sshState(server.port, { ssh: { port: server.port, commands: ['true'] } }, still),
+      deps({ now: () => at(1260 + 590) }).deps,
+    );
+
+    expect(last).toMatchObject({
+      done: true,
+      reachable: true,
+      hostKeyVerified: false,
+      hostKeyFingerprint: expectedHostFingerprint(),
+      hostKeyVerification:
+        'not verified: no SSH HOST KEY FINGERPRINTS block appeared on the instance console within the SSH deadline, so the host key was recorded, not checked',
+      checks: [{ command: 'true', exitCode: 0, timedOut: false, output: 'ran true\n', truncated: false }],
+    });
+  });
+
+  it('runs ssh.commands on the verified session and keeps each exit code and the first 2 KiB of output', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    givenConsole();
+
+    const ssh = await checkSsh(
+      sshState(server.port, { ssh: { port: server.port, commands: ['systemctl is-active nginx', 'big'] } }),
+      deps().deps,
+    );
+
+    expect(ssh.checks).toEqual([
+      {
+        command: 'systemctl is-active nginx',
+        exitCode: 0,
+        timedOut: false,
+        output: 'ran systemctl is-active nginx\n',
+        truncated: false,
+      },
+      { command: 'big', exitCode: 0, timedOut: false, output: 'x'.repeat(2048), truncated: true },
+    ]);
+  });
+
+  it('fails with ValidationCheckError naming the command and its exit code when a check exits non-zero', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    givenConsole();
+
+    const error = await checkSsh(
+      sshState(server.port, { ssh: { port: server.port, commands: ['true', 'exit 3', 'never-run'] } }),
+      deps().deps,
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ValidationCheckError);
+    expect(String(error)).toContain('ssh.commands[1] "exit 3" exited with code 3');
+  });
+
   it('runs through the Lambda handler with its environment defaults', async () => {
     server = await new TestSshServer(instanceKey.public).start();
     givenKey();
+    givenConsole();
     const handler = createHandler(step, {
       env: { SSH_CONNECT_TIMEOUT_SECONDS: '5' },
       clients,
@@ -344,6 +484,7 @@ describe('check-ssh choices before connecting', () => {
 
   it('returns a check that is already done unchanged, without reading the key or connecting', async () => {
     givenKey();
+    givenConsole([ANY_FINGERPRINT]);
     const { calls, handshake } = recordingHandshake();
     const proven = await checkSsh(sshState(22), deps({ handshake }).deps);
     mocks.ssm.resetHistory();
@@ -405,5 +546,140 @@ describe('check-ssh choices before connecting', () => {
     await expect(failure).rejects.toBeInstanceOf(SshAuthenticationError);
     await expect(failure).rejects.toThrow(/cannot be used/);
     await expect(failure).rejects.not.toThrow(/secret-ish/);
+  });
+});
+
+describe('check-ssh from the in-VPC probe', () => {
+  const INGRESS = 'sg-0eeeeeeeeeeeeeeee';
+  const PROBE_FN = `ec2-restore-ssh-probe-${IDS.vpc}`;
+  let server: TestSshServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  /** The instance as EC2 describes it, its groups changing as ModifyInstanceAttribute sets them. */
+  function givenInstanceGroups(initial: string[]) {
+    let groups = [...initial];
+    mocks.ec2.on(DescribeInstancesCommand).callsFake(async () => ({
+      Reservations: [
+        {
+          Instances: [
+            { InstanceId: IDS.restoredInstance, SecurityGroups: groups.map((GroupId) => ({ GroupId })) },
+          ],
+        },
+      ],
+    }));
+    mocks.ec2.on(ModifyInstanceAttributeCommand).callsFake(async (input: { Groups?: string[] }) => {
+      groups = [...(input.Groups ?? [])];
+      return {};
+    });
+    return () => groups;
+  }
+
+  function probeState(port: number, commands: string[] = []): WorkflowState {
+    const base = requireSlices(sshState(port, { ssh: { port, commands } }), 'plan', 'instance');
+    return {
+      ...base,
+      instance: { ...base.instance, privateIp: LOOPBACK },
+      plan: {
+        ...base.plan,
+        sshNetwork: {
+          routeTableId: 'rtb-0bbbbbbbbbbbbbbbb',
+          subnetRoutesToInternetGateway: false,
+          path: 'probe',
+          probe: { vpcId: IDS.vpc, functionName: PROBE_FN, ingressGroupId: INGRESS, ports: [port] },
+        },
+      },
+    };
+  }
+
+  /** Invokes the real probe handler with the payload as Lambda would carry it (JSON both ways). */
+  function realProbe() {
+    const payloads: string[] = [];
+    const handler = createProbeHandler();
+    const invokeProbe: ProbeInvoker = async (functionName, request) => {
+      expect(functionName).toBe(PROBE_FN);
+      payloads.push(JSON.stringify(request));
+      return JSON.parse(JSON.stringify(await handler(JSON.parse(JSON.stringify(request)))));
+    };
+    return { payloads, invokeProbe };
+  }
+
+  it('proves SSH from the probe at the private address with the probe-ingress group added, then sets the groups back exactly', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    givenConsole();
+    const groupsNow = givenInstanceGroups([IDS.securityGroup]);
+    const { payloads, invokeProbe } = realProbe();
+    const { deps: probeDeps, lines } = deps({ invokeProbe, handshake: undefined });
+
+    const ssh = await checkSsh(probeState(server.port, ['true']), probeDeps);
+
+    expect(ssh).toMatchObject({
+      done: true,
+      reachable: true,
+      host: LOOPBACK,
+      from: 'probe',
+      probeFunction: PROBE_FN,
+      hostKeyVerified: true,
+      checks: [{ command: 'true', exitCode: 0 }],
+      securityGroups: { original: [IDS.securityGroup], added: [INGRESS], removed: [INGRESS], restored: true },
+    });
+    const sets = mocks.ec2.commandCalls(ModifyInstanceAttributeCommand).map((c) => c.args[0].input.Groups);
+    expect(sets).toEqual([[IDS.securityGroup, INGRESS], [IDS.securityGroup]]);
+    expect(groupsNow()).toEqual([IDS.securityGroup]);
+    // The key went to the probe in the invocation payload, and nowhere else.
+    const keyLine = instanceKey.private.split('\n')[1] ?? '';
+    expect(payloads[0]).toContain(keyLine.slice(0, 20));
+    expect(JSON.stringify(ssh)).not.toContain(keyLine.slice(0, 20));
+    expect(lines.join('\n')).not.toContain(keyLine.slice(0, 20));
+  });
+
+  it('finds and removes a probe group an earlier, crashed attempt left on the instance', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    givenConsole();
+    const groupsNow = givenInstanceGroups([IDS.securityGroup, INGRESS]);
+
+    const ssh = await checkSsh(probeState(server.port), deps(realProbe()).deps);
+
+    expect(ssh.securityGroups).toEqual({
+      original: [IDS.securityGroup],
+      added: [INGRESS],
+      removed: [INGRESS],
+      restored: true,
+    });
+    expect(groupsNow()).toEqual([IDS.securityGroup]);
+    expect(mocks.ec2.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(1);
+  });
+
+  it('sets the groups back before failing a check command', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    givenConsole();
+    const groupsNow = givenInstanceGroups([IDS.securityGroup]);
+
+    const error = await checkSsh(probeState(server.port, ['exit 3']), deps(realProbe()).deps).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(ValidationCheckError);
+    expect(groupsNow()).toEqual([IDS.securityGroup]);
+  });
+
+  it('says the probe cannot be invoked when Lambda does not know it', async () => {
+    givenKey();
+    givenConsole();
+    givenInstanceGroups([IDS.securityGroup]);
+    mocks.lambda.on(InvokeCommand).rejects(awsError('ResourceNotFoundException', 'Function not found', 404));
+
+    const error = await checkSsh(
+      probeState(22),
+      deps({ invokeProbe: lambdaProbeInvoker(clients.lambda) }).deps,
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SshUnreachableError);
+    expect(String(error)).toContain(`probe ${PROBE_FN} could not be invoked: ResourceNotFoundException`);
   });
 });

@@ -3,6 +3,7 @@ import {
   AssociateAddressCommand,
   DescribeAddressesCommand,
   DescribeInstancesCommand,
+  DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
   ReleaseAddressCommand,
 } from '@aws-sdk/client-ec2';
@@ -25,8 +26,40 @@ function deps() {
 
 /** The world as the address step sees it: what EC2 says about our addresses, the instance and its subnet. */
 function world(
-  options: { ownAddresses?: object[]; instancePublicIp?: string; subnetMapsPublicIp?: boolean } = {},
+  options: {
+    ownAddresses?: object[];
+    instancePublicIp?: string;
+    subnetMapsPublicIp?: boolean;
+    /** The subnet's default route: an internet gateway (public, the default) or a NAT gateway. */
+    defaultRoute?: 'igw' | 'nat';
+  } = {},
 ) {
+  // The subnet has no table of its own: the VPC's main table routes it (docs/aws-facts.md I.3).
+  mocks.ec2
+    .on(DescribeRouteTablesCommand, { Filters: [{ Name: 'association.subnet-id', Values: [IDS.subnet] }] })
+    .resolves({ RouteTables: [] });
+  mocks.ec2
+    .on(DescribeRouteTablesCommand, {
+      Filters: [
+        { Name: 'vpc-id', Values: [IDS.vpc] },
+        { Name: 'association.main', Values: ['true'] },
+      ],
+    })
+    .resolves({
+      RouteTables: [
+        {
+          RouteTableId: 'rtb-0aaaaaaaaaaaaaaaa',
+          VpcId: IDS.vpc,
+          Associations: [{ Main: true }],
+          Routes: [
+            { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+            options.defaultRoute === 'nat'
+              ? { DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-0aaaaaaaaaaaaaaaa', State: 'active' }
+              : { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-0aaaaaaaaaaaaaaaa', State: 'active' },
+          ],
+        },
+      ],
+    });
   mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: options.ownAddresses ?? [] });
   mocks.ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
@@ -89,6 +122,21 @@ describe('ensure-public-address', () => {
       AllocationId: IDS.allocationId,
       InstanceId: IDS.restoredInstance,
     });
+  });
+
+  it('attaches no Elastic IP in a private subnet (default route to a NAT gateway) and says why', async () => {
+    world({ subnetMapsPublicIp: false, defaultRoute: 'nat' });
+
+    const result = await ensurePublicAddress(stateAfter('profile'), deps());
+
+    expect(result).toMatchObject({
+      action: 'not-needed',
+      allocationId: null,
+      publicIp: null,
+      reason: `subnet ${IDS.subnet} has no route to an internet gateway (route table rtb-0aaaaaaaaaaaaaaaa (the VPC’s main table) sends 0.0.0.0/0 to nat-0aaaaaaaaaaaaaaaa), so no Elastic IP was attached: it would be unreachable`,
+    });
+    expect(mocks.ec2.commandCalls(AllocateAddressCommand)).toHaveLength(0);
+    expect(mocks.ec2.commandCalls(AssociateAddressCommand)).toHaveLength(0);
   });
 
   it('looks for its own address by the execution tag before deciding anything', async () => {

@@ -1,3 +1,4 @@
+import { PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
 import {
   CreateTagsCommand,
   DescribeAddressesCommand,
@@ -381,5 +382,41 @@ describe('handle-failure: recovery mode', () => {
       error: ErrorNames.InvalidInput,
       cause: 'ValidateInput failed: bad input',
     });
+  });
+});
+
+describe('handle-failure: the validation verdict of a failed check (issue 12)', () => {
+  const checkFailed = (mode: 'test' | 'recovery') =>
+    failed(
+      stateAfter('address', { request: { instanceId: IDS.sourceInstance, mode } }),
+      'CheckSsh',
+      ErrorNames.ValidationCheck,
+      lambdaCause(
+        ErrorNames.ValidationCheck,
+        'ssh.commands[0] "exit 3" exited with code 3 on i-0fedcba9876543210',
+      ),
+    );
+
+  it('reports FAILED to AWS Backup in test mode, naming the command', async () => {
+    cleanupWorld();
+    mocks.backup.on(PutRestoreValidationResultCommand).resolves({});
+
+    const failure = await handleFailure(checkFailed('test'), { ...deps().deps, backup: clients.backup });
+
+    expect(mocks.backup).toHaveReceivedCommandWith(PutRestoreValidationResultCommand, {
+      RestoreJobId: IDS.restoreJobId,
+      ValidationStatus: 'FAILED',
+      ValidationStatusMessage: expect.stringContaining('ssh.commands[0] "exit 3" exited with code 3'),
+    });
+    expect(failure.error).toBe(ErrorNames.ValidationCheck);
+    expect(failure.cause).toContain('reported FAILED to AWS Backup');
+  });
+
+  it('reports nothing in recovery mode', async () => {
+    mocks.ec2.on(CreateTagsCommand).resolves({});
+
+    await handleFailure(checkFailed('recovery'), { ...deps().deps, backup: clients.backup });
+
+    expect(mocks.backup.commandCalls(PutRestoreValidationResultCommand)).toHaveLength(0);
   });
 });

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { GetRecoveryPointRestoreMetadataCommand } from '@aws-sdk/client-backup';
 import {
   DescribeKeyPairsCommand,
+  DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  type RouteTable,
   type SecurityGroup,
   type Subnet,
 } from '@aws-sdk/client-ec2';
@@ -15,6 +17,7 @@ import { PreflightError } from '@shared/errors';
 import { createHandler } from '@shared/handler';
 import type { Logger } from '@shared/logger';
 import type { RestoreRequestInput } from '@shared/restore-request';
+import type { SshProbeRef } from '@shared/ssh-probes';
 import type { RestorePlan, SourceFacts, WorkflowState } from '@shared/workflow-state';
 import { awsError, captureLogger, mockAws } from '@test/helpers/sdk-mocks';
 import { IDS, stateAfter } from '@test/helpers/workflow-state';
@@ -82,6 +85,42 @@ interface World {
   keyPairs: Map<string, string>;
   profiles: Set<string>;
   parameters: Map<string, string>;
+  routeTables: RouteTable[];
+  probes: SshProbeRef[];
+}
+
+const PROBE: SshProbeRef = {
+  vpcId: IDS.vpc,
+  functionName: `ec2-restore-ssh-probe-${IDS.vpc}`,
+  ingressGroupId: 'sg-0eeeeeeeeeeeeeeee',
+  ports: [22],
+};
+const IGW = 'igw-0aaaaaaaaaaaaaaaa';
+const MAIN_TABLE = 'rtb-0aaaaaaaaaaaaaaaa';
+const PRIVATE_TABLE = 'rtb-0bbbbbbbbbbbbbbbb';
+
+/** The VPC's main table routes to an internet gateway; a second table has only a NAT route. */
+function publicMainTable(): RouteTable {
+  return {
+    RouteTableId: MAIN_TABLE,
+    VpcId: IDS.vpc,
+    Associations: [{ Main: true, RouteTableId: MAIN_TABLE }],
+    Routes: [
+      { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+      { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active' },
+    ],
+  };
+}
+function privateTableFor(subnetId: string): RouteTable {
+  return {
+    RouteTableId: PRIVATE_TABLE,
+    VpcId: IDS.vpc,
+    Associations: [{ Main: false, RouteTableId: PRIVATE_TABLE, SubnetId: subnetId }],
+    Routes: [
+      { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+      { DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-0aaaaaaaaaaaaaaaa', State: 'active' },
+    ],
+  };
 }
 
 function defaultWorld(): World {
@@ -110,6 +149,8 @@ function defaultWorld(): World {
     keyPairs: new Map([[IDS.keyName, IDS.keyPairId]]),
     profiles: new Set([IDS.profileName]),
     parameters: new Map([[`/ec2/keypair/${IDS.keyPairId}`, SECRET]]),
+    routeTables: [publicMainTable()],
+    probes: [PROBE],
   };
 }
 
@@ -128,6 +169,21 @@ function install(world: World): void {
     if (found.some((g) => !g)) throw awsError('InvalidGroup.NotFound', 'The security group does not exist');
     return { SecurityGroups: found };
   });
+  mocks.ec2
+    .on(DescribeRouteTablesCommand)
+    .callsFake(async (input: { Filters?: { Name?: string; Values?: string[] }[] }) => {
+      const filter = (name: string) => input.Filters?.find((f) => f.Name === name)?.Values?.[0];
+      const subnet = filter('association.subnet-id');
+      const vpc = filter('vpc-id');
+      const main = filter('association.main');
+      const RouteTables = world.routeTables.filter(
+        (t) =>
+          (subnet === undefined || t.Associations?.some((a) => a.SubnetId === subnet)) &&
+          (vpc === undefined || t.VpcId === vpc) &&
+          (main === undefined || t.Associations?.some((a) => a.Main === (main === 'true'))),
+      );
+      return { RouteTables };
+    });
   mocks.ec2.on(DescribeKeyPairsCommand).callsFake(async (input: { KeyNames?: string[] }) => {
     const name = input.KeyNames?.[0] ?? '';
     const id = world.keyPairs.get(name);
@@ -161,8 +217,11 @@ function install(world: World): void {
   });
 }
 
+let currentProbes: SshProbeRef[] = [PROBE];
+
 function deps(logger: Logger = captureLogger().logger): PlanRestoreDeps {
   return {
+    sshProbes: currentProbes,
     backup: clients.backup,
     ec2: clients.ec2,
     iam: clients.iam,
@@ -187,6 +246,7 @@ async function plan(
   source?: Partial<SourceFacts>,
 ): Promise<RestorePlan> {
   install(world);
+  currentProbes = world.probes;
   return planRestore(state(request, source), deps());
 }
 
@@ -264,7 +324,15 @@ describe('plan-restore', () => {
           expect.stringContaining(`instance profile ${IDS.profileName} still exists`),
           expect.stringContaining(`key pair ${IDS.keyName} exists`),
           expect.stringContaining(`SSM parameter /ec2/keypair/${IDS.keyPairId}`),
+          expect.stringContaining(`subnet ${IDS.subnet} is public`),
+          expect.stringContaining(`SSH will be checked from inside ${IDS.vpc}`),
         ],
+        sshNetwork: {
+          routeTableId: MAIN_TABLE,
+          subnetRoutesToInternetGateway: true,
+          path: 'probe',
+          probe: PROBE,
+        },
       });
       expect(result.droppedKeys).toHaveLength(4);
     });
@@ -779,7 +847,11 @@ describe('plan-restore', () => {
     world.parameters.set(`/restore-keys/${IDS.keyPairId}`, SECRET);
     install(world);
     const handler = createHandler(step, {
-      env: { RESTORE_ROLE_ARN: IDS.restoreRoleArn, KEY_PAIR_PARAMETER_PREFIX: '/restore-keys/' },
+      env: {
+        RESTORE_ROLE_ARN: IDS.restoreRoleArn,
+        KEY_PAIR_PARAMETER_PREFIX: '/restore-keys/',
+        SSH_PROBES: JSON.stringify([PROBE]),
+      },
       clients,
       logger: captureLogger().logger,
     });
@@ -789,6 +861,135 @@ describe('plan-restore', () => {
     expect(result).toMatchObject({
       restoreRoleArn: IDS.restoreRoleArn,
       privateKeyParameter: `/restore-keys/${IDS.keyPairId}`,
+      sshNetwork: { path: 'probe', probe: PROBE },
+    });
+  });
+
+  describe('network pre-flight (where SSH can reach the restored instance from)', () => {
+    const openTo = (cidr: string, port = 22): SecurityGroup => ({
+      GroupId: IDS.securityGroup,
+      VpcId: IDS.vpc,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }],
+    });
+    const privateSubnetWorld = (): World => {
+      const world = defaultWorld();
+      world.routeTables = [publicMainTable(), privateTableFor(IDS.subnet)];
+      return world;
+    };
+
+    it('fails before any restore job when no probe serves the VPC of a private subnet, naming the context key and the VPC', async () => {
+      const world = privateSubnetWorld();
+      world.probes = [];
+
+      const error = await preflightFailure(plan(undefined, world));
+
+      expect(error.failedChecks).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `no in-VPC SSH probe serves ${IDS.vpc}.*"vpcId":"${IDS.vpc}".*sshProbeNetworks CDK context`,
+          ),
+        ),
+      ]);
+      expect(error.failedChecks[0]).toContain(`subnet ${IDS.subnet} has no route to an internet gateway`);
+    });
+
+    it('fails ssh.target "public" on a subnet whose own route table sends 0.0.0.0/0 to a NAT gateway, though the main table is public', async () => {
+      const error = await preflightFailure(
+        plan({ instanceId: IDS.sourceInstance, ssh: { target: 'public' } }, privateSubnetWorld()),
+      );
+
+      expect(error.failedChecks).toEqual([
+        expect.stringContaining(
+          `ssh.target is "public", so SSH would be checked from the internet, but subnet ${IDS.subnet} has no route to an internet gateway (route table ${PRIVATE_TABLE} sends 0.0.0.0/0 to nat-0aaaaaaaaaaaaaaaa)`,
+        ),
+      ]);
+    });
+
+    it('treats a subnet of a VPC without any route table it can see as private (fail-safe)', async () => {
+      const world = defaultWorld();
+      world.routeTables = [];
+
+      const error = await preflightFailure(
+        plan({ instanceId: IDS.sourceInstance, ssh: { target: 'public' } }, world),
+      );
+
+      expect(error.failedChecks[0]).toContain('no route table of subnet');
+    });
+
+    it('fails a public check when the groups admit SSH only from a narrower range, saying why that cannot be known to work', async () => {
+      const world = defaultWorld();
+      world.groups.set(IDS.securityGroup, openTo('203.0.113.0/24'));
+
+      const error = await preflightFailure(
+        plan({ instanceId: IDS.sourceInstance, ssh: { target: 'public' } }, world),
+      );
+
+      expect(error.failedChecks).toEqual([
+        expect.stringContaining(
+          `admit TCP 22 only from 203.0.113.0/24 (${IDS.securityGroup}): a range narrower than 0.0.0.0/0 cannot be known to contain Lambda's egress addresses`,
+        ),
+      ]);
+    });
+
+    it('plans a check from the internet for ssh.target "public" on a public subnet (main table) with a group open to 0.0.0.0/0', async () => {
+      const world = defaultWorld();
+      world.groups.set(IDS.securityGroup, openTo('0.0.0.0/0'));
+
+      const result = await plan({ instanceId: IDS.sourceInstance, ssh: { target: 'public' } }, world);
+
+      expect(result.sshNetwork).toEqual({
+        routeTableId: MAIN_TABLE,
+        subnetRoutesToInternetGateway: true,
+        path: 'internet',
+        probe: null,
+      });
+    });
+
+    it('falls back to the internet for ssh.target "auto" only where that can work: no probe, public subnet, group open to the world', async () => {
+      const world = defaultWorld();
+      world.probes = [];
+      world.groups.set(IDS.securityGroup, openTo('0.0.0.0/0', 22));
+      expect((await plan(undefined, world)).sshNetwork?.path).toBe('internet');
+
+      world.groups.set(IDS.securityGroup, openTo('0.0.0.0/0', 2222));
+      const error = await preflightFailure(plan(undefined, world));
+      expect(error.failedChecks[0]).toMatch(/admits TCP 22 from 0\.0\.0\.0\/0.*sshProbeNetworks/);
+    });
+
+    it('plans the in-VPC probe for ssh.target "private" whatever the groups admit, and refuses a port the probe cannot reach', async () => {
+      const world = privateSubnetWorld();
+      const planned = await plan({ instanceId: IDS.sourceInstance, ssh: { target: 'private' } }, world);
+      expect(planned.sshNetwork).toMatchObject({ path: 'probe', subnetRoutesToInternetGateway: false });
+
+      const error = await preflightFailure(
+        plan({ instanceId: IDS.sourceInstance, ssh: { target: 'private', port: 2222 } }, world),
+      );
+      expect(error.failedChecks).toEqual([
+        expect.stringContaining(`ssh.port 2222 is not a port the SSH probe of ${IDS.vpc}`),
+      ]);
+    });
+
+    it('records the route but plans no SSH path when the SSH check is off', async () => {
+      const world = privateSubnetWorld();
+      world.probes = [];
+
+      const result = await plan({ instanceId: IDS.sourceInstance, ssh: { enabled: false } }, world);
+
+      expect(result.sshNetwork).toEqual({
+        routeTableId: PRIVATE_TABLE,
+        subnetRoutesToInternetGateway: false,
+        path: null,
+        probe: null,
+      });
+    });
+
+    it('fails naming ec2:DescribeRouteTables when the function may not read route tables', async () => {
+      install(defaultWorld());
+      mocks.ec2.on(DescribeRouteTablesCommand).rejects(awsError('UnauthorizedOperation'));
+
+      const error = await preflightFailure(planRestore(state(), deps()));
+
+      expect(error.failedChecks).toEqual([expect.stringContaining('grant it ec2:DescribeRouteTables')]);
     });
   });
 });

@@ -75,6 +75,13 @@ describe('report: buildOutput', () => {
         username: 'ec2-user',
         attempts: 2,
         hostKeyFingerprint: 'SHA256:abc',
+        // Issue 12's fields; a state from before them has none of them set.
+        from: undefined,
+        probeFunction: null,
+        hostKeyVerified: null,
+        hostKeyVerification: null,
+        checks: [],
+        securityGroups: null,
       },
       plan: null,
       timings: expect.any(Object),

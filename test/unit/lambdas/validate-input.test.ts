@@ -39,6 +39,8 @@ describe('validate-input', () => {
         target: 'auto',
         timeoutSeconds: 600,
         privateKeyParameter: null,
+        commands: [],
+        commandTimeoutSeconds: 30,
       },
       mode: 'recovery',
       dryRun: false,
