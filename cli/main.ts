@@ -262,7 +262,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--scenario <file>', 'scenario file (default: the built-in demo)')
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', NUMERIC_FLAGS.localPort, 0)
     .addOption(clockOption('fixed: the scenario speed throughout, to watch a rehearsal'))
-    .option('--no-events', "without the stack's EventBridge rules and schedules (the janitor); also EC2_RESTORE_EVENTS=off")
+    .option(
+      '--no-events',
+      "without the stack's EventBridge rules and schedules (the janitor); also EC2_RESTORE_EVENTS=off",
+    )
     .addHelpText(
       'after',
       example(
