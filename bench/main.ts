@@ -24,7 +24,16 @@ import { runOverheadSection } from './sections/overhead';
 import { runRestoreSection } from './sections/restore';
 import { runWaitModel } from './sections/wait-model';
 
-const SECTIONS = ['demo', 'restore', 'model', 'overhead', 'fleet', 'bundles', 'iam-startup', 'faults'] as const;
+const SECTIONS = [
+  'demo',
+  'restore',
+  'model',
+  'overhead',
+  'fleet',
+  'bundles',
+  'iam-startup',
+  'faults',
+] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Settings {
