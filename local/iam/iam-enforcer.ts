@@ -13,7 +13,7 @@ import { AwsError } from '../aws-error';
 import type { ServiceName, WireRequest } from '../services/service';
 import type { World } from '../world';
 import { type Decision, type Evaluation, evaluate, type NamedPolicy } from './policy-evaluator';
-import { type Authorization, requestAuthorizations } from './request-authorizations';
+import { type Authorization, IAM_PREFIX, requestAuthorizations } from './request-authorizations';
 import type { SynthesisedPrincipals } from './synthesised-principals';
 
 /** Who acts: the ARN AWS names in a denial, and the policies that decide. */
@@ -34,16 +34,6 @@ export interface AccessKey {
 export const ADMINISTRATOR_ACCESS: NamedPolicy = {
   name: 'arn:aws:iam::aws:policy/AdministratorAccess',
   document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-};
-
-/** The SigV4 scope's service name per emulated service. */
-const SIGNING_NAME: Record<ServiceName, string> = {
-  ec2: 'ec2',
-  iam: 'iam',
-  backup: 'backup',
-  ssm: 'ssm',
-  sfn: 'states',
-  sns: 'sns',
 };
 
 export class IamEnforcer {
@@ -90,7 +80,7 @@ export class IamEnforcer {
   async authenticate(service: ServiceName, request: WireRequest): Promise<Principal> {
     const verified = await verifySigV4(request, {
       region: this.world.region,
-      service: SIGNING_NAME[service],
+      service: IAM_PREFIX[service],
       credentials: this.knownCredentials,
     });
     if (!verified.ok) throw authenticationError(service, verified.errorType, verified.message);

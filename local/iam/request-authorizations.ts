@@ -28,7 +28,11 @@ interface Candidate {
   readonly context?: RequestContext;
 }
 
-const IAM_PREFIX: Record<ServiceName, string> = {
+/**
+ * Each emulated service's IAM action prefix, which is also its SigV4 signing name (Step Functions
+ * is `states` in both).
+ */
+export const IAM_PREFIX: Record<ServiceName, string> = {
   ec2: 'ec2',
   iam: 'iam',
   backup: 'backup',
