@@ -4,6 +4,7 @@
  * functions resolved against the emulator: the state machines' Refs become the emulated state
  * machines' ARNs, pseudo parameters the emulator's Region and account.
  */
+import { intrinsicResolver } from '../cloudformation-intrinsics';
 import type { CloudFormationTemplate } from './synthesised-api';
 
 export interface IntegrationResponse {
@@ -130,9 +131,9 @@ export function readRestApi(template: CloudFormationTemplate, env: ResolveEnviro
 }
 
 /**
- * The intrinsic functions the API's resources use: Ref, Fn::GetAtt, Fn::Join, Fn::Select,
- * Fn::Split. A Ref to a resource a stack output names resolves to that output's emulated value;
- * any other Ref or GetAtt to a name that shows where it came from (never used as a live ARN).
+ * The API's intrinsic functions (../cloudformation-intrinsics.ts): a Ref to a resource a stack
+ * output names resolves to that output's emulated value; any other Ref or GetAtt to a name that
+ * shows where it came from (never used as a live ARN).
  */
 function resolver(template: CloudFormationTemplate, env: ResolveEnvironment): (value: unknown) => unknown {
   const byRef = new Map<string, string>();
@@ -141,45 +142,13 @@ function resolver(template: CloudFormationTemplate, env: ResolveEnvironment): (v
     const emulated = env.outputs[name];
     if (id !== undefined && emulated !== undefined) byRef.set(id, emulated);
   }
-  const pseudo: Record<string, string> = {
-    'AWS::Region': env.region,
-    'AWS::AccountId': env.accountId,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
-  };
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value === null || typeof value !== 'object') return value;
-    const object = value as Record<string, unknown>;
-    const [key] = Object.keys(object);
-    const arg = key === undefined ? undefined : object[key];
-    switch (key) {
-      case 'Ref': {
-        const id = String(arg);
-        return pseudo[id] ?? byRef.get(id) ?? id;
-      }
-      case 'Fn::GetAtt': {
-        const [id, attribute] = arg as [string, string];
-        const type = template.Resources[id]?.Type;
-        if (type === 'AWS::IAM::Role' && attribute === 'Arn')
-          return `arn:aws:iam::${env.accountId}:role/${id}`;
-        return `${id}.${attribute}`;
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = arg as [string, unknown[]];
-        return (resolve(parts) as unknown[]).map(String).join(separator);
-      }
-      case 'Fn::Split': {
-        const [separator, text] = arg as [string, unknown];
-        return String(resolve(text)).split(separator);
-      }
-      case 'Fn::Select': {
-        const [index, list] = arg as [number | string, unknown];
-        return (resolve(list) as unknown[])[Number(index)];
-      }
-      default:
-        return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, resolve(v)]));
-    }
-  };
-  return resolve;
+  return intrinsicResolver({
+    region: env.region,
+    accountId: env.accountId,
+    ref: (id) => byRef.get(id),
+    getAtt: (id, attribute) =>
+      template.Resources[id]?.Type === 'AWS::IAM::Role' && attribute === 'Arn'
+        ? `arn:aws:iam::${env.accountId}:role/${id}`
+        : undefined,
+  });
 }

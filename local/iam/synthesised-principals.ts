@@ -7,6 +7,7 @@
  * restore role becomes the scenario's restore role, other roles are named by their logical id.
  */
 import type { AnyFunctionId } from '@shared/env';
+import { intrinsicResolver } from '../cloudformation-intrinsics';
 import { managedPolicy } from './managed-policies';
 import type { NamedPolicy, PolicyDocument } from './policy-evaluator';
 import type { CloudFormationTemplate } from './synthesised-stack';
@@ -124,7 +125,13 @@ export function readSynthesisedPrincipals(
     arns.set(logicalId, arn);
     refs.set(logicalId, arn);
   }
-  const resolve = resolver(names, refs, arns);
+  const resolve = intrinsicResolver({
+    region: names.region,
+    accountId: names.accountId,
+    // A resource the emulator does not run (a topic, a key): its logical id, never a live ARN.
+    ref: (id) => refs.get(id),
+    getAtt: (id, attribute) => (attribute === 'Arn' ? arns.get(id) : undefined),
+  });
 
   const roles = new Map<string, SynthesisedRole>();
   const roleByLogicalId = new Map<string, SynthesisedRole>();
@@ -200,61 +207,6 @@ export function readSynthesisedPrincipals(
     managedPolicies,
     warnings,
   };
-}
-
-/** Ref, Fn::GetAtt (Arn), Fn::Join, Fn::Select, Fn::Split, Fn::Sub (no variables map) and pseudo parameters. */
-function resolver(
-  names: EmulatedNames,
-  refs: ReadonlyMap<string, string>,
-  arns: ReadonlyMap<string, string>,
-): (value: unknown) => unknown {
-  const pseudo: Record<string, string> = {
-    'AWS::Region': names.region,
-    'AWS::AccountId': names.accountId,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
-  };
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value === null || typeof value !== 'object') return value;
-    const object = value as Record<string, unknown>;
-    const keys = Object.keys(object);
-    const [key] = keys;
-    const arg = key === undefined ? undefined : object[key];
-    if (keys.length === 1 && key !== undefined && (key === 'Ref' || key.startsWith('Fn::'))) {
-      switch (key) {
-        case 'Ref': {
-          const id = String(arg);
-          // A resource the emulator does not run (a topic, a key): its logical id, never a live ARN.
-          return pseudo[id] ?? refs.get(id) ?? id;
-        }
-        case 'Fn::GetAtt': {
-          const [id, attribute] = (typeof arg === 'string' ? arg.split('.') : arg) as [string, string];
-          return attribute === 'Arn' ? (arns.get(id) ?? `${id}.Arn`) : `${id}.${attribute}`;
-        }
-        case 'Fn::Join': {
-          const [separator, parts] = arg as [string, unknown[]];
-          return (resolve(parts) as unknown[]).map(String).join(separator);
-        }
-        case 'Fn::Split': {
-          const [separator, text] = arg as [string, unknown];
-          return String(resolve(text)).split(separator);
-        }
-        case 'Fn::Select': {
-          const [index, list] = arg as [number | string, unknown];
-          return (resolve(list) as unknown[])[Number(index)];
-        }
-        case 'Fn::Sub': {
-          const text = typeof arg === 'string' ? arg : String((arg as unknown[])[0]);
-          return text.replace(/\$\{([^}]+)\}/g, (_m, name: string) =>
-            String(resolve(name.includes('.') ? { 'Fn::GetAtt': name } : { Ref: name })),
-          );
-        }
-      }
-    }
-    return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, resolve(v)]));
-  };
-  return resolve;
 }
 
 function pascal(kebab: string): string {
