@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error';
 import type { ParsedOperation, ServiceAdapter, WireRequest, WireResponse } from '../services/service';
-import { document, node, queryParameters, text } from '../services/xml';
+import { document, node, queryErrorResponse, queryParameters, text } from '../services/xml';
 
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 const XML_HEADERS = { 'content-type': 'text/xml' } as const;
@@ -47,21 +47,7 @@ export class SnsTopics implements ServiceAdapter {
   }
 
   errorResponse(error: AwsError, request: WireRequest): WireResponse {
-    const body = document(
-      'ErrorResponse',
-      XMLNS,
-      [
-        node(
-          'Error',
-          text('Type', error.status >= 500 ? 'Receiver' : 'Sender'),
-          text('Code', error.code),
-          text('Message', error.message),
-        ),
-        text('RequestId', request.requestId),
-      ],
-      false,
-    );
-    return { status: error.status, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+    return queryErrorResponse(error, request, XMLNS);
   }
 
   private publish(params: URLSearchParams, request: WireRequest): WireResponse {

@@ -6,7 +6,16 @@
 import { AwsError } from '../aws-error';
 import type { InstanceProfile, Role, World } from '../world';
 import type { ParsedOperation, ServiceAdapter, WireRequest, WireResponse } from './service';
-import { document, list, node, queryParameters, text, type XmlChild, type XmlScalar } from './xml';
+import {
+  document,
+  list,
+  node,
+  queryErrorResponse,
+  queryParameters,
+  text,
+  type XmlChild,
+  type XmlScalar,
+} from './xml';
 
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const XML_HEADERS = { 'content-type': 'text/xml' } as const;
@@ -58,21 +67,7 @@ export class IamAdapter implements ServiceAdapter {
   }
 
   errorResponse(error: AwsError, request: WireRequest): WireResponse {
-    const body = document(
-      'ErrorResponse',
-      XMLNS,
-      [
-        node(
-          'Error',
-          text('Type', error.status >= 500 ? 'Receiver' : 'Sender'),
-          text('Code', error.code),
-          text('Message', error.message),
-        ),
-        text('RequestId', request.requestId),
-      ],
-      false,
-    );
-    return { status: error.status, headers: { ...XML_HEADERS, 'x-amzn-requestid': request.requestId }, body };
+    return queryErrorResponse(error, request, XMLNS);
   }
 
   /**

@@ -1,9 +1,10 @@
 /**
- * The AWS Query protocol as EC2 and IAM speak it: form parameters in (POST body or query
+ * The AWS Query protocol as EC2, IAM and SNS speak it: form parameters in (POST body or query
  * string), XML out. The builder returns `Xml` fragments, a branded string, so text reaches the
  * output only through `text()` and is always escaped exactly once.
  */
-import type { WireRequest } from './service';
+import type { AwsError } from '../aws-error';
+import type { WireRequest, WireResponse } from './service';
 
 export type Xml = string & { readonly __xml: unique symbol };
 
@@ -84,4 +85,27 @@ export function queryParameters(request: WireRequest): URLSearchParams {
     for (const [key, value] of new URLSearchParams(request.body.toString('utf8'))) params.set(key, value);
   }
   return params;
+}
+
+/** The `ErrorResponse` document the Query services other than EC2 (IAM, SNS) answer an error with. */
+export function queryErrorResponse(error: AwsError, request: WireRequest, xmlns: string): WireResponse {
+  const body = document(
+    'ErrorResponse',
+    xmlns,
+    [
+      node(
+        'Error',
+        text('Type', error.status >= 500 ? 'Receiver' : 'Sender'),
+        text('Code', error.code),
+        text('Message', error.message),
+      ),
+      text('RequestId', request.requestId),
+    ],
+    false,
+  );
+  return {
+    status: error.status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': request.requestId },
+    body,
+  };
 }
