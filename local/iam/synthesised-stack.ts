@@ -9,9 +9,8 @@
  * may spend, so templates are cached on disk under a key that hashes everything synthesis reads:
  * every source file under infra/, lambdas/ and state-machines/, cdk.json, package-lock.json (the
  * CDK and cdk-nag versions), this file and the context given. Any change to one of them is a new
- * key, so a cached template is never stale. `EC2_RESTORE_SYNTH_CACHE=off` disables the cache;
- * `EC2_RESTORE_SYNTH_CACHE=<dir>` moves it (default: $XDG_CACHE_HOME or ~/.cache, then
- * ec2-restore-orchestrator/synth).
+ * key, so a cached template is never stale (local/disk-cache.ts says where it lives and how to
+ * turn it off).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -20,12 +19,12 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cacheFile, readCached, writeCached } from '../disk-cache';
 
 export interface CloudFormationTemplate {
   readonly Resources: Readonly<
@@ -68,32 +67,25 @@ export function synthesiseOrchestratorTemplate(env: {
   const elapsed = () => performance.now() - started;
   const remembered = memory.get(key);
   if (remembered) return { template: remembered, milliseconds: elapsed(), cached: true };
-  const file = cacheFile(key);
-  if (file !== undefined) {
-    try {
-      const template = JSON.parse(readFileSync(file, 'utf8')) as CloudFormationTemplate;
-      memory.set(key, template);
-      return { template, milliseconds: elapsed(), cached: true };
-    } catch {
-      // Not cached yet (or a partial file from a crash): synthesise.
-    }
-  }
+  const name = `orchestrator-${key}.json`;
+  const file = cacheFile(name);
+  const cachedTemplate = () => {
+    const template = readCached<CloudFormationTemplate>(name);
+    if (template !== undefined) memory.set(key, template);
+    return template && { template, milliseconds: elapsed(), cached: true };
+  };
+  const onDisk = cachedTemplate(); // none yet, or a partial file from a crash: synthesise
+  if (onDisk) return onDisk;
   // One process synthesises a given key at a time; the others wait for its file (jest workers
   // starting together on a cold cache would otherwise each spend seconds of CPU on the same work).
   const lock = file === undefined ? undefined : acquireLock(`${file}.lock`);
   try {
-    if (file !== undefined && lock !== 'none') {
-      try {
-        const template = JSON.parse(readFileSync(file, 'utf8')) as CloudFormationTemplate;
-        memory.set(key, template);
-        return { template, milliseconds: elapsed(), cached: true };
-      } catch {
-        // The other process failed or gave up: synthesise here.
-      }
-    }
+    // Unless the other process failed or gave up: then synthesise here.
+    const written = lock === 'none' ? undefined : cachedTemplate();
+    if (written) return written;
     const template = synthesise({ account: env.account, region: env.region }, context);
     memory.set(key, template);
-    if (file !== undefined) writeAtomically(file, JSON.stringify(template));
+    writeCached(name, template);
     return { template, milliseconds: elapsed(), cached: false };
   } finally {
     if (lock === 'held' && file !== undefined) rmSync(`${file}.lock`, { force: true });
@@ -177,25 +169,4 @@ function sourceFiles(dir: string): string[] {
     .filter((entry) => entry.isFile() && /\.(ts|json|cjs|js)$/.test(entry.name))
     .map((entry) => join(entry.parentPath.slice(ROOT.length + 1), entry.name))
     .sort();
-}
-
-function cacheFile(key: string): string | undefined {
-  const setting = process.env.EC2_RESTORE_SYNTH_CACHE;
-  if (setting === 'off') return undefined;
-  const dir =
-    setting ||
-    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ec2-restore-orchestrator', 'synth');
-  return join(dir, `orchestrator-${key}.json`);
-}
-
-/** Written under a temporary name, then renamed: a concurrent reader sees all of it or nothing. */
-function writeAtomically(file: string, text: string): void {
-  try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(temporary, text);
-    renameSync(temporary, file);
-  } catch {
-    // A read-only home: no cache, the next start synthesises again.
-  }
 }

@@ -4,7 +4,7 @@
  * with the definition changes listed in ./asl.ts), and AWS-shaped execution histories. Results use
  * the SDK's own output shapes (camelCase, Dates); failures are AwsErrors with the API's error codes.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type {
   CreateStateMachineOutput,
   DescribeExecutionOutput,
@@ -18,7 +18,7 @@ import type {
 } from '@aws-sdk/client-sfn';
 import { AwsError } from '@local/aws-error';
 import type { SimulatedClock } from '@local/clock';
-import aslValidator from 'asl-validator';
+import { readCached, writeCached } from '@local/disk-cache';
 import { isJsonObject, type Json, prepareDefinition } from './asl';
 import {
   type CallAwsSdk,
@@ -317,9 +317,10 @@ function validateDefinition(definition: string): Record<string, Json> {
 }
 
 /**
- * asl-validator's verdict on a definition, remembered by its text: the validator compiles its JSON
- * schema on every call (about half a second of CPU), and every emulator deploys the same two
- * definitions, so a process that starts many emulators (the fault matrix) would pay that each time.
+ * asl-validator's verdict on a definition, remembered by its text and the validator's version, in
+ * memory and on disk (local/disk-cache.ts): the validator compiles its JSON schema on every call
+ * (half a second of CPU, a sixth of `npm start`), and every emulator deploys the same two
+ * definitions. The validator itself loads only on a miss.
  */
 const aslVerdicts = new Map<string, string | null>();
 const MAX_ASL_VERDICTS = 64;
@@ -327,9 +328,21 @@ const MAX_ASL_VERDICTS = 64;
 function aslProblems(definition: string, parsed: Json): string | null {
   const known = aslVerdicts.get(definition);
   if (known !== undefined) return known;
-  // asl-validator mutates what it validates.
-  const { isValid, errors } = aslValidator(structuredClone(parsed));
-  const verdict = isValid ? null : errors.map((e) => `${e['Error code']}: ${e.Message}`).join(', ');
+  const versions = ['asl-validator', 'asl-path-validator'].map(
+    (name) => (require(`${name}/package.json`) as { version: string }).version,
+  );
+  const key = createHash('sha256')
+    .update(`${versions.join('\0')}\0${definition}`)
+    .digest('hex');
+  const name = `asl-verdict-${key.slice(0, 32)}.json`;
+  let verdict = readCached<{ problems: string | null }>(name)?.problems;
+  if (verdict === undefined) {
+    const aslValidator = require('asl-validator') as typeof import('asl-validator');
+    // asl-validator mutates what it validates.
+    const { isValid, errors } = aslValidator(structuredClone(parsed));
+    verdict = isValid ? null : errors.map((e) => `${e['Error code']}: ${e.Message}`).join(', ');
+    writeCached(name, { problems: verdict });
+  }
   if (aslVerdicts.size >= MAX_ASL_VERDICTS) aslVerdicts.clear();
   aslVerdicts.set(definition, verdict);
   return verdict;
