@@ -233,7 +233,7 @@ function summarise(
           (r) =>
             `${r.instances} instances: largest payload ${r.largestPayload.bytes} bytes (${r.largestPayload.where}), ${perInstance(r).toFixed(0)} bytes per instance → one fleet execution would hold about ${Math.floor(MAX_PAYLOAD_BYTES / perInstance(r))} instances (MAX_FLEET_TARGETS: ${MAX_FLEET_TARGETS}).`,
         ),
-      `Simulated time includes the emulator's own work scaled by x${options.clockSpeed}: CPU-bound runs stretch the simulated timeline, not only the wall clock.`,
+      "Simulated time includes the emulator's own work at x1 (the event clock runs work in flight in real time and skips only idle time): a CPU-bound run stretches the simulated timeline by its wall time.",
     ],
   };
 
@@ -268,7 +268,7 @@ function summarise(
     }),
     notes: [
       'Limits: bench/limits.ts — Step Functions from aws-facts.md E.1 (confirmed); EC2 and SSM figures are unconfirmed; Backup and IAM per-API rates were not checked ("?").',
-      'Per simulated second understates bursts at high clock speeds (the emulator serialises work that AWS runs in parallel, and each wall millisecond is many simulated ones); per wall second is what this one process served. Real bursts are bounded by maxConcurrency (40 children at once).',
+      'Per simulated second may understate bursts (the emulator serialises on 2 cores work that AWS runs in parallel); per wall second is what this one process served. Real bursts are bounded by maxConcurrency (40 children at once).',
     ],
   };
   const target = runs.find((r) => r.instances === TARGET_SIZE);

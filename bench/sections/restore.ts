@@ -331,7 +331,7 @@ function summarise(
     ],
     notes: [
       `Jittered jobs: ${jo.length} of ${centerMinutes} ± ${spreadMinutes} min and ${spanRuns.length} spread over ${DETECTION_SPAN.fromMinutes}–${DETECTION_SPAN.toMinutes} min (${spanFrom.toFixed(1)}–${spanTo.toFixed(1)}), seed ${options.jitter.seed}: ${lo.map((r) => r.jobMinutes.toFixed(1)).join(', ')} min.`,
-      `Worst (ours): the ${latest ? `${latest.jobMinutes.toFixed(1)}-min job, ${latest.polls} polls` : '—'}. Measured from the job's completedAt (emulator world) to WaitForInstance entered; includes the emulator's own time at x${options.clockSpeed} (1 ms of wall = ${(options.clockSpeed / 1000).toFixed(2)} s).`,
+      `Worst (ours): the ${latest ? `${latest.jobMinutes.toFixed(1)}-min job, ${latest.polls} polls` : '—'}. Measured from the job's completedAt (emulator world) to WaitForInstance entered; includes the emulator's own work, which the event clock counts at x1 (its real milliseconds).`,
       `Fixed jobs — ours: ${fixedLat('ours')}; naive: ${fixedLat('naive')}.`,
     ],
   };
@@ -438,7 +438,7 @@ function summarise(
     'Orchestration overhead per restore: RTO − (job + boot + sshd), per phase (simulated)',
     overheadColumns,
     [
-      `All ${oursOverhead.runs} restores of ours in this section (fixed, jittered, span; run at once): median ${seconds(oursOverhead.median)}, worst ${seconds(oursOverhead.worst)}. Includes the emulator's own time at x${options.clockSpeed} (1 ms of wall = ${(options.clockSpeed / 1000).toFixed(2)} s), and ${oursOverhead.runs} executions starting at once share the CPU, which stretches "before the job" most; the target is judged on one restore alone (section overhead).`,
+      `All ${oursOverhead.runs} restores of ours in this section (fixed, jittered, span; run at once): median ${seconds(oursOverhead.median)}, worst ${seconds(oursOverhead.worst)}. Includes the emulator's own work at x1 (the event clock), and ${oursOverhead.runs} executions starting at once share the CPU, which stretches "before the job" most; the target is judged on one restore alone (section overhead).`,
     ],
   );
 
