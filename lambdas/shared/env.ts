@@ -3,7 +3,6 @@
  * from these schemas (a variable the infra forgets is a compile error), and the emulator builds
  * the same environment for the in-process handlers.
  */
-
 import { SECURITY_GROUP_ID, SUBNET_ID } from './restore-request';
 import { sshProbesEnv } from './ssh-probes';
 import * as z from './zod';
