@@ -21,6 +21,15 @@ module.exports = {
       to: { path: '^(state-machines|infra|local|cli|bench|test)/' },
     },
     {
+      name: 'lambdas-zod-through-shared-zod',
+      severity: 'error',
+      comment:
+        "A step validates with zod/mini through lambdas/shared/zod.ts, which sets the English messages mini does not load: classic 'zod' would put its 96 KiB back into every bundle's cold start, and zod/mini imported directly could parse before the messages are set.",
+      from: { path: '^lambdas/', pathNot: '^lambdas/shared/zod[.]ts$' },
+      // (^|/): a worktree whose node_modules is a symlink resolves packages to ../<checkout>/node_modules.
+      to: { path: '(^|/)node_modules/zod/' },
+    },
+    {
       name: 'state-machines-below-infra',
       severity: 'error',
       comment: 'The workflow definitions are rendered to ASL without a stack, an emulator or the CLI.',

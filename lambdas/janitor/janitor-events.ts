@@ -3,7 +3,7 @@
  * I.5 and A.11) and the scheduled sweep's input. Anything else is refused with a clear error
  * rather than guessed at.
  */
-import { z } from 'zod';
+import * as z from '@shared/zod';
 
 /** The statuses the janitor's Step Functions rule matches: every way an execution ends but success. */
 export const ENDED_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
@@ -18,27 +18,27 @@ export const SWEEP_INPUT = { janitor: 'sweep' } as const;
 const ExecutionStatusChange = z.object({
   source: z.literal(SFN_EVENT_SOURCE),
   'detail-type': z.literal(SFN_STATUS_CHANGE),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.looseObject({
-    executionArn: z.string().startsWith('arn:'),
-    stateMachineArn: z.string().startsWith('arn:'),
+    executionArn: z.string().check(z.startsWith('arn:')),
+    stateMachineArn: z.string().check(z.startsWith('arn:')),
     status: z.string(),
     // Epoch milliseconds (I.5); null while running.
-    stopDate: z.number().nullable().optional(),
+    stopDate: z.optional(z.nullable(z.number())),
   }),
 });
 
 const RestoreJobStateChange = z.object({
   source: z.literal(BACKUP_EVENT_SOURCE),
   'detail-type': z.literal(RESTORE_JOB_STATE_CHANGE),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.looseObject({
-    restoreJobId: z.string().min(1),
+    restoreJobId: z.string().check(z.minLength(1)),
     // CREATED events say `state`, every other one `status` (A.11): the rule matches `status` only.
-    status: z.string().optional(),
-    createdResourceArn: z.string().optional(),
-    creationDate: z.string().optional(),
-    iamRoleArn: z.string().optional(),
+    status: z.optional(z.string()),
+    createdResourceArn: z.optional(z.string()),
+    creationDate: z.optional(z.string()),
+    iamRoleArn: z.optional(z.string()),
   }),
 });
 

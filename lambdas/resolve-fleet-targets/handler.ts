@@ -1,7 +1,7 @@
 import { backupClient } from '@shared/clients/backup';
 import { createHandler, defineStep } from '@shared/handler';
 import { ExecutionSchema } from '@shared/workflow-state-schema';
-import * as z from 'zod';
+import * as z from '@shared/zod';
 import { resolveFleetTargets } from './resolve-fleet-targets';
 
 export const step = defineStep({

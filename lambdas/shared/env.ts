@@ -3,51 +3,58 @@
  * from these schemas (a variable the infra forgets is a compile error), and the emulator builds
  * the same environment for the in-process handlers.
  */
-import * as z from 'zod';
 import { SECURITY_GROUP_ID, SUBNET_ID } from './restore-request';
 import { sshProbesEnv } from './ssh-probes';
+import * as z from './zod';
 
-const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
-const roleArn = z.string().regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
-  message: 'must be an IAM role ARN',
-});
+const seconds = (fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400)), fallback);
+const roleArn = z.string().check(
+  z.regex(/^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+    message: 'must be an IAM role ARN',
+  }),
+);
 /** A Parameter Store path: `/…/`. Also what infra's `keyPairParameterPrefix` context key accepts. */
-export const parameterPrefix = z
-  .string()
-  .regex(/^\/[a-zA-Z0-9_.\-/]*\/$/, { message: 'must start and end with /' })
-  .default('/ec2/keypair/');
+export const parameterPrefix = z._default(
+  z.string().check(z.regex(/^\/[a-zA-Z0-9_.\-/]*\/$/, { message: 'must start and end with /' })),
+  '/ec2/keypair/',
+);
 
 /**
  * How long a step that waits for something quick (instance running, profile associated, sshd up)
  * keeps checking inside one call before handing the wait to a Wait state (shared/in-call-wait.ts).
  * At most 40 s, so that the call plus one last check stays inside the functions' 60 s timeout.
  */
-const inCallWait = z.coerce.number().int().min(0).max(40).default(30);
+const inCallWait = z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(40)), 30);
 
-const common = { LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional() };
+const common = { LOG_LEVEL: z.optional(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'])) };
 
 /** A comma-separated list; empty (or unset) is the empty list. */
-const commaList = (item: z.ZodString) =>
-  z
-    .string()
-    .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(item));
+const commaList = (item: z.ZodMiniString<string>) =>
+  z.pipe(
+    z.pipe(
+      z._default(z.string(), ''),
+      z.transform((text: string) =>
+        text
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean),
+      ),
+    ),
+    z.array(item),
+  );
 const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true');
-const publicIpChoices = z
-  .string()
-  .default('auto,always,never')
-  .transform((text) => text.split(',').map((part) => part.trim()))
-  .pipe(z.array(z.enum(['auto', 'always', 'never'])).min(1));
+  z.pipe(
+    z._default(z.enum(['true', 'false'], { message: 'must be true or false' }), fallback ? 'true' : 'false'),
+    z.transform((v: 'true' | 'false') => v === 'true'),
+  );
+const publicIpChoices = z.pipe(
+  z.pipe(
+    z._default(z.string(), 'auto,always,never'),
+    z.transform((text: string) => text.split(',').map((part) => part.trim())),
+  ),
+  z.array(z.enum(['auto', 'always', 'never'])).check(z.minLength(1)),
+);
 
 /**
  * The deployment's guardrails (infra context keys guardrail*, infra/README.md), which
@@ -60,9 +67,9 @@ const guardrails = {
   GUARDRAIL_PUBLIC_IP_RECOVERY: publicIpChoices,
   GUARDRAIL_ALLOW_PASSROLE: flag(true),
   GUARDRAIL_REQUIRE_IMDSV2: flag(false),
-  GUARDRAIL_SUBNET_IDS: commaList(z.string().regex(SUBNET_ID, { message: 'must be subnet ids' })),
+  GUARDRAIL_SUBNET_IDS: commaList(z.string().check(z.regex(SUBNET_ID, { message: 'must be subnet ids' }))),
   GUARDRAIL_SECURITY_GROUP_IDS: commaList(
-    z.string().regex(SECURITY_GROUP_ID, { message: 'must be security group ids' }),
+    z.string().check(z.regex(SECURITY_GROUP_ID, { message: 'must be security group ids' })),
   ),
 };
 
@@ -115,10 +122,13 @@ export const EnvSchemas = {
   'handle-failure': z.object({ ...common }),
   report: z.object({
     ...common,
-    NOTIFICATION_TOPIC_ARN: z
-      .string()
-      .regex(/^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { message: 'must be an SNS topic ARN' })
-      .optional(),
+    NOTIFICATION_TOPIC_ARN: z.optional(
+      z.string().check(
+        z.regex(/^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, {
+          message: 'must be an SNS topic ARN',
+        }),
+      ),
+    ),
   }),
 } as const;
 

@@ -3,8 +3,8 @@
  * evaluated on the recovery points' tags; `defaults` are restore-instance fields applied to every
  * instance and validated with the same field schemas as a single restore.
  */
-import * as z from 'zod';
 import { BACKUP_VAULT_NAME, INSTANCE_ID, parseRequest, RestoreRequestSchema } from './restore-request';
+import * as z from './zod';
 
 /** Iterations the fleet runs at once; an inline Map allows up to 40 in parallel. */
 export const MAX_FLEET_CONCURRENCY = 40;
@@ -20,59 +20,66 @@ export const MAX_FLEET_TARGETS = 300;
 const field = RestoreRequestSchema.shape;
 
 /** What every instance of the fleet gets; the target fields come from the fleet itself. */
-export const FleetDefaultsSchema = z
-  .strictObject({
+export const FleetDefaultsSchema = z._default(
+  z.strictObject({
     restorePointBefore: field.restorePointBefore,
-    overrides: field.overrides.optional(),
-    instanceProfile: field.instanceProfile.optional(),
-    publicIp: field.publicIp.optional(),
-    ssh: field.ssh.optional(),
-    mode: field.mode.optional(),
-    dryRun: field.dryRun.optional(),
-    restoreTimeoutMinutes: field.restoreTimeoutMinutes.optional(),
-    tags: field.tags.optional(),
-  })
-  .default({});
+    overrides: z.optional(field.overrides),
+    instanceProfile: z.optional(field.instanceProfile),
+    publicIp: z.optional(field.publicIp),
+    ssh: z.optional(field.ssh),
+    mode: z.optional(field.mode),
+    dryRun: z.optional(field.dryRun),
+    restoreTimeoutMinutes: z.optional(field.restoreTimeoutMinutes),
+    tags: z.optional(field.tags),
+  }),
+  {},
+);
 
 const TAG_PART = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
 
 export const FleetRequestSchema = z
   .strictObject({
-    instanceIds: z
-      .array(z.string().regex(INSTANCE_ID, { message: 'must look like i-0123456789abcdef0' }))
-      .min(1)
-      .max(MAX_FLEET_TARGETS)
-      .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an instance id' })
-      .optional(),
-    tag: z
-      .strictObject({
+    instanceIds: z.optional(
+      z
+        .array(z.string().check(z.regex(INSTANCE_ID, { message: 'must look like i-0123456789abcdef0' })))
+        .check(
+          z.minLength(1),
+          z.maxLength(MAX_FLEET_TARGETS),
+          z.refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat an instance id' }),
+        ),
+    ),
+    tag: z.optional(
+      z.strictObject({
         key: z
           .string()
-          .regex(TAG_PART, { message: 'must be a tag key of 1-256 letters, digits or _.:/=+-@' }),
-        value: z
-          .string()
-          .max(256)
-          .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
+          .check(z.regex(TAG_PART, { message: 'must be a tag key of 1-256 letters, digits or _.:/=+-@' })),
+        value: z.string().check(
+          z.maxLength(256),
+          z.regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
             message: 'must be a tag value of letters, digits, spaces or _.:/=+-@',
           }),
-      })
-      .optional(),
-    backupVaultName: z
-      .string()
-      .regex(BACKUP_VAULT_NAME, { message: 'must look like EC2 (2-50 letters, digits, - or _)' })
-      .optional(),
-    maxConcurrency: z.int().min(1).max(MAX_FLEET_CONCURRENCY).default(10),
+        ),
+      }),
+    ),
+    backupVaultName: z.optional(
+      z
+        .string()
+        .check(z.regex(BACKUP_VAULT_NAME, { message: 'must look like EC2 (2-50 letters, digits, - or _)' })),
+    ),
+    maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(MAX_FLEET_CONCURRENCY)), 10),
     defaults: FleetDefaultsSchema,
   })
-  .superRefine((req, ctx) => {
-    if ((req.instanceIds === undefined) === (req.tag === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['instanceIds'],
-        message: 'give exactly one of instanceIds or tag',
-      });
-    }
-  });
+  .check(
+    z.superRefine((req, ctx) => {
+      if ((req.instanceIds === undefined) === (req.tag === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instanceIds'],
+          message: 'give exactly one of instanceIds or tag',
+        });
+      }
+    }),
+  );
 
 export type FleetRequest = z.output<typeof FleetRequestSchema>;
 

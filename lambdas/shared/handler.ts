@@ -8,12 +8,12 @@
  * its bundle holds, and its cold start loads, only those SDK packages; a step that calls no AWS
  * API names none and loads no SDK client.
  */
-import type { z } from 'zod';
 import type { AwsClients, ClientFactories } from './clients';
 import { type AnyFunctionId, type FunctionEnv, parseEnv } from './env';
 import { awsErrorCode, errorMessage, isTransientAwsError, TransientAwsError, WorkflowError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { type Clock, type Sleep, systemClock, systemSleep } from './time';
+import type * as z from './zod';
 
 /** The clients a step named, created. */
 export type StepClients<C extends ClientFactories> = {
@@ -31,7 +31,7 @@ export interface StepDeps<F extends AnyFunctionId, C extends ClientFactories = C
 export interface StepDefinition<F extends AnyFunctionId, I, R, C extends ClientFactories = ClientFactories> {
   readonly id: F;
   /** The event this step reads; the handler rejects any other with the step and the field. */
-  readonly input: z.ZodType<I>;
+  readonly input: z.ZodMiniType<I>;
   /** The SDK clients the step calls, by factory; `{}` for a step that calls no AWS API. */
   readonly clients: C;
   run(input: I, deps: StepDeps<F, C>): Promise<R>;
@@ -102,7 +102,7 @@ export function createHandler<F extends AnyFunctionId, I, R, C extends ClientFac
  * the payload), not bad user input, so it is a TypeError: not a contract error, never retried.
  */
 export function parseInput<I>(
-  definition: { readonly id: string; readonly input: z.ZodType<I> },
+  definition: { readonly id: string; readonly input: z.ZodMiniType<I> },
   event: unknown,
 ): I {
   const parsed = definition.input.safeParse(event);

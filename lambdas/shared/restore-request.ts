@@ -3,8 +3,8 @@
  * validate-input step, the CLI and the API all validate with this schema, so a request that one
  * accepts the others accept too. Defaults are filled in here and nowhere else.
  */
-import * as z from 'zod';
 import { InvalidInputError } from './errors';
+import * as z from './zod';
 
 export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -24,114 +24,118 @@ const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 export const RESERVED_TAG_PREFIXES = ['aws:', 'ec2-restore:'] as const;
 
 const pattern = (re: RegExp, example: string) =>
-  z
-    .string()
-    .max(2048)
-    .regex(re, { message: `must look like ${example}` });
+  z.string().check(z.maxLength(2048), z.regex(re, { message: `must look like ${example}` }));
 
-export const SshOptionsSchema = z
-  .strictObject({
-    enabled: z.boolean().default(true),
-    username: pattern(LINUX_USER, 'ec2-user (a Linux user name)').default('ec2-user'),
-    port: z.int().min(1).max(65535).default(22),
-    target: z.enum(['auto', 'public', 'private']).default('auto'),
-    timeoutSeconds: z.int().min(30).max(3600).default(600),
-    privateKeyParameter: pattern(SSM_PARAMETER_NAME, '/ec2/keypair/key-0123456789abcdef0')
-      .nullable()
-      .default(null),
+export const SshOptionsSchema = z.prefault(
+  z.strictObject({
+    enabled: z._default(z.boolean(), true),
+    username: z._default(pattern(LINUX_USER, 'ec2-user (a Linux user name)'), 'ec2-user'),
+    port: z._default(z.int().check(z.minimum(1), z.maximum(65535)), 22),
+    target: z._default(z.enum(['auto', 'public', 'private']), 'auto'),
+    timeoutSeconds: z._default(z.int().check(z.minimum(30), z.maximum(3600)), 600),
+    privateKeyParameter: z._default(
+      z.nullable(pattern(SSM_PARAMETER_NAME, '/ec2/keypair/key-0123456789abcdef0')),
+      null,
+    ),
     /**
      * Checks run over the authenticated session once the host key is trusted, e.g.
      * `systemctl is-active nginx`; a non-zero exit fails the restore (ValidationCheckError).
      */
-    commands: z.array(z.string().min(1).max(1024)).max(10).default([]),
+    commands: z._default(
+      z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.maxLength(10)),
+      [],
+    ),
     /** How long each command may run. */
-    commandTimeoutSeconds: z.int().min(1).max(300).default(30),
-  })
-  .prefault({});
+    commandTimeoutSeconds: z._default(z.int().check(z.minimum(1), z.maximum(300)), 30),
+  }),
+  {},
+);
 
-export const OverridesSchema = z
-  .strictObject({
-    subnetId: pattern(SUBNET_ID, 'subnet-0123456789abcdef0').optional(),
-    securityGroupIds: z
-      .array(pattern(SECURITY_GROUP_ID, 'sg-0123456789abcdef0'))
-      .min(1)
-      .max(16)
-      .refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat a security group' })
-      .optional(),
-    instanceType: pattern(INSTANCE_TYPE, 't3.small').max(32).optional(),
-    requireImdsV2: z.boolean().optional(),
-  })
-  .prefault({});
+export const OverridesSchema = z.prefault(
+  z.strictObject({
+    subnetId: z.optional(pattern(SUBNET_ID, 'subnet-0123456789abcdef0')),
+    securityGroupIds: z.optional(
+      z.array(pattern(SECURITY_GROUP_ID, 'sg-0123456789abcdef0')).check(
+        z.minLength(1),
+        z.maxLength(16),
+        z.refine((ids) => new Set(ids).size === ids.length, { message: 'must not repeat a security group' }),
+      ),
+    ),
+    instanceType: z.optional(pattern(INSTANCE_TYPE, 't3.small').check(z.maxLength(32))),
+    requireImdsV2: z.optional(z.boolean()),
+  }),
+  {},
+);
 
-const TagsSchema = z
-  .record(
-    pattern(TAG_KEY, 'a tag key of 1-128 letters, digits, spaces or _.:/=+-@'),
-    pattern(TAG_VALUE, 'a tag value of up to 256 letters, digits, spaces or _.:/=+-@'),
-  )
-  .refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 extra tags' })
-  .refine(
-    (tags) =>
-      Object.keys(tags).every((k) => !RESERVED_TAG_PREFIXES.some((p) => k.toLowerCase().startsWith(p))),
-    { message: `tag keys may not start with ${RESERVED_TAG_PREFIXES.join(' or ')}` },
-  )
-  .default({});
+const TagsSchema = z._default(
+  z
+    .record(
+      pattern(TAG_KEY, 'a tag key of 1-128 letters, digits, spaces or _.:/=+-@'),
+      pattern(TAG_VALUE, 'a tag value of up to 256 letters, digits, spaces or _.:/=+-@'),
+    )
+    .check(
+      z.refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 extra tags' }),
+      z.refine(
+        (tags) =>
+          Object.keys(tags).every((k) => !RESERVED_TAG_PREFIXES.some((p) => k.toLowerCase().startsWith(p))),
+        { message: `tag keys may not start with ${RESERVED_TAG_PREFIXES.join(' or ')}` },
+      ),
+    ),
+  {},
+);
 
 export const RestoreRequestSchema = z
   .strictObject({
-    instanceId: pattern(INSTANCE_ID, 'i-0123456789abcdef0').optional(),
-    resourceArn: pattern(
-      INSTANCE_ARN,
-      'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0',
-    ).optional(),
-    recoveryPointArn: pattern(
-      EC2_RECOVERY_POINT_ARN,
-      'arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0',
-    ).optional(),
-    restorePointBefore: z.iso
-      .datetime({
+    instanceId: z.optional(pattern(INSTANCE_ID, 'i-0123456789abcdef0')),
+    resourceArn: z.optional(
+      pattern(INSTANCE_ARN, 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0'),
+    ),
+    recoveryPointArn: z.optional(
+      pattern(EC2_RECOVERY_POINT_ARN, 'arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0'),
+    ),
+    restorePointBefore: z.optional(
+      z.iso.datetime({
         offset: true,
         message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-20T00:00:00Z',
-      })
-      .optional(),
-    backupVaultName: pattern(BACKUP_VAULT_NAME, 'EC2 (2-50 letters, digits, - or _)').optional(),
+      }),
+    ),
+    backupVaultName: z.optional(pattern(BACKUP_VAULT_NAME, 'EC2 (2-50 letters, digits, - or _)')),
     overrides: OverridesSchema,
-    instanceProfile: z.enum(['reattach', 'passrole', 'none']).default('reattach'),
-    publicIp: z.enum(['auto', 'always', 'never']).default('auto'),
+    instanceProfile: z._default(z.enum(['reattach', 'passrole', 'none']), 'reattach'),
+    publicIp: z._default(z.enum(['auto', 'always', 'never']), 'auto'),
     ssh: SshOptionsSchema,
-    mode: z.enum(['recovery', 'test']).default('recovery'),
-    dryRun: z.boolean().default(false),
+    mode: z._default(z.enum(['recovery', 'test']), 'recovery'),
+    dryRun: z._default(z.boolean(), false),
     /** How long the restore job may take before the workflow gives up (RestoreTimeoutError). */
-    restoreTimeoutMinutes: z
-      .int()
-      .min(5)
-      .max(24 * 60)
-      .default(240),
+    restoreTimeoutMinutes: z._default(z.int().check(z.minimum(5), z.maximum(24 * 60)), 240),
     tags: TagsSchema,
   })
-  .superRefine((req, ctx) => {
-    if (!req.instanceId && !req.resourceArn && !req.recoveryPointArn) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['instanceId'],
-        message: 'is required: give instanceId, resourceArn or recoveryPointArn',
-      });
-    }
-    const arnInstance = req.resourceArn?.match(INSTANCE_ARN)?.[3];
-    if (req.instanceId && arnInstance && arnInstance !== req.instanceId) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['resourceArn'],
-        message: `names ${arnInstance}, which is not instanceId ${req.instanceId}`,
-      });
-    }
-    if (req.recoveryPointArn && req.restorePointBefore) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['restorePointBefore'],
-        message: 'cannot be combined with recoveryPointArn (which already names the point)',
-      });
-    }
-  });
+  .check(
+    z.superRefine((req, ctx) => {
+      if (!req.instanceId && !req.resourceArn && !req.recoveryPointArn) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instanceId'],
+          message: 'is required: give instanceId, resourceArn or recoveryPointArn',
+        });
+      }
+      const arnInstance = req.resourceArn?.match(INSTANCE_ARN)?.[3];
+      if (req.instanceId && arnInstance && arnInstance !== req.instanceId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['resourceArn'],
+          message: `names ${arnInstance}, which is not instanceId ${req.instanceId}`,
+        });
+      }
+      if (req.recoveryPointArn && req.restorePointBefore) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['restorePointBefore'],
+          message: 'cannot be combined with recoveryPointArn (which already names the point)',
+        });
+      }
+    }),
+  );
 
 export type RestoreRequestInput = z.input<typeof RestoreRequestSchema>;
 export type RestoreRequest = z.output<typeof RestoreRequestSchema>;
@@ -188,7 +192,7 @@ export function parseRestoreRequest(raw: unknown): RestoreRequest {
 }
 
 /** Parse a JSON-object request with a schema; an InvalidInputError names every bad field. */
-export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
+export function parseRequest<S extends z.ZodMiniType>(schema: S, raw: unknown, what: string): z.output<S> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidInputError(`The input must be a JSON object (got ${showValue(raw)}).`, ['(input)']);
   }

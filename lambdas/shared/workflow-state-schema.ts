@@ -8,7 +8,6 @@
  * carrying a malformed one, is rejected by the handler with the step and the field, instead of
  * failing somewhere inside the step as "cannot read properties of undefined".
  */
-import * as z from 'zod';
 import { ErrorNames } from './errors';
 import { RestoreRequestSchema } from './restore-request';
 import type {
@@ -28,25 +27,26 @@ import type {
   StateWith,
   TaggingState,
 } from './workflow-state';
+import * as z from './zod';
 
 const text = z.string();
-const nonEmpty = z.string().min(1);
-const nullableText = z.string().nullable();
-const count = z.number().int().min(0);
-const seconds = z.number().min(0);
+const nonEmpty = z.string().check(z.minLength(1));
+const nullableText = z.nullable(z.string());
+const count = z.number().check(z.int(), z.minimum(0));
+const seconds = z.number().check(z.minimum(0));
 const texts = z.array(z.string());
 
 export const ExecutionSchema = z.looseObject({
   id: nonEmpty,
   name: nonEmpty,
   startTime: nonEmpty,
-}) satisfies z.ZodType<ExecutionInfo>;
+}) satisfies z.ZodMiniType<ExecutionInfo>;
 
 const RecoveryPointRefSchema = z.looseObject({
   arn: nonEmpty,
   backupVaultName: nonEmpty,
   creationDate: nonEmpty,
-}) satisfies z.ZodType<RecoveryPointRef>;
+}) satisfies z.ZodMiniType<RecoveryPointRef>;
 
 const SelectionSchema = z.looseObject({
   strategy: z.enum(['latest', 'latest-at-or-before', 'explicit']),
@@ -54,10 +54,10 @@ const SelectionSchema = z.looseObject({
   sourceInstanceId: nonEmpty,
   region: nonEmpty,
   accountId: nonEmpty,
-  recoveryPoint: RecoveryPointRefSchema.extend({ status: text, ageSeconds: z.number() }),
+  recoveryPoint: z.extend(RecoveryPointRefSchema, { status: text, ageSeconds: z.number() }),
   candidates: z.array(RecoveryPointRefSchema),
   completedAt: text,
-}) satisfies z.ZodType<Selection>;
+}) satisfies z.ZodMiniType<Selection>;
 
 const SourceFactsSchema = z.looseObject({
   instanceId: nonEmpty,
@@ -71,7 +71,7 @@ const SourceFactsSchema = z.looseObject({
   securityGroupIds: texts,
   instanceType: nullableText,
   name: nullableText,
-}) satisfies z.ZodType<SourceFacts>;
+}) satisfies z.ZodMiniType<SourceFacts>;
 
 const RestorePlanSchema = z.looseObject({
   metadata: z.record(z.string(), z.string()),
@@ -82,36 +82,37 @@ const RestorePlanSchema = z.looseObject({
   securityGroupIds: texts,
   instanceType: nullableText,
   subnetMapsPublicIp: z.boolean(),
-  targetInstanceProfile: z.looseObject({ arn: nonEmpty, name: nonEmpty }).nullable(),
+  targetInstanceProfile: z.nullable(z.looseObject({ arn: nonEmpty, name: nonEmpty })),
   keyName: nullableText,
   keyPairId: nullableText,
   privateKeyParameter: nullableText,
   restoreRoleArn: nonEmpty,
   checks: texts,
-  sshNetwork: z
-    .looseObject({
-      routeTableId: nullableText,
-      subnetRoutesToInternetGateway: z.boolean(),
-      path: z.enum(['probe', 'internet']).nullable(),
-      probe: z
-        .looseObject({
-          vpcId: nonEmpty,
-          functionName: nonEmpty,
-          ingressGroupId: nonEmpty,
-          ports: z.array(z.number().int()),
-        })
-        .nullable(),
-    })
-    .nullable()
-    .optional(),
-}) satisfies z.ZodType<RestorePlan>;
+  sshNetwork: z.optional(
+    z.nullable(
+      z.looseObject({
+        routeTableId: nullableText,
+        subnetRoutesToInternetGateway: z.boolean(),
+        path: z.nullable(z.enum(['probe', 'internet'])),
+        probe: z.nullable(
+          z.looseObject({
+            vpcId: nonEmpty,
+            functionName: nonEmpty,
+            ingressGroupId: nonEmpty,
+            ports: z.array(z.number().check(z.int())),
+          }),
+        ),
+      }),
+    ),
+  ),
+}) satisfies z.ZodMiniType<RestorePlan>;
 
 const RestoreJobStateSchema = z.looseObject({
   id: nonEmpty,
   status: nonEmpty,
   statusMessage: nullableText,
-  percentDone: z.number().nullable(),
-  expectedCompletionTimeMinutes: z.number().nullable(),
+  percentDone: z.nullable(z.number()),
+  expectedCompletionTimeMinutes: z.nullable(z.number()),
   createdInstanceId: nullableText,
   startedAt: text,
   deadline: text,
@@ -119,7 +120,7 @@ const RestoreJobStateSchema = z.looseObject({
   completedAt: nullableText,
   done: z.boolean(),
   nextWaitSeconds: seconds,
-}) satisfies z.ZodType<RestoreJobState>;
+}) satisfies z.ZodMiniType<RestoreJobState>;
 
 const InstanceStateSchema = z.looseObject({
   instanceId: nonEmpty,
@@ -134,12 +135,12 @@ const InstanceStateSchema = z.looseObject({
   polls: count,
   ready: z.boolean(),
   nextWaitSeconds: seconds,
-}) satisfies z.ZodType<InstanceState>;
+}) satisfies z.ZodMiniType<InstanceState>;
 
 const TaggingStateSchema = z.looseObject({
   taggedResourceIds: texts,
   tags: z.record(z.string(), z.string()),
-}) satisfies z.ZodType<TaggingState>;
+}) satisfies z.ZodMiniType<TaggingState>;
 
 const ProfileStateSchema = z.looseObject({
   action: z.enum(['already-correct', 'associated', 'replaced', 'not-requested']),
@@ -150,7 +151,7 @@ const ProfileStateSchema = z.looseObject({
   polls: count,
   done: z.boolean(),
   nextWaitSeconds: seconds,
-}) satisfies z.ZodType<ProfileState>;
+}) satisfies z.ZodMiniType<ProfileState>;
 
 const AddressStateSchema = z.looseObject({
   action: z.enum(['allocated', 'reused', 'not-needed', 'disabled']),
@@ -160,13 +161,13 @@ const AddressStateSchema = z.looseObject({
   publicIp: nullableText,
   startedAt: text,
   completedAt: text,
-}) satisfies z.ZodType<AddressState>;
+}) satisfies z.ZodMiniType<AddressState>;
 
 const SshStateSchema = z.looseObject({
   enabled: z.boolean(),
   reachable: z.boolean(),
   host: nullableText,
-  port: z.number().int(),
+  port: z.number().check(z.int()),
   username: text,
   attempts: count,
   hostKeyFingerprint: nullableText,
@@ -176,26 +177,25 @@ const SshStateSchema = z.looseObject({
   readyAt: nullableText,
   done: z.boolean(),
   nextWaitSeconds: seconds,
-  from: z.enum(['probe', 'internet']).optional(),
-  probeFunction: nullableText.optional(),
-  hostKeyVerified: z.boolean().nullable().optional(),
-  hostKeyVerification: nullableText.optional(),
-  checks: z
-    .array(
+  from: z.optional(z.enum(['probe', 'internet'])),
+  probeFunction: z.optional(nullableText),
+  hostKeyVerified: z.optional(z.nullable(z.boolean())),
+  hostKeyVerification: z.optional(nullableText),
+  checks: z.optional(
+    z.array(
       z.looseObject({
         command: text,
-        exitCode: z.number().int().nullable(),
+        exitCode: z.nullable(z.number().check(z.int())),
         timedOut: z.boolean(),
         output: text,
         truncated: z.boolean(),
       }),
-    )
-    .optional(),
-  securityGroups: z
-    .looseObject({ original: texts, added: texts, removed: texts, restored: z.boolean() })
-    .nullable()
-    .optional(),
-}) satisfies z.ZodType<SshState>;
+    ),
+  ),
+  securityGroups: z.optional(
+    z.nullable(z.looseObject({ original: texts, added: texts, removed: texts, restored: z.boolean() })),
+  ),
+}) satisfies z.ZodMiniType<SshState>;
 
 const CleanupStateSchema = z.looseObject({
   instanceTerminated: z.boolean(),
@@ -203,19 +203,19 @@ const CleanupStateSchema = z.looseObject({
   terminatedInstanceIds: texts,
   releasedAllocationIds: texts,
   completedAt: text,
-}) satisfies z.ZodType<CleanupState>;
+}) satisfies z.ZodMiniType<CleanupState>;
 
 const CaughtErrorSchema = z.looseObject({
   Error: nonEmpty,
-  Cause: z.string().optional(),
-}) satisfies z.ZodType<CaughtError>;
+  Cause: z.optional(z.string()),
+}) satisfies z.ZodMiniType<CaughtError>;
 
 const FailureStateSchema = z.looseObject({
   error: z.enum(ErrorNames),
   cause: text,
   failedStep: text,
-  cleanup: CleanupStateSchema.nullable(),
-}) satisfies z.ZodType<FailureState>;
+  cleanup: z.nullable(CleanupStateSchema),
+}) satisfies z.ZodMiniType<FailureState>;
 
 /** The schema of each slice a step may read (`input` and `output` are not read by steps). */
 export const SliceSchemas = {
@@ -246,9 +246,9 @@ export type SliceName = keyof typeof SliceSchemas;
 export function stateSchema<R extends SliceName = never, O extends SliceName = never>(slices: {
   readonly required?: readonly R[];
   readonly optional?: readonly O[];
-}): z.ZodType<StateWith<R | 'execution'>> {
-  const shape: Record<string, z.ZodType> = { execution: ExecutionSchema };
-  for (const name of slices.optional ?? []) shape[name] = (SliceSchemas[name] as z.ZodType).optional();
+}): z.ZodMiniType<StateWith<R | 'execution'>> {
+  const shape: Record<string, z.ZodMiniType> = { execution: ExecutionSchema };
+  for (const name of slices.optional ?? []) shape[name] = z.optional(SliceSchemas[name] as z.ZodMiniType);
   for (const name of slices.required ?? []) shape[name] = SliceSchemas[name];
-  return z.looseObject(shape) as unknown as z.ZodType<StateWith<R | 'execution'>>;
+  return z.looseObject(shape) as unknown as z.ZodMiniType<StateWith<R | 'execution'>>;
 }

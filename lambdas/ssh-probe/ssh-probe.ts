@@ -1,6 +1,6 @@
 import { type SshHandshake, type SshHandshakeResult, ssh2Handshake } from '@lambdas/check-ssh/ssh-handshake';
 import type { SshProbeRequestSchema } from '@shared/ssh-probe-payload';
-import type * as z from 'zod';
+import type * as z from '@shared/zod';
 
 export interface SshProbeDeps {
   /** The address the probe's sockets bind; the emulator gives each probe its own. @default any */

@@ -1,25 +1,25 @@
 import type { ChildFailure, ChildResult, ChildSuccess, UnusableTarget } from '@shared/fleet-state';
 import { createHandler, defineStep } from '@shared/handler';
-import * as z from 'zod';
+import * as z from '@shared/zod';
 import { summariseFleet } from './summarise-fleet';
 
-const instanceId = z.string().min(1);
+const instanceId = z.string().check(z.minLength(1));
 
 // Failure first: a failed child also has the fields of a success, and summariseFleet tells them apart by `error`.
 const ChildResultSchema = z.union([
   z.looseObject({
     instanceId,
     status: z.literal('FAILED'),
-    executionArn: z.string().min(1).optional(),
+    executionArn: z.optional(z.string().check(z.minLength(1))),
     error: z.string(),
     cause: z.string(),
-  }) satisfies z.ZodType<ChildFailure>,
+  }) satisfies z.ZodMiniType<ChildFailure>,
   z.looseObject({
     instanceId,
-    executionArn: z.string().min(1),
-    status: z.string().min(1),
-  }) satisfies z.ZodType<ChildSuccess>,
-]) satisfies z.ZodType<ChildResult>;
+    executionArn: z.string().check(z.minLength(1)),
+    status: z.string().check(z.minLength(1)),
+  }) satisfies z.ZodMiniType<ChildSuccess>,
+]) satisfies z.ZodMiniType<ChildResult>;
 
 /** The Summarise task's payload: the Map's results and what ResolveTargets set aside. */
 const SummariseInputSchema = z.looseObject({
@@ -30,9 +30,9 @@ const SummariseInputSchema = z.looseObject({
       status: z.literal('FAILED'),
       error: z.literal('NoRecoveryPointError'),
       cause: z.string(),
-    }) satisfies z.ZodType<UnusableTarget>,
+    }) satisfies z.ZodMiniType<UnusableTarget>,
   ),
-  note: z.string().nullable(),
+  note: z.nullable(z.string()),
 });
 
 export const step = defineStep({
