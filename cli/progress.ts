@@ -164,7 +164,12 @@ async function readHistorySince(
   let nextToken: string | undefined;
   do {
     const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: FOLLOW_PAGE_SIZE, nextToken }),
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: FOLLOW_PAGE_SIZE,
+        nextToken,
+      }),
     );
     for (const event of page.events ?? []) {
       if ((event.id ?? 0) <= afterId) return fresh.reverse();
