@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inlineSchemaKeys } from '@infra/bundling/inline-sdk-schema-keys';
-import { rewriteSsh2 } from '@infra/bundling/ssh2-client-only';
+import { rewriteSsh2, SSH2_CLIENT_FILE } from '@infra/bundling/ssh2-client-only';
 import { bundleSteps, lambdaBuildOptions } from '@infra/lambda-bundling';
 import { Ec2Adapter } from '@local/services/ec2';
 import { IamAdapter } from '@local/services/iam';
@@ -167,7 +167,7 @@ it('the deployed bundle of an EC2 step runs in a fresh process against the emula
   });
 }, 120_000);
 
-it("check-ssh's handshake, bundled as deployed (ssh2's client loaded on first use), authenticates and tells a refused key", async () => {
+it("check-ssh's handshake, bundled as deployed (ssh2's client in its own file, loaded on first use), authenticates and tells a refused key", async () => {
   const entry = join(dir, 'handshake-entry.ts');
   writeFileSync(
     entry,
@@ -176,11 +176,15 @@ it("check-ssh's handshake, bundled as deployed (ssh2's client loaded on first us
   const outfile = join(dir, 'handshake.js');
   await build({ ...lambdaBuildOptions(), entryPoints: [entry], outfile, logLevel: 'silent' });
   const bundled = readFileSync(outfile, 'utf8');
-  // Only the client: ssh2's server (lib/server.js) and key generation (lib/keygen.js) are not in
-  // the bundle; its client (lib/client.js) is.
-  expect(bundled).not.toContain('Change request already in progress');
-  expect(bundled).not.toContain('RSA bits must be an integer');
-  expect(bundled).toContain('Invalid username');
+  const client = readFileSync(join(dir, SSH2_CLIENT_FILE), 'utf8');
+  // ssh2's client (lib/client.js) is in the file beside the bundle, not in it; its server
+  // (lib/server.js) and key generation (lib/keygen.js) are in neither.
+  expect(bundled).not.toContain('Invalid username');
+  expect(client).toContain('Invalid username');
+  for (const text of [bundled, client]) {
+    expect(text).not.toContain('Change request already in progress');
+    expect(text).not.toContain('RSA bits must be an integer');
+  }
   const { ssh2Handshake } = require(outfile) as typeof import('@lambdas/check-ssh/ssh-handshake');
 
   const userKey = parseableEd25519Key();
