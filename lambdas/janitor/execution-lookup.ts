@@ -96,14 +96,21 @@ export async function describeExecutionFacts(
 }
 
 /**
- * The restore-instance execution that started restore job `jobId`, searched among the executions
- * that were running when the job was created (`createdAt`). Null when none of them did: the job
- * is not this product's (a console restore, another tool), and must not be touched.
+ * The execution that ended without success (failed, aborted, timed out) and started restore job
+ * `jobId`, searched among the executions that were running when the job was created
+ * (`createdAt`). Null when none did: the job is another tool's (a console restore), or its
+ * execution is still running (it follows its own job to the end) or succeeded (it did); either
+ * way the janitor must not touch it.
  *
- * An execution whose history stores the job id is the answer. Otherwise, with the job's `traits`,
- * an execution that was inside StartRestoreJob for the same recovery point when the job was
- * created and stored no job id there — but only if it is the one such execution: when two could
- * have started it (or one is still inside the step and will store its own id) nothing is matched.
+ * An ended execution whose history stores the job id is the answer. Otherwise, with the job's
+ * `traits`, an ended execution that was inside StartRestoreJob for the same recovery point when
+ * the job was created and stored no job id there — but only if no other execution, of any status,
+ * stored the id or could have started it too (one still inside the step will store its own).
+ *
+ * Only the ended executions are read first: reading every execution's history for every job that
+ * completes made a fleet of n restores read about n²/2 histories (a 100-instance fleet's wall time
+ * doubled, and on AWS that is GetExecutionHistory's rate limit). The rest are read only in the
+ * rare case above, where they can veto a match by traits.
  */
 export async function findExecutionOfRestoreJob(
   sfn: SFNClient,
@@ -112,38 +119,65 @@ export async function findExecutionOfRestoreJob(
   createdAt: Date,
   traits?: RestoreJobTraits,
 ): Promise<ExecutionFacts | null> {
-  const earliestStart = createdAt.getTime() - MAX_EXECUTION_HOURS * 3_600_000;
-  const created = createdAt.getTime();
-  const byTraits: string[] = [];
-  let nextToken: string | undefined;
-  scan: do {
-    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken, maxResults: 100 }));
-    for (const item of page.executions ?? []) {
-      const started = item.startDate?.getTime() ?? 0;
-      // Newest first: everything further down started too early to have started this job.
-      if (started < earliestStart) break scan;
-      if (started > created + 60_000) continue;
-      if (item.stopDate && item.stopDate.getTime() < created - 60_000) continue;
-      if (!item.executionArn) continue;
-      const state = await readState(sfn, item.executionArn);
-      if (state.restoreJobIds.has(jobId)) {
-        return describeExecutionFacts(sfn, item.executionArn);
-      }
-      const until = item.stopDate;
-      if (
-        traits &&
-        matchesTraits(traits) &&
-        state.unrecordedStarts.some((w) => windowHolds({ ...w, until: w.until ?? until }, traits, created))
-      ) {
-        byTraits.push(item.executionArn);
-      }
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  if (byTraits.length !== 1) return null;
-  const facts = await describeExecutionFacts(sfn, byTraits[0] as string);
+  const search = { sfn, stateMachineArn, jobId, created: createdAt.getTime(), traits };
+  const ended = await scanExecutions(search, ENDED_WITHOUT_SUCCESS);
+  if (ended.owner) return describeExecutionFacts(sfn, ended.owner);
+  if (ended.byTraits.length === 0) return null;
+  const others = await scanExecutions(search, ['RUNNING', 'SUCCEEDED']);
+  if (others.owner || ended.byTraits.length + others.byTraits.length !== 1) return null;
+  const facts = await describeExecutionFacts(sfn, ended.byTraits[0] as string);
   // Still inside the step: its Lambda will store the id; it is not an orphan.
   return facts && facts.status !== 'RUNNING' ? facts : null;
+}
+
+const ENDED_WITHOUT_SUCCESS: readonly ExecutionStatus[] = ['FAILED', 'ABORTED', 'TIMED_OUT'];
+
+interface ExecutionSearch {
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly jobId: string;
+  readonly created: number;
+  readonly traits: RestoreJobTraits | undefined;
+}
+
+/**
+ * Among the executions with one of `statuses` that could have started the job: the one whose
+ * history stores its id, else those that match it by traits.
+ */
+async function scanExecutions(
+  { sfn, stateMachineArn, jobId, created, traits }: ExecutionSearch,
+  statuses: readonly ExecutionStatus[],
+): Promise<{ owner?: string; byTraits: string[] }> {
+  const earliestStart = created - MAX_EXECUTION_HOURS * 3_600_000;
+  const byTraits: string[] = [];
+  for (const statusFilter of statuses) {
+    let nextToken: string | undefined;
+    scan: do {
+      const page = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn, statusFilter, nextToken, maxResults: 100 }),
+      );
+      for (const item of page.executions ?? []) {
+        const started = item.startDate?.getTime() ?? 0;
+        // Newest first: everything further down started too early to have started this job.
+        if (started < earliestStart) break scan;
+        if (started > created + 60_000) continue;
+        if (item.stopDate && item.stopDate.getTime() < created - 60_000) continue;
+        if (!item.executionArn) continue;
+        const state = await readState(sfn, item.executionArn);
+        if (state.restoreJobIds.has(jobId)) return { owner: item.executionArn, byTraits };
+        const until = item.stopDate;
+        if (
+          traits &&
+          matchesTraits(traits) &&
+          state.unrecordedStarts.some((w) => windowHolds({ ...w, until: w.until ?? until }, traits, created))
+        ) {
+          byTraits.push(item.executionArn);
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  return { byTraits };
 }
 
 function matchesTraits(traits: RestoreJobTraits): boolean {

@@ -264,10 +264,13 @@ async function onRestoreJobChanged(
     traitsOf({ ...described, IamRoleArn: described.IamRoleArn ?? iamRoleArn }, deps),
   );
   if (!facts) {
-    deps.logger.info("restore job is not one of this product's executions; left alone", { restoreJobId });
+    // Another tool's job, or one whose execution runs (PollRestoreJob, then cleanup or report
+    // follow it to the end) or succeeded (they did).
+    deps.logger.info('no execution that ended without success started this restore job; left alone', {
+      restoreJobId,
+    });
     return [];
   }
-  // A running execution follows its own job to the end (PollRestoreJob, then cleanup or report).
   if (facts.status === 'RUNNING') return [];
   return [await settle(facts.arn, deps, instanceId)];
 }

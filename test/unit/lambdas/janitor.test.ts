@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   DescribeExecutionCommand,
+  type ExecutionListItem,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
@@ -166,6 +167,13 @@ beforeEach(() => {
   mocks.backup.on(DescribeRestoreJobCommand).resolves({ ResourceType: 'EC2' });
 });
 
+/** ListExecutions as Step Functions answers it: `statusFilter` keeps one status. */
+function listExecutions(executions: readonly ExecutionListItem[]): void {
+  sfnMock.on(ListExecutionsCommand).callsFake((input: { statusFilter?: string }) => ({
+    executions: executions.filter((e) => !input.statusFilter || e.status === input.statusFilter),
+  }));
+}
+
 describe('janitor invocations', () => {
   it('tells the three invocations apart and refuses anything else by name', () => {
     expect(parseInvocation(endedEvent('a')).kind).toBe('execution-ended');
@@ -285,18 +293,16 @@ describe('a restore job that completed', () => {
   it('after its test-mode execution gave up: the instance is claimed and terminated', async () => {
     const name = 'gave-up';
     execution(name, 'FAILED', 'test', 10, { restoreJob: { id: 'JOB-LATE', createdInstanceId: null } });
-    sfnMock.on(ListExecutionsCommand).resolves({
-      executions: [
-        {
-          executionArn: exec(name),
-          stateMachineArn: SM,
-          name,
-          status: 'FAILED',
-          startDate: new Date(NOW.getTime() - 3_600_000),
-          stopDate: new Date(NOW.getTime() - 600_000),
-        },
-      ],
-    });
+    listExecutions([
+      {
+        executionArn: exec(name),
+        stateMachineArn: SM,
+        name,
+        status: 'FAILED',
+        startDate: new Date(NOW.getTime() - 3_600_000),
+        stopDate: new Date(NOW.getTime() - 600_000),
+      },
+    ]);
     instances = [{ id: 'i-0abc1', state: 'running', tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-1' } }];
     const result = await runJanitor(parseInvocation(jobEvent('JOB-LATE', 'i-0abc1')), deps());
     expect(result.settlements[0]).toMatchObject({ action: 'removed', instanceIds: ['i-0abc1'] });
@@ -306,21 +312,44 @@ describe('a restore job that completed', () => {
   it('that no execution of ours started: left alone', async () => {
     const name = 'unrelated';
     execution(name, 'FAILED', 'test', 10, { restoreJob: { id: 'JOB-OURS', createdInstanceId: null } });
-    sfnMock.on(ListExecutionsCommand).resolves({
-      executions: [
-        {
-          executionArn: exec(name),
-          stateMachineArn: SM,
-          name,
-          status: 'FAILED',
-          startDate: new Date(NOW.getTime() - 3_600_000),
-        },
-      ],
-    });
+    listExecutions([
+      {
+        executionArn: exec(name),
+        stateMachineArn: SM,
+        name,
+        status: 'FAILED',
+        startDate: new Date(NOW.getTime() - 3_600_000),
+      },
+    ]);
     instances = [{ id: 'i-0def2', state: 'running', tags: {} }];
     const result = await runJanitor(parseInvocation(jobEvent('JOB-CONSOLE', 'i-0def2')), deps());
     expect(result.settlements).toEqual([]);
     expect(mocks.ec2.commandCalls(CreateTagsCommand)).toEqual([]);
+    expect(mocks.ec2.commandCalls(TerminateInstancesCommand)).toEqual([]);
+  });
+
+  it("whose execution still runs, beside a fleet's running and succeeded ones: no history is read", async () => {
+    const listed = (name: string, status: 'RUNNING' | 'SUCCEEDED') => ({
+      executionArn: exec(name),
+      stateMachineArn: SM,
+      name,
+      status,
+      startDate: new Date(NOW.getTime() - 3_600_000),
+      ...(status === 'SUCCEEDED' && { stopDate: new Date(NOW.getTime() - 60_000) }),
+    });
+    for (const [name, status] of [
+      ['owner', 'RUNNING'],
+      ['sibling', 'RUNNING'],
+      ['done', 'SUCCEEDED'],
+    ] as const) {
+      execution(name, status, 'test', 10, { restoreJob: { id: `JOB-${name}`, createdInstanceId: null } });
+    }
+    listExecutions([listed('owner', 'RUNNING'), listed('sibling', 'RUNNING'), listed('done', 'SUCCEEDED')]);
+    instances = [{ id: 'i-0abc1', state: 'running', tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-1' } }];
+    const result = await runJanitor(parseInvocation(jobEvent('JOB-owner', 'i-0abc1')), deps());
+    expect(result.settlements).toEqual([]);
+    // Only the ended executions are read: a fleet's n completions no longer read n² histories.
+    expect(sfnMock.commandCalls(GetExecutionHistoryCommand)).toEqual([]);
     expect(mocks.ec2.commandCalls(TerminateInstancesCommand)).toEqual([]);
   });
 });
@@ -416,7 +445,7 @@ describe('a restore job whose execution was stopped inside StartRestoreJob (its 
   });
 
   it('the one execution that was in the step for that recovery point: claimed and removed', async () => {
-    sfnMock.on(ListExecutionsCommand).resolves({ executions: [stoppedInStep('only')] });
+    listExecutions([stoppedInStep('only')]);
     const result = await runJanitor(parseInvocation(jobEvent), deps());
     expect(result.settlements[0]).toMatchObject({ executionArn: exec('only'), action: 'removed' });
     expect(instances[0]).toMatchObject({
@@ -426,7 +455,7 @@ describe('a restore job whose execution was stopped inside StartRestoreJob (its 
   });
 
   it('two executions that could have started it: neither is matched, the instance is left alone', async () => {
-    sfnMock.on(ListExecutionsCommand).resolves({ executions: [stoppedInStep('one'), stoppedInStep('two')] });
+    listExecutions([stoppedInStep('one'), stoppedInStep('two')]);
     expect((await runJanitor(parseInvocation(jobEvent), deps())).settlements).toEqual([]);
     expect(instances[0]).toMatchObject({
       state: 'running',
@@ -435,9 +464,7 @@ describe('a restore job whose execution was stopped inside StartRestoreJob (its 
   });
 
   it('one still inside the step beside a stopped one: nothing is matched (it may store the id)', async () => {
-    sfnMock
-      .on(ListExecutionsCommand)
-      .resolves({ executions: [stoppedInStep('running', 'RUNNING'), stoppedInStep('stopped')] });
+    listExecutions([stoppedInStep('running', 'RUNNING'), stoppedInStep('stopped')]);
     expect((await runJanitor(parseInvocation(jobEvent), deps())).settlements).toEqual([]);
     expect(instances[0]?.state).toBe('running');
   });
@@ -446,7 +473,7 @@ describe('a restore job whose execution was stopped inside StartRestoreJob (its 
     mocks.backup
       .on(DescribeRestoreJobCommand)
       .resolves({ RecoveryPointArn: `${POINT}-other`, ResourceType: 'EC2', CreationDate: created });
-    sfnMock.on(ListExecutionsCommand).resolves({ executions: [stoppedInStep('only')] });
+    listExecutions([stoppedInStep('only')]);
     expect((await runJanitor(parseInvocation(jobEvent), deps())).settlements).toEqual([]);
     expect(instances[0]?.state).toBe('running');
   });
