@@ -16,6 +16,7 @@ import {
 import {
   DescribeExecutionCommand,
   type ExecutionListItem,
+  type ExecutionStatus,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
@@ -290,19 +291,20 @@ describe('a restore job that completed', () => {
     },
   });
 
+  /** A ListExecutions item started an hour ago. */
+  const listed = (name: string, status: ExecutionStatus, stopDate?: Date): ExecutionListItem => ({
+    executionArn: exec(name),
+    stateMachineArn: SM,
+    name,
+    status,
+    startDate: new Date(NOW.getTime() - 3_600_000),
+    ...(stopDate && { stopDate }),
+  });
+
   it('after its test-mode execution gave up: the instance is claimed and terminated', async () => {
     const name = 'gave-up';
     execution(name, 'FAILED', 'test', 10, { restoreJob: { id: 'JOB-LATE', createdInstanceId: null } });
-    listExecutions([
-      {
-        executionArn: exec(name),
-        stateMachineArn: SM,
-        name,
-        status: 'FAILED',
-        startDate: new Date(NOW.getTime() - 3_600_000),
-        stopDate: new Date(NOW.getTime() - 600_000),
-      },
-    ]);
+    listExecutions([listed(name, 'FAILED', new Date(NOW.getTime() - 600_000))]);
     instances = [{ id: 'i-0abc1', state: 'running', tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-1' } }];
     const result = await runJanitor(parseInvocation(jobEvent('JOB-LATE', 'i-0abc1')), deps());
     expect(result.settlements[0]).toMatchObject({ action: 'removed', instanceIds: ['i-0abc1'] });
@@ -312,15 +314,7 @@ describe('a restore job that completed', () => {
   it('that no execution of ours started: left alone', async () => {
     const name = 'unrelated';
     execution(name, 'FAILED', 'test', 10, { restoreJob: { id: 'JOB-OURS', createdInstanceId: null } });
-    listExecutions([
-      {
-        executionArn: exec(name),
-        stateMachineArn: SM,
-        name,
-        status: 'FAILED',
-        startDate: new Date(NOW.getTime() - 3_600_000),
-      },
-    ]);
+    listExecutions([listed(name, 'FAILED')]);
     instances = [{ id: 'i-0def2', state: 'running', tags: {} }];
     const result = await runJanitor(parseInvocation(jobEvent('JOB-CONSOLE', 'i-0def2')), deps());
     expect(result.settlements).toEqual([]);
@@ -329,14 +323,6 @@ describe('a restore job that completed', () => {
   });
 
   it("whose execution still runs, beside a fleet's running and succeeded ones: no history is read", async () => {
-    const listed = (name: string, status: 'RUNNING' | 'SUCCEEDED') => ({
-      executionArn: exec(name),
-      stateMachineArn: SM,
-      name,
-      status,
-      startDate: new Date(NOW.getTime() - 3_600_000),
-      ...(status === 'SUCCEEDED' && { stopDate: new Date(NOW.getTime() - 60_000) }),
-    });
     for (const [name, status] of [
       ['owner', 'RUNNING'],
       ['sibling', 'RUNNING'],
@@ -344,7 +330,11 @@ describe('a restore job that completed', () => {
     ] as const) {
       execution(name, status, 'test', 10, { restoreJob: { id: `JOB-${name}`, createdInstanceId: null } });
     }
-    listExecutions([listed('owner', 'RUNNING'), listed('sibling', 'RUNNING'), listed('done', 'SUCCEEDED')]);
+    listExecutions([
+      listed('owner', 'RUNNING'),
+      listed('sibling', 'RUNNING'),
+      listed('done', 'SUCCEEDED', new Date(NOW.getTime() - 60_000)),
+    ]);
     instances = [{ id: 'i-0abc1', state: 'running', tags: { [BACKUP_SOURCE_TAG]: 'i-src:ami-1' } }];
     const result = await runJanitor(parseInvocation(jobEvent('JOB-owner', 'i-0abc1')), deps());
     expect(result.settlements).toEqual([]);
