@@ -29,6 +29,35 @@ export interface StepPolicyContext {
 
 export type StepPolicies = { readonly [F in AnyFunctionId]: readonly iam.PolicyStatement[] };
 
+/**
+ * The first write on a restored instance (lambdas/tag-resources/claim-instance.ts), for the steps
+ * and the janitor alike: the identity tags `keys`, nothing else, with an execution ARN (one that
+ * `executionArns` matches) and one of `modes`, and only on an instance that no execution has
+ * tagged and that AWS Backup restored (only AWS writes `aws:` tags; that it tags restored
+ * instances is unconfirmed, docs/aws-facts.md H.8: without the tag this is denied and the run
+ * fails at TagResources, rather than letting a step claim any instance).
+ */
+export function claimStatement(
+  instances: string,
+  executionArns: string,
+  modes: readonly string[],
+  keys: readonly string[],
+): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['ec2:CreateTags'],
+    resources: [instances],
+    conditions: {
+      Null: {
+        [`aws:ResourceTag/${TagKeys.Execution}`]: 'true',
+        [`aws:ResourceTag/${BACKUP_SOURCE_TAG}`]: 'false',
+      },
+      StringLike: { [`aws:RequestTag/${TagKeys.Execution}`]: executionArns },
+      StringEquals: { [`aws:RequestTag/${TagKeys.Mode}`]: [...modes] },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...keys] },
+    },
+  });
+}
+
 /** The statements each step's role gets on top of logging and tracing. */
 export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
   const arn = (service: string, resource: string, regional = true) =>
@@ -51,24 +80,8 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
   const executionArns = arn('states', 'execution:*');
   const modeTag = `aws:ResourceTag/${TagKeys.Mode}`;
   const executionTag = `aws:ResourceTag/${TagKeys.Execution}`;
-  /**
-   * The first write on a restored instance (lambdas/tag-resources/claim-instance.ts): the identity
-   * tags `keys`, nothing else, with an execution ARN and one of `modes`, and only on an instance
-   * that no execution has tagged and that AWS Backup restored (only AWS writes `aws:` tags; that
-   * it tags restored instances is unconfirmed, docs/aws-facts.md H.8: without the tag this is
-   * denied and the run fails at TagResources, rather than letting a step claim any instance).
-   */
   const claim = (modes: readonly string[], keys: readonly string[]) =>
-    new iam.PolicyStatement({
-      actions: ['ec2:CreateTags'],
-      resources: [instances],
-      conditions: {
-        Null: { [executionTag]: 'true', [`aws:ResourceTag/${BACKUP_SOURCE_TAG}`]: 'false' },
-        StringLike: { [`aws:RequestTag/${TagKeys.Execution}`]: executionArns },
-        StringEquals: { [`aws:RequestTag/${TagKeys.Mode}`]: [...modes] },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': [...keys] },
-      },
-    });
+    claimStatement(instances, executionArns, modes, keys);
   const instanceWrites = ['ec2:TerminateInstances', 'ec2:ModifyInstanceAttribute'];
   const cleanup = (claimStatement: iam.PolicyStatement) => [
     read('ec2:DescribeInstances', 'ec2:DescribeAddresses', 'ec2:DescribeInstanceAttribute'),

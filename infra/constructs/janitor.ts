@@ -5,7 +5,7 @@ import {
   SFN_STATUS_CHANGE,
   SWEEP_INPUT,
 } from '@lambdas/janitor/janitor-events';
-import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
+import { TagKeys } from '@shared/tags';
 import { ArnFormat, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -21,6 +21,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { stepCode } from '../bundling/step-code';
+import { claimStatement } from '../step-policies';
 
 /**
  * The CloudFormation metadata key that names what a function runs: the emulator reads it from the
@@ -245,19 +246,8 @@ function janitorStatements(stack: Stack, props: JanitorProps): iam.PolicyStateme
     // DisassociateAddress is also checked on the network interface, which carries no tag of ours
     // (as in infra/step-policies.ts); the address's own condition above still applies.
     new iam.PolicyStatement({ actions: ['ec2:DisassociateAddress'], resources: [arn('network-interface')] }),
-    // Claiming an untagged restored instance, under the steps' claim conditions (infra/step-policies.ts,
-    // lambdas/tag-resources/claim-instance.ts): the identity tags only, on an instance no execution
-    // tagged and that AWS Backup restored.
-    new iam.PolicyStatement({
-      actions: ['ec2:CreateTags'],
-      resources: [instances],
-      conditions: {
-        Null: { [executionTag]: 'true', [`aws:ResourceTag/${BACKUP_SOURCE_TAG}`]: 'false' },
-        StringLike: { [`aws:RequestTag/${TagKeys.Execution}`]: executionArns },
-        StringEquals: { [`aws:RequestTag/${TagKeys.Mode}`]: ['test', 'recovery'] },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': [TagKeys.Execution, TagKeys.Mode] },
-      },
-    }),
+    // Claiming an untagged restored instance, under the steps' claim conditions.
+    claimStatement(instances, executionArns, ['test', 'recovery'], [TagKeys.Execution, TagKeys.Mode]),
     // The outcome, only on what some execution tagged as its own.
     new iam.PolicyStatement({
       actions: ['ec2:CreateTags'],
