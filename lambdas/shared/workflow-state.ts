@@ -283,20 +283,22 @@ export interface RestoreOutput {
   } | null;
   readonly publicAddress: { readonly action: AddressState['action']; readonly reason: string } | null;
   readonly instanceProfile: { readonly action: ProfileState['action']; readonly arn: string | null } | null;
-  readonly ssh: {
-    readonly reachable: boolean;
-    readonly host: string | null;
-    readonly port: number;
-    readonly username: string;
-    readonly attempts: number;
-    readonly hostKeyFingerprint: string | null;
-    readonly from?: 'probe' | 'internet';
-    readonly probeFunction?: string | null;
-    readonly hostKeyVerified?: boolean | null;
-    readonly hostKeyVerification?: string | null;
-    readonly checks?: readonly CommandCheck[];
-    readonly securityGroups?: ProbeIngressRecord | null;
-  } | null;
+  /** The check's outcome: SshState without its bookkeeping (deadline, retries). */
+  readonly ssh: Pick<
+    SshState,
+    | 'reachable'
+    | 'host'
+    | 'port'
+    | 'username'
+    | 'attempts'
+    | 'hostKeyFingerprint'
+    | 'from'
+    | 'probeFunction'
+    | 'hostKeyVerified'
+    | 'hostKeyVerification'
+    | 'checks'
+    | 'securityGroups'
+  > | null;
   readonly plan: RestorePlan | null;
   readonly timings: Timings;
   readonly cleanup: { readonly instanceTerminated: boolean; readonly elasticIpReleased: boolean } | null;
