@@ -73,6 +73,29 @@ export function demoScenario(overrides: Partial<ScenarioInput> = {}): ScenarioIn
   };
 }
 
+/**
+ * An hour-old recovery point of the demo instance with the restore metadata AWS Backup stores for
+ * it, plus `metadata` (e.g. DisableApiTermination, UserData).
+ */
+export function demoRecoveryPoint(
+  metadata: Readonly<Record<string, string>> = {},
+): NonNullable<ScenarioInput['recoveryPoints']>[number] {
+  return {
+    instanceId: DEMO.instance,
+    vault: DEMO.vault,
+    creationDate: new Date(Date.now() - 3_600_000).toISOString(),
+    restoreMetadata: {
+      InstanceType: 't3.micro',
+      KeyName: DEMO.keyName,
+      SubnetId: DEMO.subnet,
+      SecurityGroupIds: JSON.stringify([DEMO.securityGroup]),
+      VpcId: DEMO.vpc,
+      IamInstanceProfileName: DEMO.profileName,
+      ...metadata,
+    },
+  };
+}
+
 /** The demo world's network plus what issue 12's rules need: a private subnet and a second VPC. */
 export const NETWORK = {
   /** A subnet of the demo VPC whose own route table has no route to an internet gateway. */

@@ -11,7 +11,7 @@
 import { CreateTagsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ScenarioInput } from '@local/scenario';
 import { BACKUP_SOURCE_TAG, TagKeys } from '@shared/tags';
-import { DEMO, demoScenario } from '@test/helpers/scenarios';
+import { DEMO, demoRecoveryPoint, demoScenario } from '@test/helpers/scenarios';
 import { explain, type Harness, startHarness, type WorkflowRun } from '@test/helpers/workflow-run';
 
 let harness: Harness;
@@ -75,20 +75,7 @@ describe('a run that fails between the restore job and TagResources', () => {
   });
 
   it('test mode: lifts the restored instance’s termination protection after claiming it', async () => {
-    const protectedPoint = {
-      instanceId: DEMO.instance,
-      vault: DEMO.vault,
-      creationDate: new Date(Date.now() - 3_600_000).toISOString(),
-      restoreMetadata: {
-        InstanceType: 't3.micro',
-        KeyName: DEMO.keyName,
-        SubnetId: DEMO.subnet,
-        SecurityGroupIds: JSON.stringify([DEMO.securityGroup]),
-        VpcId: DEMO.vpc,
-        IamInstanceProfileName: DEMO.profileName,
-        DisableApiTermination: 'true',
-      },
-    };
+    const protectedPoint = demoRecoveryPoint({ DisableApiTermination: 'true' });
     harness = await startHarness({
       ...TAGGING_REFUSED,
       backupPlan: undefined,

@@ -6,7 +6,7 @@
  * must hold the user data exactly: the restored instance still gets it.
  */
 import { randomBytes } from 'node:crypto';
-import { DEMO } from '@test/helpers/scenarios';
+import { DEMO, demoRecoveryPoint } from '@test/helpers/scenarios';
 import { explain, type Harness, startHarness, type WorkflowRun } from '@test/helpers/workflow-run';
 
 const MARKER = `userdata-leak-marker-${randomBytes(6).toString('hex')}`;
@@ -54,22 +54,11 @@ function scenarioWithUserData(iam?: { passRoles: string[] }) {
       },
     }),
     recoveryPoints: [
-      {
-        instanceId: DEMO.instance,
-        vault: DEMO.vault,
-        creationDate: new Date(Date.now() - 3_600_000).toISOString(),
-        restoreMetadata: {
-          InstanceType: 't3.micro',
-          KeyName: DEMO.keyName,
-          SubnetId: DEMO.subnet,
-          SecurityGroupIds: JSON.stringify([DEMO.securityGroup]),
-          VpcId: DEMO.vpc,
-          IamInstanceProfileName: DEMO.profileName,
-          DisableApiTermination: 'false',
-          UserData: USER_DATA,
-          'aws:backup:request-id': '0f6f1f6e-0000-4000-8000-000000000001',
-        },
-      },
+      demoRecoveryPoint({
+        DisableApiTermination: 'false',
+        UserData: USER_DATA,
+        'aws:backup:request-id': '0f6f1f6e-0000-4000-8000-000000000001',
+      }),
     ],
   };
 }
