@@ -197,7 +197,6 @@ export function stepPolicies(ctx: StepPolicyContext): StepPolicies {
     ],
     'check-ssh': [
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [keyParameters] }),
-      read('ec2:DescribeInstances'),
       // The host-key fingerprints on the console of the instance this workflow restored and tagged.
       new iam.PolicyStatement({
         actions: ['ec2:GetConsoleOutput'],
@@ -257,8 +256,9 @@ function probeStatements(
   if (probes.length === 0) return [];
   return [
     new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...probes] }),
+    // Reads the groups (groupSet) and sets them: only on the instance this workflow restored and tagged.
     new iam.PolicyStatement({
-      actions: ['ec2:ModifyInstanceAttribute'],
+      actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
       resources: [instances],
       conditions: ownedBy,
     }),

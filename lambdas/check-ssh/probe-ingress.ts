@@ -8,20 +8,33 @@
  * ModifyInstanceAttribute (GroupId.N) replaces the whole set (docs/aws-facts.md I.2); its IAM
  * resource is the instance, which lets the policy allow it only on instances this workflow tagged.
  */
-import { type EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
-import { findInstance } from '@shared/ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  type EC2Client,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { awsErrorCode, errorMessage, isTransientAwsError, SshUnreachableError } from '@shared/errors';
 import type { ProbeIngressRecord } from '@shared/workflow-state';
 
-/** The instance's groups now (primary interface first, as EC2 lists them). */
+/**
+ * The instance's groups now: its `groupSet` attribute, the very set ModifyInstanceAttribute
+ * replaces. DescribeInstanceAttribute, unlike DescribeInstances, is authorised on the instance, so
+ * the role may read only instances this workflow tagged; and its small reply keeps the whole
+ * Instance shape out of this function's bundle (a shorter cold start).
+ */
 export async function instanceGroups(ec2: EC2Client, instanceId: string): Promise<string[]> {
-  const instance = await findInstance(ec2, instanceId);
-  if (!instance) {
-    throw new SshUnreachableError(`Instance ${instanceId} no longer exists, so its SSH check cannot run.`);
+  let groups: { GroupId?: string }[];
+  try {
+    const result = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'groupSet' }),
+    );
+    groups = result.Groups ?? [];
+  } catch (error) {
+    if (awsErrorCode(error) !== 'InvalidInstanceID.NotFound') throw error;
+    throw new SshUnreachableError(`Instance ${instanceId} no longer exists, so its SSH check cannot run.`, {
+      cause: error,
+    });
   }
-  const groups = instance.SecurityGroups?.length
-    ? instance.SecurityGroups
-    : (instance.NetworkInterfaces?.find((n) => n.Attachment?.DeviceIndex === 0)?.Groups ?? []);
   return [...new Set(groups.flatMap((g) => (g.GroupId ? [g.GroupId] : [])))];
 }
 

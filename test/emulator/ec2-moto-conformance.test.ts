@@ -222,6 +222,11 @@ const STEPS: readonly Step[] = [
     }),
   },
   {
+    name: 'DescribeInstanceAttribute (groupSet)',
+    service: 'ec2',
+    params: (t) => ({ Action: 'DescribeInstanceAttribute', InstanceId: t.instanceId, Attribute: 'groupSet' }),
+  },
+  {
     name: 'CreateTags',
     service: 'ec2',
     params: (t) => ({

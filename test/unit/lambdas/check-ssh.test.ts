@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import {
-  DescribeInstancesCommand,
+  DescribeInstanceAttributeCommand,
   GetConsoleOutputCommand,
   ModifyInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
@@ -558,18 +558,15 @@ describe('check-ssh from the in-VPC probe', () => {
     server = undefined;
   });
 
-  /** The instance as EC2 describes it, its groups changing as ModifyInstanceAttribute sets them. */
+  /** The instance's groupSet attribute, changing as ModifyInstanceAttribute sets it. */
   function givenInstanceGroups(initial: string[]) {
     let groups = [...initial];
-    mocks.ec2.on(DescribeInstancesCommand).callsFake(async () => ({
-      Reservations: [
-        {
-          Instances: [
-            { InstanceId: IDS.restoredInstance, SecurityGroups: groups.map((GroupId) => ({ GroupId })) },
-          ],
-        },
-      ],
-    }));
+    mocks.ec2
+      .on(DescribeInstanceAttributeCommand, { InstanceId: IDS.restoredInstance, Attribute: 'groupSet' })
+      .callsFake(async () => ({
+        InstanceId: IDS.restoredInstance,
+        Groups: groups.map((GroupId) => ({ GroupId })),
+      }));
     mocks.ec2.on(ModifyInstanceAttributeCommand).callsFake(async (input: { Groups?: string[] }) => {
       groups = [...(input.Groups ?? [])];
       return {};
@@ -666,6 +663,22 @@ describe('check-ssh from the in-VPC probe', () => {
 
     expect(error).toBeInstanceOf(ValidationCheckError);
     expect(groupsNow()).toEqual([IDS.securityGroup]);
+  });
+
+  it('says the instance is gone when EC2 no longer knows it, and changes no group', async () => {
+    givenKey();
+    givenConsole();
+    mocks.ec2
+      .on(DescribeInstanceAttributeCommand)
+      .rejects(
+        awsError('InvalidInstanceID.NotFound', `The instance ID '${IDS.restoredInstance}' does not exist`),
+      );
+
+    const error = await checkSsh(probeState(22), deps(realProbe()).deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SshUnreachableError);
+    expect(String(error)).toContain(`Instance ${IDS.restoredInstance} no longer exists`);
+    expect(mocks.ec2.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
   });
 
   it('says the probe cannot be invoked when Lambda does not know it', async () => {
