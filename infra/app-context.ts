@@ -121,7 +121,7 @@ const ContextSchema = z.object({
   // Off: an instanceRoleArns entry that matches every role (role/*) is refused (infra/pass-role.ts).
   [ACCOUNT_WIDE_PASS_ROLE_KEY]: bool.default(false),
   // The Lambdas' own schemas: a value the functions would reject must not deploy.
-  keyPairParameterPrefix: parameterPrefix(),
+  keyPairParameterPrefix: parameterPrefix,
   notificationEmails: list.pipe(z.array(z.email({ error: 'must be e-mail addresses' }))).default([]),
   restoreTestSchedules: json(z.array(ScheduleSchema)).default([]),
   // The VPCs the SSH check reaches from inside: JSON [{"vpcId","subnetIds",["ports"]}], one probe each.

@@ -18,7 +18,7 @@ import {
 } from '@lambdas/poll-restore-job/poll-restore-job';
 import { INITIAL_POLL_WAIT_SECONDS } from '@lambdas/start-restore-job/start-restore-job';
 import { seededRandom } from '@local/faults';
-import { envSchema } from '@shared/env';
+import { EnvSchemas } from '@shared/env';
 import { clamp } from '@shared/time';
 import { int, mark, seconds, type Table } from '../report';
 
@@ -224,7 +224,7 @@ export interface ModelledPolicy {
 
 /** Each policy over the given jobs, with the same seeded skew for every policy. */
 export function modelPolicies(jobs: readonly number[], seed: number = DETECTION_SPAN.seed): ModelledPolicy[] {
-  const env = envSchema('poll-restore-job').parse({});
+  const env = EnvSchemas['poll-restore-job'].parse({});
   return policyVariants().map((variant) => {
     const min = variant.minSeconds ?? env.POLL_MIN_SECONDS;
     const max = variant.maxSeconds ?? env.POLL_MAX_SECONDS;
@@ -257,7 +257,7 @@ export function runWaitModel(
   jobMinutes: readonly number[],
   measuredTotals: ReadonlyMap<number, number> = new Map(),
 ): WaitModelSection {
-  const env = envSchema('poll-restore-job').parse({});
+  const env = EnvSchemas['poll-restore-job'].parse({});
   const variants = policyVariants();
   const deployed = variants.find((v) => v.deployed)!;
   const replays: LoopReplay[] = [];

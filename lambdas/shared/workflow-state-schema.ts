@@ -42,215 +42,198 @@ export const ExecutionSchema = z.looseObject({
   startTime: nonEmpty,
 }) satisfies z.ZodMiniType<ExecutionInfo>;
 
-const recoveryPointRefSchema = () =>
-  z.looseObject({
-    arn: nonEmpty,
-    backupVaultName: nonEmpty,
-    creationDate: nonEmpty,
-  }) satisfies z.ZodMiniType<RecoveryPointRef>;
+const RecoveryPointRefSchema = z.looseObject({
+  arn: nonEmpty,
+  backupVaultName: nonEmpty,
+  creationDate: nonEmpty,
+}) satisfies z.ZodMiniType<RecoveryPointRef>;
 
-const selectionSchema = () =>
-  z.looseObject({
-    strategy: z.enum(['latest', 'latest-at-or-before', 'explicit']),
-    resourceArn: nonEmpty,
-    sourceInstanceId: nonEmpty,
-    region: nonEmpty,
-    accountId: nonEmpty,
-    recoveryPoint: z.extend(recoveryPointRefSchema(), { status: text, ageSeconds: z.number() }),
-    candidates: z.array(recoveryPointRefSchema()),
-    completedAt: text,
-  }) satisfies z.ZodMiniType<Selection>;
+const SelectionSchema = z.looseObject({
+  strategy: z.enum(['latest', 'latest-at-or-before', 'explicit']),
+  resourceArn: nonEmpty,
+  sourceInstanceId: nonEmpty,
+  region: nonEmpty,
+  accountId: nonEmpty,
+  recoveryPoint: z.extend(RecoveryPointRefSchema, { status: text, ageSeconds: z.number() }),
+  candidates: z.array(RecoveryPointRefSchema),
+  completedAt: text,
+}) satisfies z.ZodMiniType<Selection>;
 
-const sourceFactsSchema = () =>
-  z.looseObject({
-    instanceId: nonEmpty,
-    exists: z.boolean(),
-    from: z.enum(['live-instance', 'restore-metadata']),
-    instanceProfileArn: nullableText,
-    instanceProfileName: nullableText,
-    keyName: nullableText,
-    subnetId: nullableText,
-    vpcId: nullableText,
-    securityGroupIds: texts,
-    instanceType: nullableText,
-    name: nullableText,
-  }) satisfies z.ZodMiniType<SourceFacts>;
+const SourceFactsSchema = z.looseObject({
+  instanceId: nonEmpty,
+  exists: z.boolean(),
+  from: z.enum(['live-instance', 'restore-metadata']),
+  instanceProfileArn: nullableText,
+  instanceProfileName: nullableText,
+  keyName: nullableText,
+  subnetId: nullableText,
+  vpcId: nullableText,
+  securityGroupIds: texts,
+  instanceType: nullableText,
+  name: nullableText,
+}) satisfies z.ZodMiniType<SourceFacts>;
 
-const restorePlanSchema = () =>
-  z.looseObject({
-    metadata: z.record(z.string(), z.string()),
-    droppedKeys: texts,
-    networkInterfaces: z.enum(['absent', 'dropped', 'stripped']),
-    subnetId: nonEmpty,
-    vpcId: nonEmpty,
-    securityGroupIds: texts,
-    instanceType: nullableText,
-    subnetMapsPublicIp: z.boolean(),
-    targetInstanceProfile: z.nullable(z.looseObject({ arn: nonEmpty, name: nonEmpty })),
-    keyName: nullableText,
-    keyPairId: nullableText,
-    privateKeyParameter: nullableText,
-    restoreRoleArn: nonEmpty,
-    checks: texts,
-    sshNetwork: z.optional(
-      z.nullable(
-        z.looseObject({
-          routeTableId: nullableText,
-          subnetRoutesToInternetGateway: z.boolean(),
-          path: z.nullable(z.enum(['probe', 'internet'])),
-          probe: z.nullable(
-            z.looseObject({
-              vpcId: nonEmpty,
-              functionName: nonEmpty,
-              ingressGroupId: nonEmpty,
-              ports: z.array(z.number().check(z.int())),
-            }),
-          ),
-        }),
-      ),
+const RestorePlanSchema = z.looseObject({
+  metadata: z.record(z.string(), z.string()),
+  droppedKeys: texts,
+  networkInterfaces: z.enum(['absent', 'dropped', 'stripped']),
+  subnetId: nonEmpty,
+  vpcId: nonEmpty,
+  securityGroupIds: texts,
+  instanceType: nullableText,
+  subnetMapsPublicIp: z.boolean(),
+  targetInstanceProfile: z.nullable(z.looseObject({ arn: nonEmpty, name: nonEmpty })),
+  keyName: nullableText,
+  keyPairId: nullableText,
+  privateKeyParameter: nullableText,
+  restoreRoleArn: nonEmpty,
+  checks: texts,
+  sshNetwork: z.optional(
+    z.nullable(
+      z.looseObject({
+        routeTableId: nullableText,
+        subnetRoutesToInternetGateway: z.boolean(),
+        path: z.nullable(z.enum(['probe', 'internet'])),
+        probe: z.nullable(
+          z.looseObject({
+            vpcId: nonEmpty,
+            functionName: nonEmpty,
+            ingressGroupId: nonEmpty,
+            ports: z.array(z.number().check(z.int())),
+          }),
+        ),
+      }),
     ),
-  }) satisfies z.ZodMiniType<RestorePlan>;
+  ),
+}) satisfies z.ZodMiniType<RestorePlan>;
 
-const restoreJobStateSchema = () =>
-  z.looseObject({
-    id: nonEmpty,
-    status: nonEmpty,
-    statusMessage: nullableText,
-    percentDone: z.nullable(z.number()),
-    expectedCompletionTimeMinutes: z.nullable(z.number()),
-    createdInstanceId: nullableText,
-    startedAt: text,
-    deadline: text,
-    polls: count,
-    completedAt: nullableText,
-    done: z.boolean(),
-    nextWaitSeconds: seconds,
-  }) satisfies z.ZodMiniType<RestoreJobState>;
+const RestoreJobStateSchema = z.looseObject({
+  id: nonEmpty,
+  status: nonEmpty,
+  statusMessage: nullableText,
+  percentDone: z.nullable(z.number()),
+  expectedCompletionTimeMinutes: z.nullable(z.number()),
+  createdInstanceId: nullableText,
+  startedAt: text,
+  deadline: text,
+  polls: count,
+  completedAt: nullableText,
+  done: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodMiniType<RestoreJobState>;
 
-const instanceStateSchema = () =>
-  z.looseObject({
-    instanceId: nonEmpty,
-    state: text,
-    privateIp: nullableText,
-    publicIp: nullableText,
-    subnetId: nullableText,
-    vpcId: nullableText,
-    instanceProfileArn: nullableText,
-    firstCheckedAt: text,
-    runningAt: nullableText,
-    polls: count,
-    ready: z.boolean(),
-    nextWaitSeconds: seconds,
-  }) satisfies z.ZodMiniType<InstanceState>;
+const InstanceStateSchema = z.looseObject({
+  instanceId: nonEmpty,
+  state: text,
+  privateIp: nullableText,
+  publicIp: nullableText,
+  subnetId: nullableText,
+  vpcId: nullableText,
+  instanceProfileArn: nullableText,
+  firstCheckedAt: text,
+  runningAt: nullableText,
+  polls: count,
+  ready: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodMiniType<InstanceState>;
 
-const taggingStateSchema = () =>
-  z.looseObject({
-    taggedResourceIds: texts,
-    tags: z.record(z.string(), z.string()),
-  }) satisfies z.ZodMiniType<TaggingState>;
+const TaggingStateSchema = z.looseObject({
+  taggedResourceIds: texts,
+  tags: z.record(z.string(), z.string()),
+}) satisfies z.ZodMiniType<TaggingState>;
 
-const profileStateSchema = () =>
-  z.looseObject({
-    action: z.enum(['already-correct', 'associated', 'replaced', 'not-requested']),
-    instanceProfileArn: nullableText,
-    associationId: nullableText,
-    startedAt: text,
-    completedAt: nullableText,
-    polls: count,
-    done: z.boolean(),
-    nextWaitSeconds: seconds,
-  }) satisfies z.ZodMiniType<ProfileState>;
+const ProfileStateSchema = z.looseObject({
+  action: z.enum(['already-correct', 'associated', 'replaced', 'not-requested']),
+  instanceProfileArn: nullableText,
+  associationId: nullableText,
+  startedAt: text,
+  completedAt: nullableText,
+  polls: count,
+  done: z.boolean(),
+  nextWaitSeconds: seconds,
+}) satisfies z.ZodMiniType<ProfileState>;
 
-const addressStateSchema = () =>
-  z.looseObject({
-    action: z.enum(['allocated', 'reused', 'not-needed', 'disabled']),
-    reason: text,
-    allocationId: nullableText,
-    associationId: nullableText,
-    publicIp: nullableText,
-    startedAt: text,
-    completedAt: text,
-  }) satisfies z.ZodMiniType<AddressState>;
+const AddressStateSchema = z.looseObject({
+  action: z.enum(['allocated', 'reused', 'not-needed', 'disabled']),
+  reason: text,
+  allocationId: nullableText,
+  associationId: nullableText,
+  publicIp: nullableText,
+  startedAt: text,
+  completedAt: text,
+}) satisfies z.ZodMiniType<AddressState>;
 
-const sshStateSchema = () =>
-  z.looseObject({
-    enabled: z.boolean(),
-    reachable: z.boolean(),
-    host: nullableText,
-    port: z.number().check(z.int()),
-    username: text,
-    attempts: count,
-    hostKeyFingerprint: nullableText,
-    lastError: nullableText,
-    startedAt: text,
-    deadline: text,
-    readyAt: nullableText,
-    done: z.boolean(),
-    nextWaitSeconds: seconds,
-    from: z.optional(z.enum(['probe', 'internet'])),
-    probeFunction: z.optional(nullableText),
-    hostKeyVerified: z.optional(z.nullable(z.boolean())),
-    hostKeyVerification: z.optional(nullableText),
-    checks: z.optional(
-      z.array(
-        z.looseObject({
-          command: text,
-          exitCode: z.nullable(z.number().check(z.int())),
-          timedOut: z.boolean(),
-          output: text,
-          truncated: z.boolean(),
-        }),
-      ),
+const SshStateSchema = z.looseObject({
+  enabled: z.boolean(),
+  reachable: z.boolean(),
+  host: nullableText,
+  port: z.number().check(z.int()),
+  username: text,
+  attempts: count,
+  hostKeyFingerprint: nullableText,
+  lastError: nullableText,
+  startedAt: text,
+  deadline: text,
+  readyAt: nullableText,
+  done: z.boolean(),
+  nextWaitSeconds: seconds,
+  from: z.optional(z.enum(['probe', 'internet'])),
+  probeFunction: z.optional(nullableText),
+  hostKeyVerified: z.optional(z.nullable(z.boolean())),
+  hostKeyVerification: z.optional(nullableText),
+  checks: z.optional(
+    z.array(
+      z.looseObject({
+        command: text,
+        exitCode: z.nullable(z.number().check(z.int())),
+        timedOut: z.boolean(),
+        output: text,
+        truncated: z.boolean(),
+      }),
     ),
-    securityGroups: z.optional(
-      z.nullable(z.looseObject({ original: texts, added: texts, removed: texts, restored: z.boolean() })),
-    ),
-  }) satisfies z.ZodMiniType<SshState>;
+  ),
+  securityGroups: z.optional(
+    z.nullable(z.looseObject({ original: texts, added: texts, removed: texts, restored: z.boolean() })),
+  ),
+}) satisfies z.ZodMiniType<SshState>;
 
-const cleanupStateSchema = () =>
-  z.looseObject({
-    instanceTerminated: z.boolean(),
-    elasticIpReleased: z.boolean(),
-    terminatedInstanceIds: texts,
-    releasedAllocationIds: texts,
-    completedAt: text,
-  }) satisfies z.ZodMiniType<CleanupState>;
+const CleanupStateSchema = z.looseObject({
+  instanceTerminated: z.boolean(),
+  elasticIpReleased: z.boolean(),
+  terminatedInstanceIds: texts,
+  releasedAllocationIds: texts,
+  completedAt: text,
+}) satisfies z.ZodMiniType<CleanupState>;
 
-const caughtErrorSchema = () =>
-  z.looseObject({
-    Error: nonEmpty,
-    Cause: z.optional(z.string()),
-  }) satisfies z.ZodMiniType<CaughtError>;
+const CaughtErrorSchema = z.looseObject({
+  Error: nonEmpty,
+  Cause: z.optional(z.string()),
+}) satisfies z.ZodMiniType<CaughtError>;
 
-const failureStateSchema = () =>
-  z.looseObject({
-    error: z.enum(ErrorNames),
-    cause: text,
-    failedStep: text,
-    cleanup: z.nullable(cleanupStateSchema()),
-  }) satisfies z.ZodMiniType<FailureState>;
+const FailureStateSchema = z.looseObject({
+  error: z.enum(ErrorNames),
+  cause: text,
+  failedStep: text,
+  cleanup: z.nullable(CleanupStateSchema),
+}) satisfies z.ZodMiniType<FailureState>;
 
-/**
- * The schema of each slice a step may read (`input` and `output` are not read by steps), built
- * when a step names it: a Lambda builds only its own slices' schemas, not all fifteen at load
- * (zod schemas cost time to build, and every cold start paid for the slices it never reads).
- */
-const SliceSchemas = {
-  execution: () => ExecutionSchema,
-  request: () => RestoreRequestSchema,
-  selection: selectionSchema,
-  source: sourceFactsSchema,
-  plan: restorePlanSchema,
-  restoreJob: restoreJobStateSchema,
-  instance: instanceStateSchema,
-  tagging: taggingStateSchema,
-  profile: profileStateSchema,
-  address: addressStateSchema,
-  ssh: sshStateSchema,
-  cleanup: cleanupStateSchema,
-  error: caughtErrorSchema,
-  failedStep: () => nonEmpty,
-  failure: failureStateSchema,
+/** The schema of each slice a step may read (`input` and `output` are not read by steps). */
+export const SliceSchemas = {
+  execution: ExecutionSchema,
+  request: RestoreRequestSchema,
+  selection: SelectionSchema,
+  source: SourceFactsSchema,
+  plan: RestorePlanSchema,
+  restoreJob: RestoreJobStateSchema,
+  instance: InstanceStateSchema,
+  tagging: TaggingStateSchema,
+  profile: ProfileStateSchema,
+  address: AddressStateSchema,
+  ssh: SshStateSchema,
+  cleanup: CleanupStateSchema,
+  error: CaughtErrorSchema,
+  failedStep: nonEmpty,
+  failure: FailureStateSchema,
 } as const;
 
 export type SliceName = keyof typeof SliceSchemas;
@@ -265,7 +248,7 @@ export function stateSchema<R extends SliceName = never, O extends SliceName = n
   readonly optional?: readonly O[];
 }): z.ZodMiniType<StateWith<R | 'execution'>> {
   const shape: Record<string, z.ZodMiniType> = { execution: ExecutionSchema };
-  for (const name of slices.optional ?? []) shape[name] = z.optional(SliceSchemas[name]() as z.ZodMiniType);
-  for (const name of slices.required ?? []) shape[name] = SliceSchemas[name]();
+  for (const name of slices.optional ?? []) shape[name] = z.optional(SliceSchemas[name] as z.ZodMiniType);
+  for (const name of slices.required ?? []) shape[name] = SliceSchemas[name];
   return z.looseObject(shape) as unknown as z.ZodMiniType<StateWith<R | 'execution'>>;
 }

@@ -1,4 +1,4 @@
-import { envSchema, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
+import { EnvSchemas, FLEET_FUNCTION_IDS, FUNCTION_IDS } from '@shared/env';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -198,7 +198,7 @@ describe('orchestrator stack: functions, logs and tracing', () => {
   it('gives every Lambda each variable its env schema requires, and none it does not know', () => {
     let requiredChecked = 0;
     for (const step of FUNCTION_IDS) {
-      const shape = envSchema(step).shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+      const shape = EnvSchemas[step].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
       const required = Object.keys(shape).filter((key) => !shape[key]?.safeParse(undefined).success);
       const fn = template.toJSON().Resources[logicalId(orchestrator.functions[step])];
       const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
