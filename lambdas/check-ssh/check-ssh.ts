@@ -130,9 +130,11 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
   // The probe is named where it matters (logs, the unreachable message); messages keep this form.
   const target = `${options.username}@${host}:${options.port}`;
   const remainingBefore = Math.floor((Date.parse(base.deadline) - now.getTime()) / 1000);
-  const lastChance = remainingBefore <= deps.retrySeconds;
   const console = await consoleFingerprints(deps, instanceId);
   const expected = console.fingerprints.length > 0 ? console.fingerprints : null;
+  // A console this function may not read stays unread: waiting for the deadline would only
+  // delay the same unverified answer by up to ssh.timeoutSeconds.
+  const lastChance = remainingBefore <= deps.retrySeconds || console.denied;
 
   // sshd answered already and only the console is awaited: no need to connect again yet.
   if (!expected && !lastChance && previous?.reachable) {
@@ -203,7 +205,7 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
     }
     const hostKeyVerification = verified
       ? `the offered host key ${result.hostKeyFingerprint} is one of the fingerprints ${instanceId} printed on its console`
-      : `not verified: ${console.note} within the SSH deadline, so the host key was recorded, not checked`;
+      : `not verified: ${console.note}${console.denied ? '' : ' within the SSH deadline'}, so the host key was recorded, not checked`;
     deps.logger.info('SSH authentication succeeded', {
       target,
       attempts,
@@ -296,12 +298,15 @@ export async function checkSsh(state: WorkflowState, deps: CheckSshDeps): Promis
   };
 }
 
-/** What the console says so far, and a note for the output when it says nothing usable. */
+/**
+ * What the console says so far, and a note for the output when it says nothing usable. `denied`:
+ * IAM refused the read, which no later attempt of this check will change.
+ */
 async function consoleFingerprints(
   deps: CheckSshDeps,
   instanceId: string,
-): Promise<{ fingerprints: string[]; note: string }> {
-  if (!deps.ec2) return { fingerprints: [], note: 'the console was not read' };
+): Promise<{ fingerprints: string[]; note: string; denied: boolean }> {
+  if (!deps.ec2) return { fingerprints: [], note: 'the console was not read', denied: false };
   try {
     const fingerprints = await readConsoleFingerprints(deps.ec2, instanceId);
     return {
@@ -309,12 +314,15 @@ async function consoleFingerprints(
       note: fingerprints.length
         ? 'fingerprints found'
         : 'no SSH HOST KEY FINGERPRINTS block appeared on the instance console',
+      denied: false,
     };
   } catch (error) {
     if (isTransientAwsError(error)) throw error;
+    const code = awsErrorCode(error) ?? 'error';
     return {
       fingerprints: [],
-      note: `the console could not be read (${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}; grant ec2:GetConsoleOutput)`,
+      note: `the console could not be read (${code}: ${errorMessage(error)}; grant ec2:GetConsoleOutput)`,
+      denied: /^(UnauthorizedOperation|AccessDenied)/.test(code),
     };
   }
 }

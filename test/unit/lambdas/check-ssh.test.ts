@@ -378,6 +378,26 @@ describe('check-ssh over a real SSH handshake', () => {
     });
   });
 
+  it('records the key unverified at once, saying why, when IAM denies reading the console', async () => {
+    server = await new TestSshServer(instanceKey.public).start();
+    givenKey();
+    mocks.ec2
+      .on(GetConsoleOutputCommand)
+      .rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403));
+
+    const ssh = await checkSsh(sshState(server.port), deps().deps);
+
+    expect(ssh).toMatchObject({
+      done: true,
+      reachable: true,
+      attempts: 1,
+      hostKeyVerified: false,
+      hostKeyFingerprint: expectedHostFingerprint(),
+      hostKeyVerification:
+        'not verified: the console could not be read (UnauthorizedOperation: You are not authorized to perform this operation.; grant ec2:GetConsoleOutput), so the host key was recorded, not checked',
+    });
+  });
+
   it('runs ssh.commands on the verified session and keeps each exit code and the first 2 KiB of output', async () => {
     server = await new TestSshServer(instanceKey.public).start();
     givenKey();
