@@ -3,6 +3,7 @@ import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import {
   awsErrorCode,
   errorMessage,
+  isAccessDenied,
   isTransientAwsError,
   SshAuthenticationError,
   SshUnreachableError,
@@ -318,11 +319,10 @@ async function consoleFingerprints(
     };
   } catch (error) {
     if (isTransientAwsError(error)) throw error;
-    const code = awsErrorCode(error) ?? 'error';
     return {
       fingerprints: [],
-      note: `the console could not be read (${code}: ${errorMessage(error)}; grant ec2:GetConsoleOutput)`,
-      denied: /^(UnauthorizedOperation|AccessDenied)/.test(code),
+      note: `the console could not be read (${awsErrorCode(error) ?? 'error'}: ${errorMessage(error)}; grant ec2:GetConsoleOutput)`,
+      denied: isAccessDenied(error),
     };
   }
 }

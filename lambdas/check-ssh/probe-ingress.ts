@@ -13,7 +13,13 @@ import {
   type EC2Client,
   ModifyInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode, errorMessage, isTransientAwsError, SshUnreachableError } from '@shared/errors';
+import {
+  awsErrorCode,
+  errorMessage,
+  isAccessDenied,
+  isTransientAwsError,
+  SshUnreachableError,
+} from '@shared/errors';
 import type { ProbeIngressRecord } from '@shared/workflow-state';
 
 /**
@@ -83,7 +89,7 @@ async function setGroups(
     const code = awsErrorCode(error) ?? 'error';
     const hint = /LimitExceeded/.test(code)
       ? ' The instance already has as many groups as its network interface allows (5 by default): raise the "Security groups per network interface" quota or restore with fewer groups (overrides.securityGroupIds).'
-      : /UnauthorizedOperation|AccessDenied/.test(code)
+      : isAccessDenied(error)
         ? ' The check-ssh function may change the groups only of instances tagged ec2-restore:execution.'
         : '';
     throw new SshUnreachableError(

@@ -15,7 +15,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode } from '@shared/errors';
+import { awsErrorCode, isAccessDenied } from '@shared/errors';
 import type { RestoreRequest } from '@shared/restore-request';
 import { describeRoute, type SubnetRoute, subnetRoute } from '@shared/route-tables';
 import { SSH_PROBE_CONTEXT_KEY, type SshProbeRef, sshProbeFor } from '@shared/ssh-probes';
@@ -34,8 +34,6 @@ export interface PreflightSink {
   pass(sentence: string): void;
   fail(sentence: string): void;
 }
-
-const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException']);
 
 /** The SSH check's path, or null when a check failed (recorded in the sink). */
 export async function checkSshNetwork(
@@ -131,8 +129,8 @@ async function readRoute(
   try {
     return await subnetRoute(ec2, subnetId, vpcId);
   } catch (error) {
+    if (!isAccessDenied(error)) throw error;
     const code = awsErrorCode(error);
-    if (!code || !DENIED.has(code)) throw error;
     preflight.fail(
       `this function may not read the route tables of ${vpcId} (${code}); grant it ec2:DescribeRouteTables`,
     );
@@ -153,7 +151,7 @@ async function readGroups(
     const code = awsErrorCode(error);
     // A missing group was already reported by the plan's own group check.
     if (code === 'InvalidGroup.NotFound' || code === 'InvalidGroupId.Malformed') return null;
-    if (!code || !DENIED.has(code)) throw error;
+    if (!isAccessDenied(error)) throw error;
     preflight.fail(
       `this function may not read the rules of security groups ${ids.join(', ')} (${code}); grant it ec2:DescribeSecurityGroups`,
     );

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { awsErrorCode, PreflightError } from '@shared/errors';
+import { awsErrorCode, isAccessDenied, PreflightError } from '@shared/errors';
 import { findKeyPairId, privateKeyParameterName } from '@shared/key-pair';
 import type { Logger } from '@shared/logger';
 import {
@@ -101,12 +101,6 @@ const INTERFACE_IDENTITY_FIELDS: ReadonlySet<string> = new Set([
 
 /** Block device fields StartRestoreJob does not support (aws-facts A.6). */
 const UNSUPPORTED_EBS_FIELDS: ReadonlySet<string> = new Set(['SnapshotId', 'OutpostArn']);
-
-const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set([
-  'UnauthorizedOperation',
-  'AccessDenied',
-  'AccessDeniedException',
-]);
 
 type PlanState = StateWith<'request' | 'selection' | 'source'>;
 
@@ -216,7 +210,7 @@ function expectedFailure(
 ): { kind: 'missing' | 'denied'; code: string } {
   const code = awsErrorCode(error);
   if (code !== undefined && missingCodes.includes(code)) return { kind: 'missing', code };
-  if (code !== undefined && (ACCESS_DENIED_CODES.has(code) || deniedCodes.includes(code))) {
+  if (code !== undefined && (isAccessDenied(error) || deniedCodes.includes(code))) {
     return { kind: 'denied', code };
   }
   throw error;

@@ -6,7 +6,13 @@ import {
   ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { instanceProfileNameFromArn } from '@shared/arns';
-import { awsErrorCode, errorMessage, InstanceProfileError, isTransientAwsError } from '@shared/errors';
+import {
+  awsErrorCode,
+  errorMessage,
+  InstanceProfileError,
+  isAccessDenied,
+  isTransientAwsError,
+} from '@shared/errors';
 import type { Logger } from '@shared/logger';
 import type { Clock } from '@shared/time';
 import { type ProfileState, requireSlices, type WorkflowState } from '@shared/workflow-state';
@@ -191,7 +197,7 @@ function onWriteError(context: Context, action: WriteAction, error: unknown): Pr
     deps.logger?.warn('instance profile not usable yet (IAM propagation?); retrying', { instanceId, code });
     return waiting(context, action, null);
   }
-  if (code === 'UnauthorizedOperation' || code === 'AccessDenied' || code === 'AccessDeniedException') {
+  if (isAccessDenied(error)) {
     throw new InstanceProfileError(
       `The workflow may not attach instance profile ${target.name} to ${instanceId}: ${verb} was refused (${said}). ` +
         `Its role needs ec2:AssociateIamInstanceProfile and ec2:ReplaceIamInstanceProfileAssociation, and iam:PassRole ` +

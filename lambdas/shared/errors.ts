@@ -145,6 +145,14 @@ export function awsErrorCode(error: unknown): string | undefined {
   return typeof candidate.name === 'string' ? candidate.name : undefined;
 }
 
+/** The codes AWS answers a call that IAM refused with: EC2's, Query services', JSON services'. */
+const ACCESS_DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException']);
+
+/** IAM refused the call: retrying will not change it; the fix is a permission. */
+export function isAccessDenied(error: unknown): boolean {
+  return ACCESS_DENIED.has(awsErrorCode(error) ?? '');
+}
+
 export function isTransientAwsError(error: unknown): boolean {
   if (error instanceof WorkflowError) return false;
   const code = awsErrorCode(error);
