@@ -2,14 +2,21 @@
  * `ec2-restore demo` (what `npm start` runs), as a user runs it: a child process on the built-in
  * demo scenario and on a scenario file.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv, runCli } from '@test/helpers/cli-run';
 import { demoScenario } from '@test/helpers/scenarios';
+import { scratchDir } from '@test/helpers/scratch';
 
-/** As a user runs it: a child process, with nothing of the developer's AWS environment. */
-const cli = (...args: string[]) => runCli(args, isolatedEnv(), 120_000);
+const dir = scratchDir('ec2-restore-demo-');
+
+/**
+ * As a user runs it: a child process, with nothing of the developer's AWS environment. Each run
+ * writes its report into this file's scratch directory (`--report`), not a temp directory of its own.
+ */
+let runs = 0;
+const cli = (...args: string[]) =>
+  runCli([...args, '--report', join(dir, `report-${++runs}.html`)], isolatedEnv(), 120_000);
 
 describe('ec2-restore demo', () => {
   it('restores the demo instance, progress and the report path on stderr, the output as one JSON document on stdout', async () => {
@@ -37,7 +44,6 @@ describe('ec2-restore demo', () => {
   }, 120_000); // a child process that starts an emulator: slow beside the rest of the suite on 2 cores
 
   it('runs any scenario file, and exits 1 with the error name when the restore fails', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
     const file = join(dir, 'failing.json');
     writeFileSync(
       file,
@@ -52,7 +58,6 @@ describe('ec2-restore demo', () => {
   });
 
   it('prints the cause of a failure once: the progress lines name the error, the end gives its cause', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
     const file = join(dir, 'rejected-key.json');
     writeFileSync(file, JSON.stringify(demoScenario({ faults: { ssh: { rejectKey: true } } })));
 
@@ -68,7 +73,6 @@ describe('ec2-restore demo', () => {
   });
 
   it('names the problem in a bad scenario file and exits 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-demo-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ subnets: [{ id: 'subnet-x' }] }));
 

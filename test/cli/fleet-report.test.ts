@@ -2,8 +2,7 @@
  * `ec2-restore report` of a fleet execution: one self-contained HTML file whose screenshot in
  * headless Chromium shows one bar per instance on a shared time axis, the failed one red.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLEET_COLORS } from '@cli/fleet-report-html';
 import { RESULTS_RULE_COLOR } from '@cli/report-html';
@@ -12,8 +11,9 @@ import { decodePng, findColour, hexToRgb, type Image } from '@test/helpers/cli-p
 import { type CliEmulator, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { fleetId, fleetScenario } from '@test/helpers/fleet-scenario';
+import { scratchDir } from '@test/helpers/scratch';
 
-const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-fleet-report-'));
+const dir = scratchDir('ec2-restore-fleet-report-');
 const failing = fleetId(3);
 
 interface Bar {
@@ -91,7 +91,7 @@ describe('the report of a fleet of 6 with one failed restore', () => {
     const report = await runInProcess(['report', executionArn, '--out', file], { env: world.env });
     expect(report).toMatchObject({ code: 0, stdout: expect.stringContaining('(SUCCEEDED) to ') });
     html = readFileSync(file, 'utf8');
-  }, 60_000);
+  });
 
   afterAll(() => world.stop());
 

@@ -4,12 +4,14 @@
  * loopback range another process holds is refused before READY, naming the holder.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_SCENARIO_PATH } from '@local/emulator';
 import { awsCli } from '@test/helpers/aws-cli';
 import { BIN, isolatedEnv, runCli } from '@test/helpers/cli-run';
+import { scratchDir } from '@test/helpers/scratch';
+
+const scratch = scratchDir('ec2-restore-pinned-');
 
 function readLines(child: ChildProcessWithoutNullStreams, until: (text: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -55,7 +57,7 @@ it('prints READY and the client env, serves the AWS CLI, and stops on SIGTERM', 
 
 it('exits non-zero before READY when the pinned loopback range is taken, naming the address and the process', async () => {
   const demo = JSON.parse(readFileSync(DEMO_SCENARIO_PATH, 'utf8')) as { sshPort: number };
-  const file = join(mkdtempSync(join(tmpdir(), 'ec2-restore-pinned-')), 'pinned.json');
+  const file = join(scratch, 'pinned.json');
   writeFileSync(file, JSON.stringify({ ...demo, loopbackOctet: 5 }));
   // The demo's source instance is the first address of its first subnet: 127.5.1.10.
   const taken = '127.5.1.10';
@@ -77,4 +79,4 @@ it('exits non-zero before READY when the pinned loopback range is taken, naming 
   } finally {
     holder.kill();
   }
-}, 60_000);
+});

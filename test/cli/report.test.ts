@@ -2,8 +2,7 @@
  * `ec2-restore report`: one self-contained HTML file, rendered in headless Chromium, whose
  * screenshot must show every phase's bar where the SVG puts it (pixel colours, not just markup).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAILED_COLOR, PHASES } from '@cli/timeline';
 import { screenshot } from '@test/helpers/cli-chromium';
@@ -12,8 +11,9 @@ import { decodePng, findColour, hexToRgb } from '@test/helpers/cli-png';
 import { type CliEmulator, runCli, runInProcess, startCliEmulator } from '@test/helpers/cli-run';
 import { executionClosed } from '@test/helpers/execution-closed';
 import { DEMO } from '@test/helpers/scenarios';
+import { scratchDir } from '@test/helpers/scratch';
 
-const dir = mkdtempSync(join(tmpdir(), 'ec2-restore-report-'));
+const dir = scratchDir('ec2-restore-report-');
 const restore = ['--instance-id', DEMO.instance, '--ssh-port', '2222', '--json'];
 
 interface Bar {

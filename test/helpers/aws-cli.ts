@@ -3,7 +3,7 @@
  * configuration and credentials. The CLI starts slowly (about a second), so tests keep to a few calls.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,9 +28,11 @@ export async function awsCli(
     secretAccessKey: 'test',
   },
 ): Promise<CliResult> {
+  // A HOME of its own, so the machine's ~/.aws never leaks in; removed after the call.
+  const home = mkdtempSync(join(tmpdir(), 'aws-cli-home-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    HOME: mkdtempSync(join(tmpdir(), 'aws-cli-home-')),
+    HOME: home,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
@@ -47,5 +49,7 @@ export async function awsCli(
     const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
     if (typeof e.code !== 'number') throw new Error(`aws ${args.join(' ')} did not run: ${e.message}`);
     return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 }

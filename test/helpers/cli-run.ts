@@ -5,14 +5,13 @@
  * that holds only what the test gives, so a developer's own AWS config never leaks in.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Io, OutputStream } from '@cli/io';
 import { main } from '@cli/main';
 import { type Emulator, startEmulator } from '@local/emulator';
 import type { ScenarioInput } from '@local/scenario';
 import { demoScenario } from './scenarios';
+import { scratchDir } from './scratch';
 
 export const BIN = join(__dirname, '..', '..', 'bin', 'ec2-restore.cjs');
 
@@ -24,7 +23,7 @@ export interface CliResult {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const home = mkdtempSync(join(tmpdir(), 'ec2-restore-cli-home-'));
+const home = scratchDir('ec2-restore-cli-home-');
 
 /** No profile, no credentials file, no instance metadata: only `extra` configures AWS access. */
 export function isolatedEnv(extra: Env = {}): Env {
