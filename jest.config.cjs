@@ -19,7 +19,9 @@ const config = {
   // The emulator enforces the synthesised stack's IAM: synthesise it once, before any worker starts.
   globalSetup: '<rootDir>/test/global-setup.cjs',
   setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts'],
-  testTimeout: 30_000,
+  // A hang detector, not a performance check (that is the bench): loaded CI machines run suites several
+  // times slower than a quiet one, so each test gets twice its run's deadline (45 s, test/helpers).
+  testTimeout: 90_000,
   // Most suites wait on emulators, child processes and Chromium rather than compute, so three workers
   // on a 2-core machine take the suite from about 6 to under 3 minutes. Each worker's emulators get
   // their own loopback range (local/README.md), so parallel workers never reach each other's hosts.

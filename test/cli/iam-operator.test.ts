@@ -29,7 +29,7 @@ beforeAll(async () => {
   const line = /^# admin AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)$/m.exec(printed);
   if (!line) throw new Error(`no admin line in:\n${printed}`);
   admin = { accessKeyId: line[1] ?? '', secretAccessKey: line[2] ?? '' };
-}, 60_000);
+});
 afterAll(() => {
   child.kill('SIGTERM');
 });
@@ -70,7 +70,7 @@ it('operator: aws ec2 terminate-instances and reading a private key are denied',
   expect(secret.code).not.toBe(0);
   expect(secret.stderr).toContain('(AccessDeniedException)');
   expect(secret.stderr).toContain('is not authorized to perform: ssm:GetParameter');
-}, 90_000);
+});
 
 it("operator: the CLI's own commands work (recovery-points, start --wait, status, list)", async () => {
   const cliEnv = isolatedEnv(env);
@@ -88,7 +88,7 @@ it("operator: the CLI's own commands work (recovery-points, start --wait, status
   expect(status.code).toBe(0);
   const list = await runCli(['list', '--json'], cliEnv);
   expect(list.code).toBe(0);
-}, 90_000);
+});
 
 it('administrator: reading the private key and terminating are allowed', async () => {
   const secret = await awsCli(endpoint(), keyParameter, admin);
@@ -100,4 +100,4 @@ it('administrator: reading the private key and terminating are allowed', async (
     admin,
   );
   expect(terminate.code).toBe(0);
-}, 90_000);
+});

@@ -45,13 +45,12 @@ beforeAll(async () => {
     {
       describe: 'the rehearsal to allocate its Elastic IP',
       until: (found) => found !== undefined,
-      deadlineMs: 25_000,
     },
   );
   ({ instanceId, allocationId } = planted as { instanceId: string; allocationId: string });
   emulator.sfn.stopExecution({ executionArn });
   await executionClosed(emulator, executionArn);
-}, 60_000);
+});
 
 afterAll(() => world.stop());
 
@@ -110,5 +109,5 @@ describe('ec2-restore sweep', () => {
     const again = await runCli(['sweep', '--retention-minutes', '0', '--json'], world.env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ leftovers: [], removals: [] });
-  }, 60_000);
+  });
 });

@@ -191,5 +191,5 @@ describe('ec2-restore local', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  }, 90_000);
+  });
 });

@@ -235,7 +235,7 @@ describe('REST API synthesis', () => {
     } finally {
       await plain.stop();
     }
-  }, 60_000);
+  });
 });
 
 describe('mapping templates', () => {

@@ -536,7 +536,7 @@ beforeAll(async () => {
     const [fromMoto, fromEmulator] = exchanges;
     if (fromMoto && fromEmulator) results.set(step.name, { moto: fromMoto, emulator: fromEmulator });
   }
-}, 60_000);
+});
 
 afterAll(async () => {
   await door?.stop();
@@ -580,7 +580,7 @@ describe('EC2 and IAM wire conformance with moto', () => {
 
     expect(responses.length).toBeGreaterThan(20);
     expect(problems).toEqual([]);
-  }, 90_000);
+  });
 });
 
 /** Runs helpers/botocore-shapes.py, which walks each response against botocore's model of the operation. */

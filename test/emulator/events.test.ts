@@ -127,7 +127,7 @@ describe('a scheduled restore test on the emulator', () => {
       () =>
         emulator?.sfn.listExecutions({ stateMachineArn: emulator.stateMachineArns.restoreInstance })
           .executions ?? [],
-      { describe: `schedule ${id} to start a restore`, until: (list) => list.length > 0, deadlineMs: 25_000 },
+      { describe: `schedule ${id} to start a restore`, until: (list) => list.length > 0 },
     );
     const execution = emulator.sfn.describeExecution({ executionArn: started[0]?.executionArn as string });
     expect(JSON.parse(execution.input ?? '{}')).toEqual({
@@ -139,7 +139,7 @@ describe('a scheduled restore test on the emulator', () => {
     const startedAt = execution.startDate?.getTime() ?? 0;
     expect(startedAt - loadedAt).toBeGreaterThanOrEqual(300_000 - 60_000);
     expect(startedAt - loadedAt).toBeLessThan(300_000 + 10_000);
-    const closed = await executionClosed(emulator, execution.executionArn as string, { deadlineMs: 25_000 });
+    const closed = await executionClosed(emulator, execution.executionArn as string);
     expect(JSON.parse(closed.output ?? '{}')).toMatchObject({ status: 'VALIDATED_AND_CLEANED_UP' });
   }, 120_000);
 });

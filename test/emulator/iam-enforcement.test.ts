@@ -21,7 +21,7 @@ let emulator: Emulator;
 beforeAll(async () => {
   // A fixed clock: the executions the fleet test stops must still be running when it does.
   emulator = await startEmulator({ scenario: demoScenario(), clockMode: 'fixed' });
-}, 60_000);
+});
 afterAll(() => emulator.stop());
 
 const config = (credentials: AccessKey) => ({

@@ -9,7 +9,7 @@ import type { Emulator } from '@local/emulator';
 import { PollTimeoutError, pollUntil } from './poll-until';
 
 export interface ClosedOptions {
-  /** Real milliseconds to wait; default 20 000, inside jest's 30 s test timeout. */
+  /** Real milliseconds to wait; default 45 000, half jest's 90 s test timeout. */
   readonly deadlineMs?: number;
 }
 
@@ -17,7 +17,7 @@ export interface ClosedOptions {
 export async function executionClosed(
   emulator: Emulator,
   executionArn: string,
-  { deadlineMs = 20_000 }: ClosedOptions = {},
+  { deadlineMs = 45_000 }: ClosedOptions = {},
 ): Promise<DescribeExecutionOutput> {
   try {
     // In-process reads: no request lines in the emulator's API log, and no polling cost worth a longer interval.

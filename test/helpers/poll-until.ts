@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 export interface PollOptions {
   /** What is awaited, as the failure reads after "waiting for": "the restore job to start". */
   readonly describe: string;
-  /** Real milliseconds before giving up; default 20 000, inside jest's 30 s test timeout. */
+  /** Real milliseconds before giving up; default 45 000, half jest's 90 s test timeout. */
   readonly deadlineMs?: number;
   /** Real milliseconds between reads; default 25. */
   readonly intervalMs?: number;
@@ -47,7 +47,7 @@ export async function pollUntil<T>(
   read: () => T | Promise<T>,
   options: PollOptions & { readonly until?: (value: T) => boolean },
 ): Promise<T> {
-  const { describe, deadlineMs = 20_000, intervalMs = 25, until = isSomething } = options;
+  const { describe, deadlineMs = 45_000, intervalMs = 25, until = isSomething } = options;
   const deadline = Date.now() + deadlineMs;
   let reads = 0;
   for (;;) {

@@ -37,8 +37,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   /**
-   * Real milliseconds a run may take before it fails with its history; default 20 000, inside
-   * jest's 30 s test timeout. A test that runs longer raises both.
+   * Real milliseconds a run may take before it fails with its history; default 45 000, half
+   * jest's 90 s test timeout. A test that runs longer raises both.
    */
   readonly deadlineMs?: number;
   /**

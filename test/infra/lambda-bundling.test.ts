@@ -216,4 +216,4 @@ it("check-ssh's handshake, bundled as deployed (ssh2's client in its own file, l
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}, 60_000);
+});

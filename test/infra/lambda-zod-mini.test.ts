@@ -56,4 +56,4 @@ it("a deployed bundle rejects a bad event with zod's English messages", async ()
   expect(stdout).toBe(
     'TypeError: summarise-fleet received an invalid event: note: Invalid input: expected string, received number',
   );
-}, 60_000);
+});

@@ -51,7 +51,6 @@ async function ownResources(e: Emulator, executionArn: string) {
     {
       describe: `the instance and Elastic IP of ${executionArn}`,
       until: (r) => r !== undefined,
-      deadlineMs: 25_000,
     },
   ) as Promise<{ instance: { id: string; state: string }; address: { allocationId: string } }>;
 }
@@ -75,7 +74,6 @@ describe('the janitor on the emulator', () => {
     await pollUntil(() => e.world.instances.get(instance.id)?.state, {
       describe: `the janitor to terminate ${instance.id}`,
       until: (state) => state === 'terminated' || state === 'shutting-down',
-      deadlineMs: 25_000,
     });
     await e.events?.settled();
     expect(e.world.addresses.has(address.allocationId)).toBe(false);
@@ -84,14 +82,14 @@ describe('the janitor on the emulator', () => {
       'ABORTED',
     );
     expect(e.lambdaLogs.some((l) => l.includes('janitor removed test-mode resources'))).toBe(true);
-  }, 60_000);
+  });
 
   it('removes the instance of a restore job that completes after RestoreTimeoutError', async () => {
     const e = await start({
       faults: { restoreJob: { durationMinutes: 30 }, instanceBootSeconds: 10, ssh: { bootDelaySeconds: 5 } },
     });
     const arn = begin(e, { mode: 'test', restoreTimeoutMinutes: 5 }, 'gave-up-test');
-    const closed = await executionClosed(e, arn, { deadlineMs: 25_000 });
+    const closed = await executionClosed(e, arn);
     expect(closed.status).toBe('FAILED');
     expect(closed.error).toBe('RestoreTimeoutError');
 
@@ -99,13 +97,11 @@ describe('the janitor on the emulator', () => {
     const job = await pollUntil(() => [...e.world.restoreJobs.values()][0], {
       describe: 'the restore job to complete',
       until: (j) => j?.status === 'COMPLETED' && j.createdInstanceId !== null,
-      deadlineMs: 25_000,
     });
     const created = job?.createdInstanceId as string;
     await pollUntil(() => e.world.instances.get(created)?.state, {
       describe: `the janitor to terminate ${created}`,
       until: (state) => state === 'terminated' || state === 'shutting-down',
-      deadlineMs: 25_000,
     });
     const instance = e.world.instances.get(created);
     // Claimed for its execution before it was terminated: the trail says whose it was.
@@ -113,7 +109,7 @@ describe('the janitor on the emulator', () => {
     expect(
       e.events?.events.some((ev) => ev.source === 'aws.backup' && ev.detail.status === 'COMPLETED'),
     ).toBe(true);
-  }, 60_000);
+  });
 
   it('never terminates in recovery mode: tags what the stopped execution left and notifies the topic', async () => {
     const e = await start({
@@ -131,7 +127,6 @@ describe('the janitor on the emulator', () => {
     await pollUntil(() => e.sns.messages, {
       describe: 'the janitor to notify the topic',
       until: (messages) => messages.length > 0,
-      deadlineMs: 25_000,
     });
     await e.events?.settled();
     const after = e.world.instances.get(instance.id);
@@ -143,7 +138,7 @@ describe('the janitor on the emulator', () => {
     expect(JSON.parse(message?.message ?? '{}')).toMatchObject({
       settlements: [{ executionArn: arn, mode: 'recovery', action: 'tagged', instanceIds: [instance.id] }],
     });
-  }, 60_000);
+  });
 
   describe('an execution stopped inside StartRestoreJob, after the job started (its id never stored)', () => {
     /**
@@ -174,13 +169,12 @@ describe('the janitor on the emulator', () => {
       });
       const e = emulator;
       arn = begin(e, { mode }, `stopped-in-start-${mode}`);
-      const closed = await executionClosed(e, arn, { deadlineMs: 25_000 });
+      const closed = await executionClosed(e, arn);
       expect(closed.status).toBe('ABORTED');
       expect(JSON.stringify(e.sfn.getExecutionHistory({ executionArn: arn }))).not.toContain('"restoreJob"');
       const job = await pollUntil(() => [...e.world.restoreJobs.values()][0], {
         describe: 'the restore job to complete',
         until: (j) => j?.status === 'COMPLETED' && j.createdInstanceId !== null,
-        deadlineMs: 25_000,
       });
       // Simulated time for the job's event to be delivered and handled.
       await e.clock.sleep(600);
@@ -194,7 +188,7 @@ describe('the janitor on the emulator', () => {
       expect(['terminated', 'shutting-down']).toContain(instance?.state);
       expect(instance?.tags.get(TagKeys.Execution)).toBe(arn);
       expect(e.errors).toEqual([]);
-    }, 60_000);
+    });
 
     it('recovery mode: the janitor claims the kept instance and tags its outcome', async () => {
       const { e, arn, instanceId } = await stopInsideStartRestoreJob('recovery');
@@ -203,6 +197,6 @@ describe('the janitor on the emulator', () => {
       expect(instance?.tags.get(TagKeys.Execution)).toBe(arn);
       expect(instance?.tags.get(TagKeys.Mode)).toBe('recovery');
       expect(instance?.tags.get(TagKeys.Outcome)).toBe('ABORTED');
-    }, 60_000);
+    });
   });
 });

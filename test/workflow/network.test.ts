@@ -121,7 +121,7 @@ describe('the SSH check where real servers live (issue 12)', () => {
       command: 'true',
     });
     expect(openssh.exitCode).toBe(255);
-  }, 60_000);
+  });
 
   it('attaches an Elastic IP in a public subnet without auto-assign, and OpenSSH from the host logs in through it', async () => {
     await start();
@@ -146,7 +146,7 @@ describe('the SSH check where real servers live (issue 12)', () => {
     expect(openssh.exitCode).toBe(0);
     // The host key OpenSSH saw is the one the workflow verified against the console.
     expect(openssh.hostKeyFingerprint).toBe(r.output?.ssh?.hostKeyFingerprint);
-  }, 60_000);
+  });
 
   it('fails ssh.target "public" on a private subnet with PreflightError before any restore job exists', async () => {
     await start();
