@@ -18,7 +18,9 @@ const config = {
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // The emulator enforces the synthesised stack's IAM: synthesise it once, before any worker starts.
   globalSetup: '<rootDir>/test/global-setup.cjs',
-  setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts'],
+  // CDK synthesises an App without an outdir into a new temp directory (cdk.out*) and removes it
+  // only at process exit, which jest's workers never reach: its autoclean removes them per file.
+  setupFilesAfterEnv: ['<rootDir>/test/setup-after-env.ts', 'aws-cdk-lib/testhelpers/jest-autoclean'],
   // A hang detector, not a performance check (that is the bench): loaded CI machines run suites several
   // times slower than a quiet one, so each test gets twice its run's deadline (45 s, test/helpers).
   testTimeout: 90_000,
