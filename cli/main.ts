@@ -285,7 +285,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('Start the emulator and restore one instance end to end, showing each step.')
     .option('--scenario <file>', 'scenario file (default: the built-in demo)')
     .option('--instance-id <id>', "instance to restore (default: the scenario's first backed-up instance)")
-    .option('--mode <mode>', 'recovery or test', 'recovery')
+    .addOption(
+      new Option('--mode <mode>', 'recovery or test').choices(['recovery', 'test']).default('recovery'),
+    )
     .option('--report <file>', 'where to write the HTML report (default: a temporary file)')
     .addOption(clockOption('event: idle time is skipped'))
     .addHelpText(
@@ -344,7 +346,17 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await program.parseAsync(argv.length > 2 ? [...argv] : [...argv, 'demo']);
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.Ok : ExitCodes.Usage;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCodes.Ok;
+      // Commander has written its message to stderr; --json still promises one document on stdout.
+      if (argv.includes('--json')) {
+        const message = error.message.replace(/^error: /, '');
+        const command = program.commands.map((c) => c.name()).find((name) => argv.slice(2).includes(name));
+        const fix = `See \`ec2-restore${command ? ` ${command}` : ''} --help\` for each flag and an example.`;
+        io.stdout.write(`${JSON.stringify({ error: { code: 'Usage', message, fix } }, null, 2)}\n`);
+      }
+      return ExitCodes.Usage;
+    }
     // A flag's parser refused its value (flag-values.ts): the same message and fix as any usage error.
     const problem = explainError(error);
     io.stderr.write(`ec2-restore: ${problem.message}\n${problem.fix ? `  fix: ${problem.fix}\n` : ''}`);

@@ -89,10 +89,32 @@ export function announceApiStart(ctx: CliContext, apiUrl: string, mode: ApiMode,
   ctx.say(`  status     ec2-restore status --via-api ${apiUrl} --mode ${mode} ${started.name}`);
 }
 
+/** Exit 1 when the execution failed, timed out or was stopped. */
+function apiExitCode(status: ApiStatus): number {
+  return ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(status.status) ? ExitCodes.RestoreFailed : ExitCodes.Ok;
+}
+
+/**
+ * `start --via-api --wait --json`: the same document as without the API (cli/outcome.ts,
+ * resultDocument): the execution output, or why there is none. The API does not say which step
+ * failed; the cause names it.
+ */
+export function emitApiResult(ctx: CliContext, status: ApiStatus): number {
+  ctx.emit(
+    status.output ?? {
+      executionArn: status.executionArn,
+      status: status.status,
+      error: status.error,
+      cause: status.cause,
+      failedStep: null,
+    },
+  );
+  return apiExitCode(status);
+}
+
 /** `status --via-api`: the execution as the API reads it; exit 1 when it failed. */
 export function printApiStatus(ctx: CliContext, status: ApiStatus): number {
-  const failed = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(status.status);
-  const exitCode = failed ? ExitCodes.RestoreFailed : ExitCodes.Ok;
+  const exitCode = apiExitCode(status);
   const startDate = isoOf(status.startDate);
   const stopDate = status.stopDate === null ? null : isoOf(status.stopDate);
   if (ctx.json) {

@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Emulator, FAKE_CREDENTIALS, startEmulator } from '@local/emulator';
+import { parseRestoreRequest } from '@shared/restore-request';
 import type { RestoreOutput } from '@shared/workflow-state';
 import type { CliContext } from '../context';
 import { ExitCodes } from '../exit-codes';
 import { clockOffset } from '../format';
 import { followExecution } from '../progress';
 import { writeReport } from '../report-data';
+import { validateFlags } from '../restore-flags';
 import { renderSummary } from '../summary';
 
 export interface DemoOptions {
@@ -58,6 +60,8 @@ async function restoreOnce(
     // The emulated sshd listens on the scenario's port (2222 in the demo, so no root is needed).
     const sshPort = emulator.world.scenario.sshPort;
     const input = { instanceId, ...(sshPort !== 22 && { ssh: { port: sshPort } }), ...options.input };
+    // A bad --instance-id is a usage error (exit 2), not a restore that failed.
+    validateFlags(parseRestoreRequest, input, 'demo');
     out(
       `ec2-restore demo: scenario "${emulator.world.scenario.name}", simulated clock ${emulator.clock.mode === 'event' ? 'event (idle time skipped)' : `x${emulator.clock.speed}`}`,
     );

@@ -8,7 +8,14 @@ import type { CliContext } from '../context';
 import { ExitCodes } from '../exit-codes';
 import { watchExecution } from '../follow';
 import { executionStamp, executionVerb, launch } from '../launch';
-import { announceApiStart, apiMode, printApiStatus, readViaApi, startViaApi } from '../rest-api';
+import {
+  announceApiStart,
+  apiMode,
+  emitApiResult,
+  printApiStatus,
+  readViaApi,
+  startViaApi,
+} from '../rest-api';
 import { buildRestoreInput, requireRestoreTarget, type StartFlags, validateFlags } from '../restore-flags';
 
 export async function runStart(flags: StartFlags, ctx: CliContext): Promise<number> {
@@ -47,7 +54,8 @@ async function startThroughApi(
   ctx.say(`Started ${started.name} through the API; reading its status every ${flags.pollInterval} s`);
   for (;;) {
     const status = await readViaApi(ctx, apiUrl, mode, started.name);
-    if (status.status !== 'RUNNING') return printApiStatus(ctx, status);
+    if (status.status !== 'RUNNING')
+      return ctx.json ? emitApiResult(ctx, status) : printApiStatus(ctx, status);
     await new Promise((resolve) => setTimeout(resolve, flags.pollInterval * 1000));
   }
 }

@@ -72,6 +72,17 @@ describe('ec2-restore demo', () => {
     );
   });
 
+  it('refuses a malformed --instance-id as bad usage (exit 2), naming the flag, before any restore', async () => {
+    const { code, stdout, stderr } = await cli('demo', '--instance-id', 'i-bad', '--json');
+
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({
+      error: { code: 'Usage', message: '--instance-id: must look like i-0123456789abcdef0 (got "i-bad")' },
+    });
+    expect(stderr).not.toContain('StartExecution');
+    expect(stderr).not.toContain('restoring');
+  });
+
   it('names the problem in a bad scenario file and exits 2', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ subnets: [{ id: 'subnet-x' }] }));

@@ -149,6 +149,36 @@ describe('a flag with a bad value is named in its own terms, exit 2', () => {
     });
   });
 
+  it.each([
+    [[...start, '--bogus'], 'start', "unknown option '--bogus'"],
+    [['recovery-points'], 'recovery-points', "required option '--instance-id <id>' not specified"],
+    [
+      ['local', '--clock', 'bogus'],
+      'local',
+      "option '--clock <mode>' argument 'bogus' is invalid. Allowed choices are event, fixed.",
+    ],
+    [
+      ['demo', '--mode', 'bogus'],
+      'demo',
+      "option '--mode <mode>' argument 'bogus' is invalid. Allowed choices are recovery, test.",
+    ],
+  ])(
+    'a flag the parser refuses is one JSON document on stdout too under --json: %j',
+    async (args, command, message) => {
+      const result = await runInProcess([...args, '--json'], { env: world.env });
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(JSON.parse(result.stdout)).toEqual({
+        error: {
+          code: 'Usage',
+          message,
+          fix: `See \`ec2-restore ${command} --help\` for each flag and an example.`,
+        },
+      });
+    },
+  );
+
   it('start without an instance or a recovery point names the two flags, not request fields', async () => {
     const result = await runInProcess(['start', '--ssh-port', '2222'], { env: world.env });
 

@@ -108,6 +108,32 @@ describe('ec2-restore start and status --via-api', () => {
     );
   });
 
+  it('--wait --json prints the execution output, as start --wait --json does without the API', async () => {
+    const waited = await runInProcess(
+      [
+        'start',
+        ...restore,
+        '--mode',
+        'test',
+        '--name',
+        'cli-wait-json',
+        '--wait',
+        '--poll-interval',
+        '0.1',
+        '--via-api',
+        emulator.apiUrl,
+        '--json',
+      ],
+      { env },
+    );
+
+    expect(waited.code).toBe(0);
+    const output = JSON.parse(waited.stdout);
+    expect(output).toMatchObject({ status: 'VALIDATED_AND_CLEANED_UP', mode: 'test' });
+    expect(output.source.instanceId).toBe(DEMO.instance);
+    expect(output).not.toHaveProperty('startDate'); // the API's status wrapper
+  });
+
   it("exits 2 with the model's reason when the API refuses the body, and starts nothing", async () => {
     const refused = await runInProcess(
       [
