@@ -207,7 +207,8 @@ function apiError(
   text: string,
   request: string,
 ): CliError {
-  const message = String(document?.message ?? text.slice(0, 300));
+  // API Gateway's own errors say `message`; an IAM denial of execute-api:Invoke may say `Message`.
+  const message = String(document?.message ?? document?.Message ?? text.slice(0, 300));
   const details =
     typeof document?.details === 'string' && document.details !== '' ? ` ${document.details}` : '';
   switch (response.status) {

@@ -18,7 +18,7 @@ import {
   committedRestoreInstanceAsl,
   functionArn,
 } from '@state-machines/rendered-asl';
-import { createEmulatedApi } from './apigateway/emulated-api';
+import { createEmulatedApi, newRestApiId } from './apigateway/emulated-api';
 import type { CloudFormationTemplate } from './apigateway/synthesised-api';
 import { type ClockMode, SimulatedClock } from './clock';
 import type { EmulatedEvents } from './events/emulated-events';
@@ -176,6 +176,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { region, accountId } = scenario;
   const stateMachineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
   // Each Lambda signs with its own role's key, each integration runs as its role (iam/).
+  const restApiId = newRestApiId();
   const iam = createEmulatedIam({
     world,
     scenario,
@@ -185,6 +186,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       restoreFleet: stateMachineArn('restore-fleet'),
     },
     functionArn: (id) => functionArn(id, { region, accountId }),
+    restApiId,
     log,
   });
   const asStateMachineRole = (
@@ -232,9 +234,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const functions = new LambdaFunctions();
   const sns = new SnsTopics(clock.now);
   const api = createEmulatedApi({
+    restApiId,
     region,
     accountId,
     credentials: iam.enforcer.knownCredentials,
+    invokeDenial: (accessKeyId, methodArn) => iam.enforcer.apiInvokeDenial(accessKeyId, methodArn),
     stateMachineArns: () => ({
       restoreInstance: restoreInstance.stateMachineArn,
       restoreFleet: restoreFleet.stateMachineArn,

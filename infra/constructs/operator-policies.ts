@@ -4,19 +4,22 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import type { RestoreApi } from './restore-api';
 
 export interface OperatorPoliciesProps {
   readonly stateMachine: sfn.IStateMachine;
   readonly fleetStateMachine: sfn.IStateMachine;
   /** The key that encrypts the state machines' executions, if any. */
   readonly encryptionKey?: kms.IKey;
+  /** The REST API, if deployed: `--via-api` calls it with the same policies. */
+  readonly api?: RestoreApi;
 }
 
 /**
  * The permissions of the people who run the CLI (README, Runbook), as customer-managed policies to
  * attach to their users, groups or roles: `…Operator` may start restores and fleets and follow
- * them (`start`, `watch`, `status`, `list`, `recovery-points`, `fleet`, `report`); `…Viewer` may
- * only follow them. Neither may stop an execution or touch EC2, IAM or Parameter Store: a restore
+ * them (`start`, `watch`, `status`, `list`, `recovery-points`, `fleet`, `report`, and `start` /
+ * `status --via-api` through the REST API); `…Viewer` may only follow them. Neither may stop an execution or touch EC2, IAM or Parameter Store: a restore
  * runs under the workflow's own roles, never the caller's.
  */
 export class OperatorPolicies extends Construct {
@@ -58,6 +61,20 @@ export class OperatorPolicies extends Construct {
         resources: ['*'],
       }),
     ];
+    // execute-api:Invoke on the API's paths: both modes' POST for the operator, their GETs for both.
+    const restApi = props.api;
+    const api = (sid: string, methods: readonly ('POST' | 'GET')[]): iam.PolicyStatement[] =>
+      restApi
+        ? [
+            new iam.PolicyStatement({
+              sid,
+              actions: ['execute-api:Invoke'],
+              resources: methods.flatMap((method) =>
+                (['test', 'recovery'] as const).map((mode) => restApi.arnFor(method, mode)),
+              ),
+            }),
+          ]
+        : [];
     const key = (actions: string[]): iam.PolicyStatement[] =>
       props.encryptionKey
         ? [
@@ -84,23 +101,26 @@ export class OperatorPolicies extends Construct {
           resources: machines.map((machine) => machine.stateMachineArn),
         }),
         ...read(),
+        ...api('StartAndReadThroughApi', ['POST', 'GET']),
         ...key(['kms:Decrypt', 'kms:GenerateDataKey']),
       ],
     });
     this.viewer = new iam.ManagedPolicy(this, 'Viewer', {
       description:
         'ec2-restore CLI, read-only: follow restores and fleets (watch, status, list, recovery-points, report)',
-      statements: [...read(), ...key(['kms:Decrypt'])],
+      statements: [...read(), ...api('ReadThroughApi', ['GET']), ...key(['kms:Decrypt'])],
     });
     for (const policy of [this.operator, this.viewer]) {
       NagSuppressions.addResourceSuppressions(policy, [
         {
           id: 'AwsSolutions-IAM5',
-          reason:
-            'Executions are named at run time (execution:<state machine>:*, scoped to the two state machines of this stack); the two Backup list calls support no resource-level permissions.',
+          reason: `Executions are named at run time (execution:<state machine>:*, scoped to the two state machines of this stack${restApi ? '; GET /restores/<mode>/* reads them through the API' : ''}); the two Backup list calls support no resource-level permissions.`,
           appliesTo: [
             'Resource::*',
             { regex: '/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:.*:execution:.*\\*$/' },
+            ...(restApi
+              ? [{ regex: '/^Resource::arn:.*:execute-api:.*\\/GET\\/restores\\/(test|recovery)\\/\\*$/' }]
+              : []),
           ],
         },
       ]);

@@ -229,6 +229,7 @@ export class RestoreOrchestrator extends Construct {
       stateMachine: this.stateMachine,
       fleetStateMachine: this.fleetStateMachine,
       encryptionKey: key,
+      api: this.api,
     });
     if (key) {
       for (const role of [this.schedules?.role, this.api?.role]) {

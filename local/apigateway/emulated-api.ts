@@ -17,9 +17,13 @@ import type { CloudFormationTemplate } from './synthesised-api';
 export const API_STAGE = 'v1';
 
 export interface EmulatedApiOptions {
+  /** The API's id in its URL (newRestApiId); IAM resolves the stack's RestApi to it too. */
+  readonly restApiId: string;
   readonly region: string;
   readonly accountId: string;
   readonly credentials: readonly KnownCredentials[];
+  /** The signer's execute-api:Invoke (RestApiGatewayOptions.invokeDenial). */
+  readonly invokeDenial?: (accessKeyId: string, methodArn: string) => string | undefined;
   /** Read when the API is first used, by when the emulator has deployed them. */
   readonly stateMachineArns: () => { readonly restoreInstance: string; readonly restoreFleet: string };
   /** The emulator's Step Functions adapter (services/sfn.ts). */
@@ -41,12 +45,13 @@ export interface EmulatedApi {
 
 const PATH_PREFIX = '/restapis/';
 
+/** Ten lowercase letters and digits, like API Gateway's ids. */
+export function newRestApiId(): string {
+  return Array.from(randomBytes(10), (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36]).join('');
+}
+
 export function createEmulatedApi(options: EmulatedApiOptions): EmulatedApi {
-  // Ten lowercase letters and digits, like API Gateway's ids.
-  const restApiId = Array.from(
-    randomBytes(10),
-    (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36],
-  ).join('');
+  const { restApiId } = options;
   let gateway: RestApiGateway | undefined;
   // The gateway (ajv, velocityjs, the signer) loads on first use too: `npm start` never needs it.
   const loaded = () => {
@@ -69,6 +74,7 @@ function gatewayFor(restApiId: string, options: EmulatedApiOptions): RestApiGate
     region,
     accountId,
     credentials: options.credentials,
+    invokeDenial: options.invokeDenial,
     log,
     load: async () => {
       // aws-cdk-lib's stacks and cdk-nag load only when the API's definition is needed.

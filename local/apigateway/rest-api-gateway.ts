@@ -33,6 +33,11 @@ export interface RestApiGatewayOptions {
   readonly accountId: string;
   /** Keys whose signatures are accepted. */
   readonly credentials: readonly KnownCredentials[];
+  /**
+   * The signer's execute-api:Invoke on the method ARN: undefined when allowed, else why not.
+   * @default every signer with a known key is allowed
+   */
+  readonly invokeDenial?: (accessKeyId: string, methodArn: string) => string | undefined;
   /** The API's definition; called once, on the first request or `ready()`. */
   readonly load: () => Promise<RestApiDefinition>;
   readonly callAws: AwsIntegrationCall;
@@ -112,6 +117,9 @@ export class RestApiGateway {
             : 'INVALID_SIGNATURE';
         return fail(type, verified.message, { errorType: verified.errorType });
       }
+      const methodArn = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${this.restApiId}/${stage}/${request.method}${path}`;
+      const denied = this.options.invokeDenial?.(verified.caller.accessKeyId, methodArn);
+      if (denied !== undefined) return fail('ACCESS_DENIED', denied);
       Object.assign(identity, {
         accountId: this.options.accountId,
         caller: verified.caller.accessKeyId,
@@ -284,6 +292,7 @@ export class RestApiGateway {
 type GatewayResponseType =
   | 'MISSING_AUTHENTICATION_TOKEN'
   | 'INVALID_SIGNATURE'
+  | 'ACCESS_DENIED'
   | 'BAD_REQUEST_PARAMETERS'
   | 'BAD_REQUEST_BODY'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -292,6 +301,7 @@ type GatewayResponseType =
 const DEFAULTS: Readonly<Record<GatewayResponseType, { status: number; errorType: string }>> = {
   MISSING_AUTHENTICATION_TOKEN: { status: 403, errorType: 'MissingAuthenticationTokenException' },
   INVALID_SIGNATURE: { status: 403, errorType: 'InvalidSignatureException' },
+  ACCESS_DENIED: { status: 403, errorType: 'AccessDeniedException' },
   BAD_REQUEST_PARAMETERS: { status: 400, errorType: 'BadRequestException' },
   BAD_REQUEST_BODY: { status: 400, errorType: 'BadRequestException' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, errorType: 'UnsupportedMediaTypeException' },

@@ -52,6 +52,7 @@ export function createEmulatedIam(options: {
   adminKey: AccessKey;
   stateMachineArns: { restoreInstance: string; restoreFleet: string };
   functionArn: (id: AnyFunctionId) => string;
+  restApiId: string;
   log?: (line: string) => void;
 }): EmulatedIam {
   const { world, scenario } = options;
@@ -70,6 +71,7 @@ export function createEmulatedIam(options: {
       functionArn: options.functionArn,
       stateMachineArns: options.stateMachineArns,
       functionIds: [...FUNCTION_IDS, ...FLEET_FUNCTION_IDS],
+      restApiId: options.restApiId,
     });
     for (const warning of synthesised.warnings) options.log?.(`iam: ${warning}`);
     narrowRestoreRole(synthesised, scenario);

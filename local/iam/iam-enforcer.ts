@@ -108,6 +108,19 @@ export class IamEnforcer {
     );
   }
 
+  /**
+   * API Gateway's check of an AWS_IAM method once the signature holds: the signer must be allowed
+   * execute-api:Invoke on the method's ARN (`…:<api-id>/<stage>/<METHOD>/<path>`). Undefined when
+   * allowed, else the denial's text (IAM's wording; API Gateway's own is unconfirmed).
+   */
+  apiInvokeDenial(accessKeyId: string, methodArn: string): string | undefined {
+    if (!this.enabled) return undefined;
+    const principal = this.principals.get(accessKeyId) as Principal;
+    const authorization: Authorization = { action: 'execute-api:Invoke', resource: methodArn, context: {} };
+    const { decision } = evaluate(principal.policies, authorization);
+    return decision === 'allowed' ? undefined : denialMessage(principal, authorization, decision);
+  }
+
   /** The front door's check: authenticate, then authorise every resource the request needs. */
   async authorizeRequest(service: ServiceName, operation: string, request: WireRequest): Promise<void> {
     if (!this.enabled) return;

@@ -54,6 +54,8 @@ export interface EmulatedNames {
   readonly functionArn: (id: AnyFunctionId) => string;
   readonly stateMachineArns: { readonly restoreInstance: string; readonly restoreFleet: string };
   readonly functionIds: readonly AnyFunctionId[];
+  /** The emulated REST API's id: the stack's RestApi resolves to it (execute-api ARNs name it). */
+  readonly restApiId: string;
 }
 
 type Props = Record<string, unknown>;
@@ -118,6 +120,7 @@ export function readSynthesisedPrincipals(
     arns.set(logicalId, arn);
     refs.set(logicalId, arn);
   }
+  for (const [logicalId] of ofType('AWS::ApiGateway::RestApi')) refs.set(logicalId, names.restApiId);
   // SNS topics as local/events/stack-events.ts names them (Ref of a topic is its ARN).
   for (const [logicalId, topic] of ofType('AWS::SNS::Topic')) {
     const name = (topic.Properties?.TopicName as string | undefined) ?? logicalId;

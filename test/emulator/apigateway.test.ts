@@ -42,7 +42,12 @@ interface ApiResponse {
 async function call(
   method: 'GET' | 'POST',
   path: string,
-  options: { body?: unknown; sign?: boolean; secret?: string } = {},
+  options: {
+    body?: unknown;
+    sign?: boolean;
+    secret?: string;
+    key?: { accessKeyId: string; secretAccessKey: string };
+  } = {},
 ): Promise<ApiResponse> {
   const url = new URL(`${emulator.apiUrl}${path}`);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -53,8 +58,8 @@ async function call(
   if (options.sign !== false) {
     const signer = new SignatureV4({
       credentials: {
-        accessKeyId: FAKE_CREDENTIALS.accessKeyId,
-        secretAccessKey: options.secret ?? FAKE_CREDENTIALS.secretAccessKey,
+        accessKeyId: (options.key ?? FAKE_CREDENTIALS).accessKeyId,
+        secretAccessKey: options.secret ?? (options.key ?? FAKE_CREDENTIALS).secretAccessKey,
       },
       region: emulator.region,
       service: 'execute-api',
@@ -196,6 +201,75 @@ describe('REST API on the emulator', () => {
       /^The request signature we calculated does not match the signature you provided/,
     );
     expect(forged.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+  });
+
+  describe("the signer's execute-api:Invoke, as IAM decides it", () => {
+    const methodArn = (method: string, path: string) =>
+      `arn:aws:execute-api:${emulator.region}:123456789012:${new URL(emulator.apiUrl).pathname.split('/')[2]}/v1/${method}${path}`;
+    const executions = async () =>
+      (await emulator.sfn.listExecutions({ stateMachineArn: emulator.stateMachineArns.restoreInstance }))
+        .executions ?? [];
+
+    it("lets the CLI's operator start and read restores of both modes (the Operator policy)", async () => {
+      const key = emulator.iam.operator as { accessKeyId: string; secretAccessKey: string };
+      const started = await call('POST', '/restores/recovery?name=by-operator', {
+        body: { ...target, dryRun: true },
+        key,
+      });
+
+      expect(started.status).toBe(200);
+      await executionClosed(emulator, String(started.json.executionArn));
+      expect((await call('GET', '/restores/recovery/by-operator', { key })).json.status).toBe('SUCCEEDED');
+    });
+
+    it('refuses the viewer a start, 403 AccessDeniedException naming the method, and starts nothing; it may read', async () => {
+      const key = emulator.iam.viewer as { accessKeyId: string; secretAccessKey: string };
+      const before = (await executions()).length;
+
+      const refused = await call('POST', '/restores/test?name=by-viewer', { body: target, key });
+
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('x-amzn-errortype')).toBe('AccessDeniedException');
+      expect(refused.json.message).toBe(
+        `User: arn:aws:iam::123456789012:user/ec2-restore-viewer is not authorized to perform: execute-api:Invoke on resource: ${methodArn('POST', '/restores/test')} because no identity-based policy allows the execute-api:Invoke action`,
+      );
+      expect((await executions()).length).toBe(before);
+      expect((await call('GET', '/restores/test/never-started', { key })).status).toBe(404);
+    });
+
+    it("holds infra/README's restore-tester policy to the test paths", async () => {
+      const apiArn = methodArn('', '').replace(/\/v1\/$/, '');
+      const key = emulator.iam.enforcer.addKey({
+        arn: 'arn:aws:iam::123456789012:user/restore-tester',
+        sourceArn: 'arn:aws:iam::123456789012:user/restore-tester',
+        policies: [
+          {
+            name: 'restore-tester',
+            document: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'RestoreTestsOnly',
+                  Effect: 'Allow',
+                  Action: 'execute-api:Invoke',
+                  Resource: [`${apiArn}/v1/POST/restores/test`, `${apiArn}/v1/GET/restores/test/*`],
+                },
+              ],
+            },
+          },
+        ],
+      });
+
+      const test = await call('POST', '/restores/test?name=by-tester', {
+        body: { ...target, dryRun: true },
+        key,
+      });
+      const recovery = await call('POST', '/restores/recovery?name=by-tester', { body: target, key });
+      const readRecovery = await call('GET', '/restores/recovery/by-operator', { key });
+
+      expect([test.status, recovery.status, readRecovery.status]).toEqual([200, 403, 403]);
+      await executionClosed(emulator, String(test.json.executionArn));
+    });
   });
 
   it('answers an unknown path or method with 403 Missing Authentication Token, signed or not', async () => {
