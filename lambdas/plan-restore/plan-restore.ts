@@ -588,7 +588,7 @@ function buildMetadata(
   alignPlacement(metadata, subnet, logger);
 
   const { overrides } = request;
-  if (overrides.instanceType) metadata.InstanceType = overrides.instanceType;
+  if (overrides.instanceType) fitToInstanceType(metadata, overrides.instanceType, logger);
   if (overrides.requireImdsV2 !== undefined)
     metadata.RequireIMDSv2 = metadataValue(overrides.requireImdsV2) ?? 'false';
   if (request.instanceProfile === 'passrole' && source.instanceProfileName) {
@@ -644,6 +644,32 @@ function sanitiseBlockDeviceMappings(metadata: Record<string, string>): void {
     return { ...mapping, Ebs: ebs };
   });
   metadata.BlockDeviceMappings = JSON.stringify(cleaned);
+}
+
+/**
+ * CPU options and the credit mode were the backed-up type's. For another type, a core count it
+ * lacks fails the launch, and so does any CreditSpecification on a type that is not burstable
+ * (InstanceCreditSpecification.NotSupported, docs/aws-facts.md A): CpuOptions are left out (the
+ * new type's defaults), and the credit mode is kept only for t2, t3, t3a and t4g.
+ */
+function fitToInstanceType(
+  metadata: Record<string, string>,
+  instanceType: string,
+  logger: Logger | undefined,
+) {
+  if (metadata.InstanceType === instanceType) return;
+  const leftOut = [
+    'CpuOptions',
+    ...(/^t[234][a-z]*\./.test(instanceType) ? [] : ['CreditSpecification']),
+  ].filter((key) => metadata[key] !== undefined);
+  for (const key of leftOut) delete metadata[key];
+  if (leftOut.length > 0)
+    logger?.info("left out the backed-up type's launch options for the new type", {
+      from: metadata.InstanceType,
+      to: instanceType,
+      leftOut,
+    });
+  metadata.InstanceType = instanceType;
 }
 
 /**

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { BACKUP_SOURCE_TAG } from '@shared/tags';
 import { mustExist } from './ec2-filters';
 import type { InstanceProfile } from './iam-store';
+import { checkLaunchParameters, isBurstable } from './launch-checks';
 import { generateEd25519Key } from './ssh-keys';
 import type { Instance, RecoveryPoint, RestoreJob, WorldContext } from './types';
 
@@ -25,7 +26,8 @@ export class BackupRestoreRules {
     return {
       CapacityReservationSpecification: '{"CapacityReservationPreference":"open"}',
       CpuOptions: '{"CoreCount":1,"ThreadsPerCore":2}',
-      CreditSpecification: '{"CpuCredits":"unlimited"}',
+      // T3's default mode; only burstable types have one.
+      ...(isBurstable(instance.instanceType) ? { CreditSpecification: '{"CpuCredits":"unlimited"}' } : {}),
       DisableApiTermination: String(instance.disableApiTermination),
       EbsOptimized: 'false',
       HibernationOptions: '{"Configured":false}',
@@ -132,6 +134,8 @@ export class BackupRestoreRules {
           `Security group ${g} and subnet ${subnet.id} belong to different networks (InvalidParameter)`,
         );
     }
+    const instanceType = m.InstanceType ?? point.metadata.InstanceType ?? 't3.micro';
+    checkLaunchParameters({ instanceType, subnet, groupIds, metadata: m });
     const eni = nic?.NetworkInterfaceId as string | undefined;
     if (eni) {
       const owner = [...ec2.instances.instances.values()].find(
@@ -167,7 +171,7 @@ export class BackupRestoreRules {
       subnet,
       securityGroupIds: groupIds,
       keyName,
-      instanceType: m.InstanceType ?? point.metadata.InstanceType ?? 't3.micro',
+      instanceType,
       publicIp: wantsPublic,
       privateIp: requestedIp ?? null,
       tags: restoredTags,

@@ -499,6 +499,32 @@ describe('Backup adapter: restore jobs', () => {
     });
   });
 
+  it.each([
+    [{ InstanceType: 't3.bogus' }, "Invalid value 't3.bogus' for InstanceType. (InvalidParameterValue)"],
+    [
+      { InstanceType: 'm5.large', CreditSpecification: '{"CpuCredits":"unlimited"}' },
+      'The m5.large instance type does not support T2 Unlimited. (InstanceCreditSpecification.NotSupported)',
+    ],
+    [{ Placement: '{"AvailabilityZone":"us-east-1f"}' }, 'for parameter availabilityZone is invalid'],
+  ])('fails a restore that RunInstances would refuse: %j', async (metadata, message) => {
+    const arn = await latestPointArn(QUICK);
+
+    const { RestoreJobId } = await backup.send(
+      new StartRestoreJobCommand({
+        RecoveryPointArn: arn,
+        Metadata: { ...restorableMetadata(undefined), ...metadata },
+        IamRoleArn: roleArn(DEMO.restoreRole),
+      }),
+    );
+    const { job } = await untilTerminal(RestoreJobId ?? '');
+
+    expect({ status: job.Status, created: job.CreatedResourceArn }).toEqual({
+      status: 'FAILED',
+      created: undefined,
+    });
+    expect(job.StatusMessage).toContain(message);
+  });
+
   it('rejects StartRestoreJob without RecoveryPointArn or Metadata, or for an unknown point', async () => {
     const arn = await latestPointArn(QUICK);
 

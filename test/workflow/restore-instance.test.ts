@@ -161,6 +161,18 @@ describe('restore-instance on the emulator', () => {
     expect(job?.metadata.NetworkInterfaces ?? '').not.toMatch(/NetworkInterfaceId|PrivateIpAddress/);
   });
 
+  it('restores a t3 backup as another instance type, which RunInstances refuses the t3 credit mode', async () => {
+    harness = await startHarness();
+    const r = await run(demoRequest({ mode: 'test', overrides: { instanceType: 'm5.large' } }));
+
+    explain(r, () =>
+      expect(r.output).toMatchObject({ status: 'VALIDATED_AND_CLEANED_UP', ssh: { reachable: true } }),
+    );
+    const [job] = [...harness.emulator.world.restoreJobs.values()];
+    expect(job?.metadata).toMatchObject({ InstanceType: 'm5.large' });
+    expect(job?.metadata).not.toHaveProperty('CreditSpecification');
+  });
+
   it("fails the pre-flight naming PassRole, before any restore job, when the restore role cannot pass the profile's role; reattach works", async () => {
     harness = await startHarness({
       iam: {

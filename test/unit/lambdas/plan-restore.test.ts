@@ -427,6 +427,20 @@ describe('plan-restore', () => {
       expect(result.instanceType).toBe('t3.small');
     });
 
+    it("leaves the backed-up type's CPU options out for another type, and its credit mode unless the type is burstable", async () => {
+      const toM5 = await plan({ instanceId: IDS.sourceInstance, overrides: { instanceType: 'm5.4xlarge' } });
+      const toT3 = await plan({ instanceId: IDS.sourceInstance, overrides: { instanceType: 't3.large' } });
+      const same = await plan({ instanceId: IDS.sourceInstance, overrides: { instanceType: 't3.micro' } });
+
+      expect(toM5.metadata).not.toHaveProperty('CpuOptions');
+      expect(toM5.metadata).not.toHaveProperty('CreditSpecification');
+      expect(toT3.metadata).not.toHaveProperty('CpuOptions');
+      expect(toT3.metadata.CreditSpecification).toBe('{"CpuCredits":"unlimited"}');
+      // The backed-up type itself keeps everything.
+      expect(same.metadata.CpuOptions).toBe('{"CoreCount":1,"ThreadsPerCore":2}');
+      expect(same.metadata.CreditSpecification).toBe('{"CpuCredits":"unlimited"}');
+    });
+
     it('removes the unsupported SnapshotId and OutpostArn from block device mappings', async () => {
       const world = defaultWorld();
       world.metadata = backedUpMetadata({
