@@ -69,6 +69,13 @@ export class ElasticIps implements AddressStore {
         `The instance '${instance.id}' is not in a valid state for this operation.`,
       );
     }
+    // aws-facts B.1: an Elastic IP needs the VPC's internet gateway.
+    if (!this.world.ec2.network.hasInternetGateway(instance.vpcId)) {
+      throw new AwsError(
+        'Gateway.NotAttached',
+        `Network ${instance.vpcId} is not attached to any internet gateway`,
+      );
+    }
     if (address.instanceId === instance.id && address.associationId) return address;
     if (address.associationId && !allowReassociation) {
       throw new AwsError(

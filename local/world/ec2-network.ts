@@ -184,6 +184,17 @@ export class Ec2Network {
     );
   }
 
+  /**
+   * Whether an internet gateway is attached to the VPC. A scenario names gateways only as route
+   * targets, so a VPC has one when some table of it routes to an `igw-` (one attached but routed
+   * nowhere is not modelled: refused, which fails safe).
+   */
+  hasInternetGateway(vpcId: string): boolean {
+    return [...this.routeTables.values()].some(
+      (t) => t.vpcId === vpcId && t.routes.some((r) => r.gatewayId?.startsWith('igw-') === true),
+    );
+  }
+
   mustGetSecurityGroup(id: string): SecurityGroup {
     const group = this.securityGroups.get(id);
     if (!group) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);

@@ -549,6 +549,25 @@ describe('EC2 adapter: Elastic IPs', () => {
   });
   afterAll(() => door.stop());
 
+  it('refuses an address for an instance whose VPC has no internet gateway (Gateway.NotAttached)', async () => {
+    const isolated = await startEc2({ ...scenario(), routeTables: [] });
+    try {
+      const client = new EC2Client(clientConfig(isolated.door.endpoint));
+      const { AllocationId } = await client.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+
+      const refused = await awsFailure(
+        client.send(new AssociateAddressCommand({ AllocationId, InstanceId: DEMO.instance })),
+      );
+
+      expect(refused).toMatchObject({
+        name: 'Gateway.NotAttached',
+        message: `Network ${DEMO.vpc} is not attached to any internet gateway`,
+      });
+    } finally {
+      await isolated.door.stop();
+    }
+  });
+
   it('allocates, associates, reassociates, disassociates and releases an address', async () => {
     const allocated = await ec2.send(
       new AllocateAddressCommand({

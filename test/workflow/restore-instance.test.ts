@@ -90,6 +90,18 @@ describe('restore-instance on the emulator', () => {
     expect(harness.emulator.world.addresses.size).toBe(0);
   });
 
+  it("publicIp 'always' in a VPC without an internet gateway fails with PublicAddressError, and test mode leaves no address", async () => {
+    harness = await startHarness({ routeTables: [] });
+    const r = await run(demoRequest({ mode: 'test', publicIp: 'always', ssh: { enabled: false } }));
+
+    explain(r, () => {
+      expect(r.error).toBe('PublicAddressError');
+      expect(r.cause).toContain('Gateway.NotAttached');
+    });
+    expect([...harness.emulator.world.addresses.values()]).toEqual([]);
+    expect(liveInstances()).toEqual([DEMO.instance]);
+  });
+
   it("publicIp 'always' attaches an Elastic IP even where the subnet auto-assigns", async () => {
     harness = await startHarness({ ...onAutoAssignSubnet() });
     const r = await run(demoRequest({ publicIp: 'always' }));
