@@ -7,9 +7,10 @@ import {
   type FunctionId,
 } from '@shared/env';
 import { functionEnvironments, type RestoreGuardrails } from '@shared/function-environments';
+import { SSH_CHECK_TIMEOUT_SECONDS } from '@shared/ssh-budget';
 import { RestoreFleetWorkflow } from '@state-machines/restore-fleet/restore-fleet';
 import { RestoreInstanceWorkflow } from '@state-machines/restore-instance/restore-instance';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -166,6 +167,8 @@ export class RestoreOrchestrator extends Construct {
           step,
           environment: environments[step],
           permissions: policies[step],
+          // The SSH check runs the request's commands in one call (lambdas/shared/ssh-budget.ts).
+          ...(step === 'check-ssh' && { timeout: Duration.seconds(SSH_CHECK_TIMEOUT_SECONDS) }),
         }).function;
       }
       return built;

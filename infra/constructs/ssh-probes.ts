@@ -1,3 +1,4 @@
+import { SSH_CHECK_TIMEOUT_SECONDS } from '@shared/ssh-budget';
 import type { SshProbeRefInput } from '@shared/ssh-probes';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -90,7 +91,8 @@ export class SshProbes extends Construct {
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
-        timeout: Duration.seconds(60),
+        // The handshake and the request's commands, as check-ssh's own timeout allows them.
+        timeout: Duration.seconds(SSH_CHECK_TIMEOUT_SECONDS),
         loggingFormat: lambda.LoggingFormat.JSON,
         logGroup,
         vpc,

@@ -4,6 +4,7 @@
  * accepts the others accept too. Defaults are filled in here and nowhere else.
  */
 import { InvalidInputError } from './errors';
+import { SSH_COMMANDS_BUDGET_SECONDS } from './ssh-budget';
 import * as z from './zod';
 
 export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -125,6 +126,14 @@ export const RestoreRequestSchema = z
           code: 'custom',
           path: ['resourceArn'],
           message: `names ${arnInstance}, which is not instanceId ${req.instanceId}`,
+        });
+      }
+      const { commands, commandTimeoutSeconds } = req.ssh;
+      if (commands.length * commandTimeoutSeconds > SSH_COMMANDS_BUDGET_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ssh', 'commands'],
+          message: `${commands.length} commands × ${commandTimeoutSeconds} s (ssh.commandTimeoutSeconds) may take longer than the ${SSH_COMMANDS_BUDGET_SECONDS} s the SSH check has for them; run fewer commands or give each less time`,
         });
       }
       if (req.recoveryPointArn && req.restorePointBefore) {

@@ -40,6 +40,7 @@
 
 import type { FunctionId } from '@shared/env';
 import { ErrorNames } from '@shared/errors';
+import { SSH_CHECK_TIMEOUT_SECONDS } from '@shared/ssh-budget';
 import { recordFailureStateName, States, TaskFunctions, type TaskStateName } from '@shared/state-names';
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -78,7 +79,11 @@ export class RestoreInstanceWorkflow extends Construct {
         resultPath,
         outputPath,
         retry: props.retry,
-        timeout: props.taskTimeout,
+        // CheckSsh may run the request's commands for as long as its function's timeout allows.
+        timeout:
+          name === States.CheckSsh
+            ? Duration.seconds(Math.max(props.taskTimeout?.toSeconds() ?? 0, SSH_CHECK_TIMEOUT_SECONDS + 60))
+            : props.taskTimeout,
       });
 
     // Failure path: HandleFailure never throws for an ordinary failure; if it crashes anyway, the

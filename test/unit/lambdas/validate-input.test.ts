@@ -121,6 +121,20 @@ describe('validate-input', () => {
     expect(error.message).toContain(field);
   });
 
+  it("refuses commands that may take longer together than the SSH check's budget, and takes what fits", () => {
+    const ssh = (count: number, commandTimeoutSeconds: number) => ({
+      instanceId: IDS.sourceInstance,
+      ssh: { commands: Array.from({ length: count }, (_, i) => `check-${i}`), commandTimeoutSeconds },
+    });
+
+    expect(rejection(ssh(3, 300)).message).toContain(
+      'ssh.commands: 3 commands × 300 s (ssh.commandTimeoutSeconds) may take longer than the 600 s the SSH check has for them',
+    );
+    expect(rejection(ssh(10, 61)).message).toContain('ssh.commands: 10 commands × 61 s');
+    expect(validateInput({ input: ssh(2, 300), execution }).ssh.commands).toHaveLength(2);
+    expect(validateInput({ input: ssh(10, 60), execution }).ssh.commands).toHaveLength(10);
+  });
+
   it('rejects input that is not an object without echoing a huge value', () => {
     const error = rejection('x'.repeat(100_000));
 
