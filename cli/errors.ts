@@ -4,7 +4,7 @@
  * problem it was (2: the command line, including an execution that does not exist, 3: the
  * environment or AWS access).
  */
-import { awsErrorCode, InvalidInputError } from '@shared/errors';
+import { awsErrorCode, InvalidInputError, isAccessDenied } from '@shared/errors';
 import { ExitCodes } from './exit-codes';
 
 export class CliError extends Error {
@@ -96,10 +96,10 @@ export function explainError(error: unknown, context: ErrorContext = {}): CliErr
       'BadCredentials',
     );
   }
-  if (code === 'AccessDeniedException' || code === 'AccessDenied') {
+  if (isAccessDenied(error)) {
     return configError(
       `Access denied: ${message}`,
-      'Your identity needs states:StartExecution, DescribeExecution, GetExecutionHistory and ListExecutions on the state machine, and backup:List* for recovery-points.',
+      "The message names the permission. The stack's Operator policy (output OperatorPolicyArn) covers every command but sweep, whose permissions the README lists; on the emulator, `ec2-restore local` exports an operator key and prints an admin one.",
       'AccessDenied',
     );
   }

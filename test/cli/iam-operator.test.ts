@@ -90,6 +90,48 @@ it("operator: the CLI's own commands work (recovery-points, start --wait, status
   expect(list.code).toBe(0);
 });
 
+it('operator: start --via-api works (the Operator policy grants the API); sweep is refused, naming the permission, and works as administrator', async () => {
+  const cliEnv = isolatedEnv(env);
+  const apiUrl = /^# REST API (\S+)/m.exec(printed)?.[1] ?? '';
+  const viaApi = await runCli(
+    [
+      'start',
+      '--instance-id',
+      DEMO.instance,
+      '--dry-run',
+      '--via-api',
+      apiUrl,
+      '--wait',
+      '--poll-interval',
+      '0.2',
+      '--json',
+    ],
+    cliEnv,
+    60_000,
+  );
+  expect({ code: viaApi.code, stderr: viaApi.code === 0 ? '' : viaApi.stderr }).toEqual({
+    code: 0,
+    stderr: '',
+  });
+  expect(JSON.parse(viaApi.stdout).status).toBe('PLANNED');
+
+  const refused = await runCli(['sweep', '--json'], cliEnv);
+  expect(refused.code).toBe(3);
+  expect(JSON.parse(refused.stdout).error).toMatchObject({
+    code: 'AccessDenied',
+    message: expect.stringContaining('is not authorized to perform: ec2:DescribeInstances'),
+  });
+  const swept = await runCli(
+    ['sweep', '--json'],
+    isolatedEnv({
+      ...env,
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+    }),
+  );
+  expect(swept.code).toBe(0);
+});
+
 it('administrator: reading the private key and terminating are allowed', async () => {
   const secret = await awsCli(endpoint(), keyParameter, admin);
   expect(secret.code).toBe(0);
