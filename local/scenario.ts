@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { cidrContains } from './world/cidr';
 
 const id = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`), {
@@ -219,6 +220,11 @@ export const ScenarioSchema = z.strictObject({
           .refine((c) => c.startsWith('127.'), {
             message: 'must be a loopback block (127.…), as every emulated address is',
           })
+          // The emulated internet connects from 127.0.0.1: a VPC holding it would let a rule on
+          // the VPC's own range admit the internet, which AWS never does.
+          .refine((c) => !cidrContains(c, '127.0.0.1'), {
+            message: 'must not contain 127.0.0.1, the address the emulated internet connects from',
+          })
           .optional(),
         /**
          * The orchestrator deploys an in-VPC SSH probe here (the `sshProbeNetworks` context lists
@@ -392,8 +398,28 @@ function crossCheck(s: Scenario): string[] {
   const profiles = has(s.instanceProfiles, (p) => p.name);
   const vaults = has(s.backupVaults, (v) => v.name);
   const instances = has(s.instances, (i) => i.id);
+  const unique = <T>(section: string, list: readonly T[], pick: (t: T) => string) => {
+    const seen = new Set<string>();
+    list.forEach((item, i) => {
+      const key = pick(item);
+      if (seen.has(key)) problems.push(`${section}.${i}: ${key} is already defined`);
+      seen.add(key);
+    });
+  };
+  unique('vpcs', s.vpcs, (v) => v.id);
+  unique('subnets', s.subnets, (v) => v.id);
+  unique('securityGroups', s.securityGroups, (v) => v.id);
+  unique('keyPairs', s.keyPairs, (k) => k.name);
+  unique('instances', s.instances, (v) => v.id);
   s.subnets.forEach((sub, i) => {
-    if (!vpcs.has(sub.vpcId)) problems.push(`subnets.${i}.vpcId: no VPC ${sub.vpcId}`);
+    const vpc = s.vpcs.find((v) => v.id === sub.vpcId);
+    if (!vpc) problems.push(`subnets.${i}.vpcId: no VPC ${sub.vpcId}`);
+    else if (
+      sub.cidrBlock &&
+      vpc.cidrBlock &&
+      !cidrContains(vpc.cidrBlock, sub.cidrBlock.split('/')[0] ?? '')
+    )
+      problems.push(`subnets.${i}.cidrBlock: ${sub.cidrBlock} is outside VPC ${vpc.id}'s ${vpc.cidrBlock}`);
   });
   s.securityGroups.forEach((g, i) => {
     if (!vpcs.has(g.vpcId)) problems.push(`securityGroups.${i}.vpcId: no VPC ${g.vpcId}`);
@@ -439,8 +465,14 @@ function crossCheck(s: Scenario): string[] {
   });
   s.instances.forEach((inst, i) => {
     if (!subnets.has(inst.subnetId)) problems.push(`instances.${i}.subnetId: no subnet ${inst.subnetId}`);
+    const vpcId = s.subnets.find((sub) => sub.id === inst.subnetId)?.vpcId;
     inst.securityGroupIds.forEach((g, j) => {
-      if (!groups.has(g)) problems.push(`instances.${i}.securityGroupIds.${j}: no security group ${g}`);
+      const group = s.securityGroups.find((sg) => sg.id === g);
+      if (!group) problems.push(`instances.${i}.securityGroupIds.${j}: no security group ${g}`);
+      else if (vpcId && group.vpcId !== vpcId)
+        problems.push(
+          `instances.${i}.securityGroupIds.${j}: ${g} is in ${group.vpcId}, the subnet in ${vpcId}`,
+        );
     });
     if (inst.keyName && !keys.has(inst.keyName))
       problems.push(`instances.${i}.keyName: no key pair ${inst.keyName}`);
@@ -456,6 +488,10 @@ function crossCheck(s: Scenario): string[] {
       );
     }
   });
+  for (const source of Object.keys(s.faults.restoreJobsBySource)) {
+    if (!instances.has(source) && !s.recoveryPoints.some((rp) => rp.instanceId === source))
+      problems.push(`faults.restoreJobsBySource.${source}: no instance or recovery point of ${source}`);
+  }
   if (s.backupPlan && !vaults.has(s.backupPlan.vault))
     problems.push(`backupPlan.vault: no backup vault ${s.backupPlan.vault}`);
   if (!roles.has(s.iam.restoreRoleName))

@@ -66,6 +66,58 @@ describe('emulated world', () => {
     expect(() => parseScenario(input)).toThrow(/securityGroups\.0\.vpcId: no VPC vpc-0aaaaaaaaaaaaaaaa/);
   });
 
+  it('rejects a scenario that repeats an id, mixes VPCs, or aims a fault at nothing, naming each', () => {
+    const base = demoScenario();
+    const subnet = base.subnets?.[0] as NonNullable<ScenarioInput['subnets']>[number];
+    const input: ScenarioInput = {
+      ...base,
+      vpcs: [
+        { id: DEMO.vpc, cidrBlock: '127.30.0.0/16' },
+        { id: 'vpc-0de0000000000000f', cidrBlock: '127.31.0.0/16' },
+      ],
+      subnets: [
+        ...(base.subnets ?? []),
+        subnet,
+        { id: 'subnet-0de0000000000000f', vpcId: DEMO.vpc, cidrBlock: '127.99.1.0/24' },
+      ],
+      securityGroups: [
+        ...(base.securityGroups ?? []),
+        { id: 'sg-0de0000000000000f', name: 'other', vpcId: 'vpc-0de0000000000000f' },
+      ],
+      instances: (base.instances ?? []).map((i) => ({
+        ...i,
+        securityGroupIds: [...(i.securityGroupIds ?? []), 'sg-0de0000000000000f'],
+      })),
+      faults: { restoreJobsBySource: { 'i-0de0000000000000f': { outcome: 'FAILED' } } },
+    };
+
+    const message = (() => {
+      try {
+        parseScenario(input);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    })();
+
+    expect(message).toContain(`is already defined`);
+    expect(message).toContain(
+      "cidrBlock: 127.99.1.0/24 is outside VPC vpc-0de00000000000001's 127.30.0.0/16",
+    );
+    expect(message).toContain(
+      'sg-0de0000000000000f is in vpc-0de0000000000000f, the subnet in vpc-0de00000000000001',
+    );
+    expect(message).toContain(
+      'faults.restoreJobsBySource.i-0de0000000000000f: no instance or recovery point',
+    );
+  });
+
+  it('refuses a VPC range holding 127.0.0.1, where the emulated internet connects from', () => {
+    const input = demoScenario({ vpcs: [{ id: DEMO.vpc, cidrBlock: '127.0.0.0/8' }] });
+
+    expect(() => parseScenario(input)).toThrow(/vpcs\.0\.cidrBlock: must not contain 127\.0\.0\.1/);
+  });
+
   it('makes daily recovery points for the tagged instance and stores the key at /ec2/keypair/<id>', () => {
     const world = worldOf(demoScenario());
 
