@@ -19,8 +19,9 @@ export interface OperatorPoliciesProps {
  * The permissions of the people who run the CLI (README, Runbook), as customer-managed policies to
  * attach to their users, groups or roles: `…Operator` may start restores and fleets and follow
  * them (`start`, `watch`, `status`, `list`, `recovery-points`, `fleet`, `report`, and `start` /
- * `status --via-api` through the REST API); `…Viewer` may only follow them. Neither may stop an execution or touch EC2, IAM or Parameter Store: a restore
- * runs under the workflow's own roles, never the caller's.
+ * `status --via-api` through the REST API); `…Viewer` may only follow them. Neither may stop an
+ * execution or touch EC2, IAM or Parameter Store: a restore runs under the workflow's own roles,
+ * never the caller's.
  */
 export class OperatorPolicies extends Construct {
   readonly operator: iam.ManagedPolicy;
