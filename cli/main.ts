@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { FleetFlags } from './commands/fleet';
 import { CliContext, type GlobalOptions } from './context';
-import { explainError } from './errors';
+import { type CliError, explainError, usageError } from './errors';
 import { ExitCodes } from './exit-codes';
 import { NUMERIC_FLAGS, wholeNumber } from './flag-values';
 import { type Io, processIo } from './io';
@@ -326,13 +326,16 @@ function clockOption(byDefault: string): Option {
   ).choices(['event', 'fixed']);
 }
 
+/** The `--json` document of an error. */
+function errorDocument(problem: CliError) {
+  return { error: { code: problem.code, message: problem.message, fix: problem.fix ?? null } };
+}
+
 /** Prints the error and its fix (stderr; under --json also one JSON document on stdout). */
 function reportError(ctx: CliContext, error: unknown): number {
   const problem = explainError(error, ctx.errorContext());
   ctx.io.stderr.write(`ec2-restore: ${problem.message}\n${problem.fix ? `  fix: ${problem.fix}\n` : ''}`);
-  if (ctx.json) {
-    ctx.emit({ error: { code: problem.code, message: problem.message, fix: problem.fix ?? null } });
-  }
+  if (ctx.json) ctx.emit(errorDocument(problem));
   return problem.exitCode;
 }
 
@@ -346,25 +349,22 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await program.parseAsync(argv.length > 2 ? [...argv] : [...argv, 'demo']);
     return exitCode;
   } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return ExitCodes.Ok;
+    let problem: CliError;
     if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return ExitCodes.Ok;
-      // Commander has written its message to stderr; --json still promises one document on stdout.
-      if (argv.includes('--json')) {
-        const message = error.message.replace(/^error: /, '');
-        const command = program.commands.map((c) => c.name()).find((name) => argv.slice(2).includes(name));
-        const fix = `See \`ec2-restore${command ? ` ${command}` : ''} --help\` for each flag and an example.`;
-        io.stdout.write(`${JSON.stringify({ error: { code: 'Usage', message, fix } }, null, 2)}\n`);
-      }
-      return ExitCodes.Usage;
-    }
-    // A flag's parser refused its value (flag-values.ts): the same message and fix as any usage error.
-    const problem = explainError(error);
-    io.stderr.write(`ec2-restore: ${problem.message}\n${problem.fix ? `  fix: ${problem.fix}\n` : ''}`);
-    if (argv.includes('--json')) {
-      io.stdout.write(
-        `${JSON.stringify({ error: { code: problem.code, message: problem.message, fix: problem.fix ?? null } }, null, 2)}\n`,
+      // Commander has written its own message to stderr; the fix names the command's help.
+      const command = program.commands.map((c) => c.name()).find((name) => argv.slice(2).includes(name));
+      problem = usageError(
+        error.message.replace(/^error: /, ''),
+        `See \`ec2-restore${command ? ` ${command}` : ''} --help\` for each flag and an example.`,
       );
+    } else {
+      // A flag's parser refused its value (flag-values.ts): the same message and fix as any usage error.
+      problem = explainError(error);
+      io.stderr.write(`ec2-restore: ${problem.message}\n${problem.fix ? `  fix: ${problem.fix}\n` : ''}`);
     }
+    // --json promises one document on stdout, whatever went wrong.
+    if (argv.includes('--json')) io.stdout.write(`${JSON.stringify(errorDocument(problem), null, 2)}\n`);
     return problem.exitCode;
   }
 }

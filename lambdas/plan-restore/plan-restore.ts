@@ -9,6 +9,7 @@ import {
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { awsErrorCode, isAccessDenied, PreflightError } from '@shared/errors';
+import { isBurstable } from '@shared/instance-types';
 import { findKeyPairId, privateKeyParameterName } from '@shared/key-pair';
 import type { Logger } from '@shared/logger';
 import {
@@ -658,10 +659,9 @@ function fitToInstanceType(
   logger: Logger | undefined,
 ) {
   if (metadata.InstanceType === instanceType) return;
-  const leftOut = [
-    'CpuOptions',
-    ...(/^t[234][a-z]*\./.test(instanceType) ? [] : ['CreditSpecification']),
-  ].filter((key) => metadata[key] !== undefined);
+  const leftOut = ['CpuOptions', ...(isBurstable(instanceType) ? [] : ['CreditSpecification'])].filter(
+    (key) => metadata[key] !== undefined,
+  );
   for (const key of leftOut) delete metadata[key];
   if (leftOut.length > 0)
     logger?.info("left out the backed-up type's launch options for the new type", {

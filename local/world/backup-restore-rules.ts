@@ -5,10 +5,12 @@
  * if the restore role may pass its role, RunInstances' network rules).
  */
 import { randomUUID } from 'node:crypto';
+import { isBurstable } from '@shared/instance-types';
 import { BACKUP_SOURCE_TAG } from '@shared/tags';
 import { mustExist } from './ec2-filters';
 import type { InstanceProfile } from './iam-store';
-import { checkLaunchParameters, isBurstable } from './launch-checks';
+import { parseJson } from './json-text';
+import { checkLaunchParameters } from './launch-checks';
 import { generateEd25519Key } from './ssh-keys';
 import type { Instance, RecoveryPoint, RestoreJob, WorldContext } from './types';
 
@@ -238,14 +240,5 @@ export class BackupRestoreRules {
       );
     }
     return profile;
-  }
-}
-
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
   }
 }

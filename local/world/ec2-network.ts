@@ -68,6 +68,8 @@ export function subnetPrefix(subnet: Subnet): string {
   return subnet.cidrBlock.split('.').slice(0, 3).join('.');
 }
 
+const toInternetGateway = (route: Route): boolean => route.gatewayId?.startsWith('igw-') === true;
+
 export class Ec2Network {
   readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
@@ -179,7 +181,7 @@ export class Ec2Network {
   routesToInternetGateway(subnet: Subnet): boolean {
     return (
       this.routeTableOf(subnet)?.routes.some(
-        (r) => r.destinationCidrBlock === '0.0.0.0/0' && r.gatewayId?.startsWith('igw-') === true,
+        (r) => r.destinationCidrBlock === '0.0.0.0/0' && toInternetGateway(r),
       ) ?? false
     );
   }
@@ -190,9 +192,7 @@ export class Ec2Network {
    * nowhere is not modelled: refused, which fails safe).
    */
   hasInternetGateway(vpcId: string): boolean {
-    return [...this.routeTables.values()].some(
-      (t) => t.vpcId === vpcId && t.routes.some((r) => r.gatewayId?.startsWith('igw-') === true),
-    );
+    return [...this.routeTables.values()].some((t) => t.vpcId === vpcId && t.routes.some(toInternetGateway));
   }
 
   mustGetSecurityGroup(id: string): SecurityGroup {

@@ -5,12 +5,10 @@
  * exact words are unconfirmed, the code is AWS's and the check only refuses what AWS certainly
  * refuses: a real type and real options never fail here.
  */
-
+import { isBurstable } from '@shared/instance-types';
 import { GROUPS_PER_INTERFACE } from './ec2-interfaces';
 import type { Subnet } from './ec2-network';
-
-/** t2, t3, t3a, t4g: the only types that take a CreditSpecification. */
-export const isBurstable = (instanceType: string): boolean => /^t[234][a-z]*\./.test(instanceType);
+import { parseJson } from './json-text';
 
 /** `family.size`, the size one EC2 has (nano … 48xlarge, metal, metal-24xl). */
 const INSTANCE_TYPE =
@@ -39,7 +37,7 @@ export function checkLaunchParameters({ instanceType, subnet, groupIds, metadata
     throw new Error(
       `The maximum number of security groups per interface has been reached (${GROUPS_PER_INTERFACE}). (SecurityGroupsPerInterfaceLimitExceeded)`,
     );
-  const zone = parsed(metadata.Placement)?.AvailabilityZone;
+  const zone = parseJson<Record<string, unknown> | null>(metadata.Placement)?.AvailabilityZone;
   if (typeof zone === 'string' && zone !== subnet.availabilityZone)
     throw new Error(
       `Value (${zone}) for parameter availabilityZone is invalid. Subnet '${subnet.id}' is in the availability zone ${subnet.availabilityZone} (InvalidParameterValue)`,
@@ -51,7 +49,7 @@ export function checkLaunchParameters({ instanceType, subnet, groupIds, metadata
     throw new Error(
       `The ${instanceType} instance type does not support T2 Unlimited. (InstanceCreditSpecification.NotSupported)`,
     );
-  const cpu = parsed(metadata.CpuOptions);
+  const cpu = parseJson<Record<string, unknown> | null>(metadata.CpuOptions);
   if (cpu) {
     const threads = cpu.ThreadsPerCore;
     const cores = cpu.CoreCount;
@@ -62,15 +60,5 @@ export function checkLaunchParameters({ instanceType, subnet, groupIds, metadata
       throw new Error(
         `The specified CoreCount ${cores} is not supported for instance type ${instanceType}. (InvalidParameterValue)`,
       );
-  }
-}
-
-function parsed(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }
